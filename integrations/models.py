@@ -1,0 +1,408 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_cryptography.fields import encrypt
+
+from integrations import validators
+from integrations.pagerduty import scopes as pd_scopes
+
+CALLBACK_PATH = "/integration-callback"
+
+
+class Provider(models.TextChoices):
+    PAGERDUTY = "pagerduty", "PagerDuty"
+
+
+class Region(models.TextChoices):
+    US = "us", _("US")
+    EU = "eu", _("EU")
+
+
+class ConnectionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    NEEDS_RECONNECT = "needs_reconnect", _("Needs reconnect")
+    REVOKED = "revoked", _("Revoked")
+    ERROR = "error", _("Error")
+
+
+class AuditAction(models.TextChoices):
+    CONFIG_CREATED = "config.created", _("Integration configured")
+    CONFIG_UPDATED = "config.updated", _("Integration updated")
+    CONFIG_SECRET_REPLACED = "config.secret_replaced", _("Client secret replaced")
+    CONFIG_ENABLED = "config.enabled", _("Integration enabled")
+    CONFIG_DISABLED = "config.disabled", _("Integration disabled")
+    CONFIG_VERIFIED = "config.verified", _("Credentials verified")
+    CONNECTION_CREATED = "connection.created", _("PagerDuty connected")
+    CONNECTION_RECONNECTED = "connection.reconnected", _("PagerDuty reconnected")
+    CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")
+    CONNECTION_DISCONNECTED = "connection.disconnected", _("PagerDuty disconnected")
+    CONNECTION_FAILED = "connection.failed", _("Connect attempt failed")
+    RESOURCE_CHANGED = "resource.changed", _("PagerDuty resource changed")
+
+
+class Environment(models.Model):
+    """A deployment stage of the vendor's product (development, staging, …)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    gateway_url = models.CharField(
+        _("gateway base URL"),
+        max_length=200,
+        blank=True,
+        validators=[validators.validate_base_url],
+        help_text=_(
+            "Public base URL of this environment's gateway, with no trailing "
+            "slash. Empty means this portal's own PORTAL_BASE_URL."
+        ),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway_url or settings.PORTAL_BASE_URL
+
+    @property
+    def redirect_url(self) -> str:
+        """Return the redirect URL admins register on their PagerDuty app."""
+        return f"{self.base_url}{CALLBACK_PATH}"
+
+
+class Tenant(models.Model):
+    """A customer of the vendor, living in exactly one environment."""
+
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="tenants"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "slug"], name="tenant_unique_slug"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.name = validators.clean_display_name(self.name)
+
+
+class Membership(models.Model):
+    """A Django user's role in a tenant."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        MEMBER = "member", _("Member")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        _("role"), max_length=10, choices=Role.choices, default=Role.MEMBER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "tenant"], name="membership_unique_user_tenant"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "member"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class OAuthClient(models.Model):
+    """A PagerDuty Scoped OAuth app's credentials and the scopes to request.
+
+    One per environment (tenant empty). A tenant on another PagerDuty
+    account can hold its own, because a Scoped app serves only the account
+    that registered it.
+    """
+
+    provider = models.CharField(
+        _("provider"),
+        max_length=20,
+        choices=Provider.choices,
+        default=Provider.PAGERDUTY,
+    )
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="oauth_clients"
+    )
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="oauth_clients",
+        help_text=_("Empty for the environment's app; set for a tenant's own."),
+    )
+    client_id = models.CharField(
+        _("Client ID"), max_length=128, validators=[validators.validate_client_id]
+    )
+    client_secret = encrypt(
+        models.TextField(
+            _("Client Secret"), validators=[validators.validate_client_secret]
+        )
+    )
+    secret_last4 = models.CharField(max_length=4, editable=False)
+    scopes = models.CharField(
+        _("scopes"),
+        max_length=500,
+        default=pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES),
+        validators=[validators.validate_scope_string],
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    region = models.CharField(
+        _("service region"), max_length=2, choices=Region.choices, default=Region.US
+    )
+    subdomain = models.CharField(
+        _("PagerDuty subdomain"),
+        max_length=63,
+        blank=True,
+        validators=[validators.validate_subdomain],
+        help_text=_("The account that registered the app: <subdomain>.pagerduty.com"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("OAuth client")
+        ordering = ["environment__position", "tenant__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "provider"],
+                condition=Q(tenant__isnull=True),
+                name="oauthclient_one_per_environment",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "provider"],
+                condition=Q(tenant__isnull=False),
+                name="oauthclient_one_per_tenant",
+            ),
+            models.CheckConstraint(
+                condition=Q(provider__in=Provider.values), name="oauthclient_provider"
+            ),
+            models.CheckConstraint(
+                condition=Q(region__in=Region.values), name="oauthclient_region"
+            ),
+            models.CheckConstraint(
+                condition=Q(scopes__regex=pd_scopes.scopes_regex()),
+                name="oauthclient_scopes_known",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(
+                        scopes__regex=rf"(^| ){scope.replace('.', '[.]')}( |$)"
+                    ),
+                    name=f"oauthclient_scopes_min_{scope.replace('.', '_')}",
+                )
+                for scope in sorted(pd_scopes.MINIMUM_SCOPES)
+            ),
+        ]
+
+    def __str__(self):
+        owner = self.tenant or self.environment
+        return f"{self.get_provider_display()} app for {owner}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.tenant_id and self.tenant.environment_id != self.environment_id:
+            raise ValidationError(
+                {"tenant": _("The tenant belongs to another environment.")},
+                code="tenant_environment_mismatch",
+            )
+
+    def set_client_secret(self, value: str) -> None:
+        self.client_secret = value
+        self.secret_last4 = value[-4:]
+
+    @property
+    def scope_list(self) -> list[str]:
+        return pd_scopes.split(self.scopes)
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_last4)
+
+    @property
+    def developer_url(self) -> str:
+        """Return the App Registration page of the owning account, if known."""
+        if not self.subdomain:
+            return ""
+        return f"https://{self.subdomain}.pagerduty.com/developer/applications"
+
+
+class Connection(models.Model):
+    """A tenant's authorization of a PagerDuty user, with encrypted tokens."""
+
+    Status = ConnectionStatus
+
+    provider = models.CharField(
+        max_length=20, choices=Provider.choices, default=Provider.PAGERDUTY
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="connections"
+    )
+    oauth_client = models.ForeignKey(
+        OAuthClient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="connections",
+        help_text=_("The app whose tokens these are."),
+    )
+    account_id = models.CharField(_("PagerDuty account ID"), max_length=40, blank=True)
+    subdomain = models.CharField(_("subdomain"), max_length=63, blank=True)
+    region = models.CharField(
+        _("service region"), max_length=2, choices=Region.choices, default=Region.US
+    )
+    api_url = models.URLField(_("API host"), max_length=200, blank=True)
+    pd_user_id = models.CharField(_("PagerDuty user ID"), max_length=40, blank=True)
+    pd_user_name = models.CharField(_("PagerDuty user"), max_length=200, blank=True)
+    pd_user_email = models.EmailField(_("PagerDuty user email"), blank=True)
+    access_token = encrypt(models.TextField(blank=True))
+    refresh_token = encrypt(models.TextField(blank=True))
+    access_expires_at = models.DateTimeField(
+        _("access token expires"), null=True, blank=True
+    )
+    refresh_expires_at = models.DateTimeField(
+        _("refresh token expires"), null=True, blank=True
+    )
+    granted_scopes = models.CharField(
+        _("granted scopes"),
+        max_length=1000,
+        blank=True,
+        validators=[validators.validate_granted_scopes],
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider"],
+                condition=~Q(status=ConnectionStatus.REVOKED),
+                name="connection_one_live_per_tenant",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ConnectionStatus.values),
+                name="connection_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(region__in=Region.values), name="connection_region"
+            ),
+            models.CheckConstraint(
+                condition=Q(provider__in=Provider.values), name="connection_provider"
+            ),
+        ]
+
+    def __str__(self):
+        where = self.subdomain or "PagerDuty"
+        return f"{self.tenant}: {where} ({self.get_status_display()})"
+
+    @property
+    def granted_scope_list(self) -> list[str]:
+        return pd_scopes.split(self.granted_scopes)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def expires_within(self, delta: timedelta) -> bool:
+        """Return whether the access token expires within `delta` from now."""
+        if self.access_expires_at is None:
+            return False
+        return self.access_expires_at <= timezone.now() + delta
+
+
+class AuditEvent(models.Model):
+    """Who changed what, and when. Details name fields, never their values."""
+
+    Action = AuditAction
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(
+        _("actor"), max_length=150, blank=True, help_text=_("Username at the time.")
+    )
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    target = models.CharField(_("target"), max_length=200, blank=True)
+    environment = models.ForeignKey(
+        Environment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values),
+                name="auditevent_action_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def get_absolute_url(self):
+        return reverse("admin:integrations_auditevent_change", args=[self.pk])

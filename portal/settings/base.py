@@ -1,0 +1,193 @@
+"""Settings shared by every profile; values come from the environment.
+
+Profiles (dev, test, prod) import this module and change only what differs.
+Every variable is listed in `.env.example` and in the README.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env = environ.Env()
+
+# https://django-environ.readthedocs.io/en/latest/tips.html#multiple-env-files
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+
+
+def required(name: str) -> str:
+    """Return the variable's value or stop with a one-line message naming it."""
+    value = env.str(name, default="")
+    if not value.strip():
+        raise ImproperlyConfigured(
+            f"{name} is not set: export it or add it to .env (see README, "
+            f"Configuration)."
+        )
+    return value
+
+
+# --- General ---
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = required("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# Public base URL of this portal, used where a request is not at hand (demo
+# seeding, environments without their own gateway URL).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip(
+    "/"
+)
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SITE_ID = 1
+
+# --- Apps ---
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+# --- Database ---
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}"
+    )
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+
+# --- Cache ---
+# Redis in production (REDIS_URL), process memory otherwise. allauth's login
+# rate limits and the PagerDuty read cache both live here.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Auth / allauth ---
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+# https://docs.allauth.org/en/latest/account/configuration.html
+ACCOUNT_ADAPTER = "integrations.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+# Open sign-up is off: users are created by staff in the Django admin.
+ACCOUNT_ALLOW_SIGNUP = env.bool("ACCOUNT_ALLOW_SIGNUP", default=False)
+
+# --- Templates ---
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# --- Static files ---
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Security ---
+# django-cryptography derives its field key from CRYPTOGRAPHY_KEY and falls
+# back to SECRET_KEY when it is unset; the fallback is never allowed here.
+CRYPTOGRAPHY_KEY = required("CRYPTOGRAPHY_KEY")
+SESSION_COOKIE_HTTPONLY = True
+# Lax, so the session survives PagerDuty's top-level redirect back to us.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Logging ---
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- Integrations ---
+# One setting apart: PagerDuty itself, or the local sandbox (README, Demo).
+PAGERDUTY_IDENTITY_URL = env.str(
+    "PAGERDUTY_IDENTITY_URL", default="https://identity.pagerduty.com"
+).rstrip("/")
+PAGERDUTY_API_URL = env.str(
+    "PAGERDUTY_API_URL", default="https://api.pagerduty.com"
+).rstrip("/")
+PAGERDUTY_EU_API_URL = env.str(
+    "PAGERDUTY_EU_API_URL", default="https://api.eu.pagerduty.com"
+).rstrip("/")
+# Seconds for every outbound call: (connect, read).
+PAGERDUTY_TIMEOUT = (
+    env.float("PAGERDUTY_CONNECT_TIMEOUT", default=3.05),
+    env.float("PAGERDUTY_READ_TIMEOUT", default=10.0),
+)
+# The local PagerDuty stand-in; off unless asked for (dev and test turn it on).
+PAGERDUTY_SANDBOX = env.bool("PAGERDUTY_SANDBOX", default=False)

@@ -1,0 +1,22 @@
+"""Test profile: fixed fake keys, fast hashing, nothing read from `.env`."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789"
+)
+os.environ.setdefault("CRYPTOGRAPHY_KEY", "test-field-key-not-for-production")
+os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "false")
+os.environ.setdefault("PAGERDUTY_SANDBOX", "true")
+os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+# Tests must never depend on a developer's exported service URLs.
+os.environ["PAGERDUTY_IDENTITY_URL"] = "https://identity.pagerduty.test"
+os.environ["PAGERDUTY_API_URL"] = "https://api.pagerduty.test"
+os.environ["PAGERDUTY_EU_API_URL"] = "https://api.eu.pagerduty.test"
+os.environ.pop("REDIS_URL", None)
+
+from .base import *  # noqa: E402, F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "k3#Pz9!vQm2@Lr7$Wt5^Yx8&Bn4*Hd6(Jf1)Gs0-Ac+Ue=Ki_Ol~Np",
+    "CRYPTOGRAPHY_KEY": "an-independent-field-encryption-key",
+    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+    "PORTAL_BASE_URL": "https://portal.example.com",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def _run(args, env_overrides, settings="portal.settings.prod"):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "CRYPTOGRAPHY_", "DATABASE_", "REDIS_"))
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": settings, **env_overrides})
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_the_encryption_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CRYPTOGRAPHY_KEY"}
+
+    result = _run(["manage.py", "check"], env)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: CRYPTOGRAPHY_KEY is not set: export it or add it to "
+        ".env (see README, Configuration)."
+    ]
+
+
+def test_wsgi_refuses_to_start_without_the_encryption_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CRYPTOGRAPHY_KEY"}
+
+    result = _run(["-c", "import portal.wsgi"], env)
+
+    assert result.returncode == 1
+    assert "CRYPTOGRAPHY_KEY is not set" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_debug_off_base_settings_refuse_a_blank_encryption_key():
+    result = _run(
+        ["manage.py", "check"],
+        {**PRODUCTION_ENV, "CRYPTOGRAPHY_KEY": "  ", "DJANGO_DEBUG": "false"},
+        settings="portal.settings.base",
+    )
+
+    assert result.returncode == 1
+    assert "CRYPTOGRAPHY_KEY is not set" in result.stderr
+
+
+def test_check_deploy_with_production_values_prints_no_warning():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION_ENV
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
