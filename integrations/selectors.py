@@ -1,8 +1,16 @@
 """Reads. Every tenant-scoped query names its tenant explicitly."""
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
-from integrations.models import Environment, Membership, OAuthClient, Provider, Tenant
+from integrations.models import (
+    Connection,
+    Environment,
+    Membership,
+    OAuthClient,
+    Provider,
+    Tenant,
+)
 
 
 def environment_list() -> QuerySet[Environment]:
@@ -29,3 +37,25 @@ def oauth_client_get_for_environment(
     return OAuthClient.objects.filter(
         environment=environment, tenant__isnull=True, provider=provider
     ).first()
+
+
+def membership_get_or_404(*, user, tenant_id: int) -> Membership:
+    """Return the user's membership in a tenant; 404 if there is none.
+
+    Another tenant's page answers 404, never 403, so its existence stays
+    hidden.
+    """
+    return get_object_or_404(
+        Membership.objects.select_related("tenant__environment"),
+        user=user,
+        tenant_id=tenant_id,
+    )
+
+
+def connection_get_live(*, tenant: Tenant) -> Connection | None:
+    """Return the tenant's PagerDuty connection unless it was revoked."""
+    return (
+        Connection.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY)
+        .exclude(status=Connection.Status.REVOKED)
+        .first()
+    )

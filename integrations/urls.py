@@ -1,3 +1,15 @@
+from django.urls import path
+
+from integrations.views import tenant
+
 app_name = "integrations"
 
-urlpatterns = []
+# Staff pages: environments, integrations, tenants overview, audit log.
+admin_urlpatterns = []
+
+# Tenant pages: members reach only the tenants they belong to.
+tenant_urlpatterns = [
+    path("tenants/<int:tenant_id>/", tenant.tenant_home, name="tenant_home"),
+]
+
+urlpatterns = admin_urlpatterns + tenant_urlpatterns

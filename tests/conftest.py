@@ -9,6 +9,8 @@ from tests.factories import (
     UserFactory,
 )
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture
 def mocked_responses():
