@@ -10,7 +10,7 @@ from integrations.models import (
     OAuthClient,
     Tenant,
 )
-from integrations.services import oauth_client_save
+from integrations.services.oauth_clients import oauth_client_save
 
 
 @admin.register(Environment)

@@ -1,36 +1,12 @@
-"""Writes that span rows or record an audit event."""
+"""Writes to OAuth app settings; each change is audited by field name."""
 
 from django.db import transaction
 
-from integrations.models import AuditAction, AuditEvent, OAuthClient
+from integrations.models import AuditAction, OAuthClient
+from integrations.services.audit import audit_record
 
 # Fields whose changes are audited by name; values never enter the log.
 AUDITED_CLIENT_FIELDS = ("client_id", "scopes", "enabled", "region", "subdomain")
-
-
-def audit_record(
-    *,
-    actor,
-    action: str,
-    target: str = "",
-    environment=None,
-    tenant=None,
-    details: dict | None = None,
-) -> AuditEvent:
-    """Record who did what; `details` must hold names and ids, not secrets."""
-    user = actor if actor is not None and actor.is_authenticated else None
-    event = AuditEvent(
-        actor=user,
-        actor_label=user.get_username() if user else "system",
-        action=action,
-        target=target[:200],
-        environment=environment,
-        tenant=tenant,
-        details=details or {},
-    )
-    event.full_clean()
-    event.save()
-    return event
 
 
 @transaction.atomic
