@@ -6,9 +6,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_cryptography.fields import encrypt
 
 from integrations import validators
+from integrations.crypto import encrypted
 from integrations.pagerduty import scopes as pd_scopes
 
 CALLBACK_PATH = "/integration-callback"
@@ -168,7 +168,7 @@ class OAuthClient(models.Model):
     client_id = models.CharField(
         _("Client ID"), max_length=128, validators=[validators.validate_client_id]
     )
-    client_secret = encrypt(
+    client_secret = encrypted(
         models.TextField(
             _("Client Secret"), validators=[validators.validate_client_secret]
         )
@@ -297,8 +297,8 @@ class Connection(models.Model):
     pd_user_id = models.CharField(_("PagerDuty user ID"), max_length=40, blank=True)
     pd_user_name = models.CharField(_("PagerDuty user"), max_length=200, blank=True)
     pd_user_email = models.EmailField(_("PagerDuty user email"), blank=True)
-    access_token = encrypt(models.TextField(blank=True))
-    refresh_token = encrypt(models.TextField(blank=True))
+    access_token = encrypted(models.TextField(blank=True))
+    refresh_token = encrypted(models.TextField(blank=True))
     access_expires_at = models.DateTimeField(
         _("access token expires"), null=True, blank=True
     )

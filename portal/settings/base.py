@@ -153,6 +153,15 @@ STORAGES = {
 # django-cryptography derives its field key from CRYPTOGRAPHY_KEY and falls
 # back to SECRET_KEY when it is unset; the fallback is never allowed here.
 CRYPTOGRAPHY_KEY = required("CRYPTOGRAPHY_KEY")
+# The key ring of integrations/crypto.py: the newest key encrypts, all
+# decrypt, until rotate_encryption_keys has re-encrypted every row under the
+# first (README, Rotating keys). Captured here because django-cryptography
+# replaces CRYPTOGRAPHY_KEY with its derived bytes when it loads.
+FIELD_ENCRYPTION_KEYS = [
+    CRYPTOGRAPHY_KEY,
+    *env.list("CRYPTOGRAPHY_KEY_FALLBACKS", default=[]),
+]
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 SESSION_COOKIE_HTTPONLY = True
 # Lax, so the session survives PagerDuty's top-level redirect back to us.
 SESSION_COOKIE_SAMESITE = "Lax"
