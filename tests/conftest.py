@@ -9,7 +9,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.sandbox_fixtures"]
 
 
 @pytest.fixture

@@ -211,3 +211,6 @@ PAGERDUTY_TIMEOUT = (
 )
 # The local PagerDuty stand-in; off unless asked for (dev and test turn it on).
 PAGERDUTY_SANDBOX = env.bool("PAGERDUTY_SANDBOX", default=False)
+if PAGERDUTY_SANDBOX:
+    # Its management commands: pagerduty_sandbox, …_configure_demo (README).
+    INSTALLED_APPS.append("pagerduty_sandbox")

@@ -1,0 +1,117 @@
+"""Run-time control under `/_sandbox/`: faults, latency, limits, the log.
+
+JSON in, JSON out. Benchmarks and manual experiments use it; tests use the
+fixture's methods, which change the same state. `--no-control` turns the
+whole prefix into 404s.
+"""
+
+from dataclasses import asdict, fields
+
+from pagerduty_sandbox.http import BadRequest, Response
+from pagerduty_sandbox.state import Config, Fault
+
+FAULT_KINDS = ("500", "429", "timeout")
+TUNABLE = {f.name for f in fields(Config)} - {"control_enabled"}
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return Response.json({"error": message}, status=status)
+
+
+def parse_fault(data) -> Fault:
+    """Return a Fault from a JSON object; raise ValueError naming the problem."""
+    if not isinstance(data, dict):
+        raise ValueError("send a JSON object")
+    kind = str(data.get("kind", ""))
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+    prefix = data.get("path_prefix", "/")
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise ValueError("path_prefix must start with /")
+    share = data.get("share", 1.0)
+    delay = data.get("delay", 10.0)
+    for name, value in (("share", share), ("delay", delay)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number")
+    if not 0 < share <= 1:
+        raise ValueError("share must be in (0, 1]")
+    if not 0 <= delay <= 120:
+        raise ValueError("delay must be between 0 and 120 seconds")
+    return Fault(kind=kind, path_prefix=prefix, share=float(share), delay=float(delay))
+
+
+def apply_config(config: Config, data) -> None:
+    """Update tunable settings from a JSON object; raise ValueError if bad."""
+    if not isinstance(data, dict):
+        raise ValueError("send a JSON object")
+    unknown = sorted(set(data) - TUNABLE)
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]}; known: {sorted(TUNABLE)}")
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer")
+    for name, value in data.items():
+        setattr(config, name, value)
+
+
+def dispatch(app, request) -> Response:
+    state = app.state
+    if not state.config.control_enabled:
+        return _error("Not found", status=404)
+    path, method = request.path.rstrip("/"), request.method
+    try:
+        body = request.json() if method in ("POST", "PUT") else None
+    except BadRequest as exc:
+        return _error(str(exc))
+    with state.lock:
+        if path == "/_sandbox/state" and method == "GET":
+            return Response.json(
+                {
+                    "seed": state.seed,
+                    "config": asdict(state.config),
+                    "faults": [f.as_dict() for f in state.faults],
+                    "counts": {
+                        "accounts": len(state.accounts),
+                        "users": len(state.users),
+                        "services": len(state.services),
+                        "incidents": len(state.incidents),
+                        "apps": len(state.apps),
+                    },
+                }
+            )
+        if path == "/_sandbox/faults":
+            if method == "GET":
+                return Response.json({"faults": [f.as_dict() for f in state.faults]})
+            if method == "POST":
+                try:
+                    fault = parse_fault(body)
+                except ValueError as exc:
+                    return _error(str(exc))
+                state.faults.append(fault)
+                return Response.json({"fault": fault.as_dict()}, status=201)
+            if method == "DELETE":
+                state.faults.clear()
+                return Response(status=204)
+        if path == "/_sandbox/config" and method == "PUT":
+            try:
+                apply_config(state.config, body)
+            except ValueError as exc:
+                return _error(str(exc))
+            return Response.json({"config": asdict(state.config)})
+        if path == "/_sandbox/requests":
+            if method == "GET":
+                log = [
+                    {"method": m, "path": p, "status": s}
+                    for m, p, s in state.request_log
+                ]
+                return Response.json({"requests": log})
+            if method == "DELETE":
+                state.request_log.clear()
+                return Response(status=204)
+        if path == "/_sandbox/advance" and method == "POST":
+            seconds = body.get("seconds") if isinstance(body, dict) else None
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                return _error("seconds must be a number")
+            state.advance(seconds)
+            return Response.json({"now": state.now().isoformat()})
+    return _error("Not found", status=404)

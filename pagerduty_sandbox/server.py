@@ -1,0 +1,239 @@
+"""The WSGI application, its routing, and a threaded server to run it.
+
+Routes: identity and sign-in pages at PagerDuty's paths, the US REST API at
+the root, the EU REST API under `/eu`, CSS under `/static/`, and the
+control endpoints under `/_sandbox/` (unless disabled).
+"""
+
+import logging
+import mimetypes
+import secrets
+import threading
+import time
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.template import Context, Engine
+
+from pagerduty_sandbox import api, control, developer, identity
+from pagerduty_sandbox.http import (
+    COOKIE_NAME,
+    BadRequest,
+    CookieSigner,
+    Request,
+    Response,
+    session_cookie,
+)
+from pagerduty_sandbox.state import State
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+EU_PREFIX = "/eu"
+
+
+class Page:
+    """The browser side of a request: signed-cookie session and CSRF."""
+
+    def __init__(self, app: "SandboxApp", request: Request):
+        self.app = app
+        self.request = request
+        raw = request.cookies.get(COOKIE_NAME, "")
+        session = app.signer.loads(raw) if raw else None
+        self.changed = session is None or "csrf" not in session
+        self.session = session if not self.changed else {}
+        self.session.setdefault("csrf", secrets.token_urlsafe(24))
+
+    @property
+    def user(self):
+        user_id = self.session.get("uid")
+        user = self.app.state.users.get(user_id) if user_id else None
+        # A reset state (tests, /_sandbox/reset) invalidates old sign-ins.
+        if user and self.session.get("gen") != self.app.state.generation:
+            return None
+        return user
+
+    @property
+    def csrf(self) -> str:
+        return self.session["csrf"]
+
+    def csrf_ok(self, form: dict) -> bool:
+        sent = (form.get("csrf") or [""])[0]
+        return bool(sent) and secrets.compare_digest(sent, self.csrf)
+
+    def sign_in(self, user) -> None:
+        self.session = {
+            "uid": user.id,
+            "gen": self.app.state.generation,
+            "csrf": secrets.token_urlsafe(24),
+        }
+        self.changed = True
+
+    def sign_out(self) -> None:
+        self.session = {"csrf": secrets.token_urlsafe(24)}
+        self.changed = True
+
+    def finish(self, response: Response) -> Response:
+        if self.changed:
+            response.headers.append(session_cookie(self.app.signer.dumps(self.session)))
+        return response
+
+    def render(self, template: str, context: dict, status: int = 200) -> Response:
+        context = {
+            "user": self.user,
+            "csrf": self.csrf,
+            "base_url": self.app.base_url,
+            **context,
+        }
+        if context["user"] is not None:
+            context["account"] = self.app.state.accounts[context["user"].account_id]
+        html = self.app.engine.get_template(template).render(Context(context))
+        return self.finish(Response.html(html, status))
+
+    def redirect(self, location: str) -> Response:
+        return self.finish(Response.redirect(location))
+
+
+class SandboxApp:
+    """The WSGI callable; swap `state` to reset the world."""
+
+    def __init__(self, state: State, *, base_url: str = "http://127.0.0.1:8765"):
+        self.state = state
+        self.base_url = base_url.rstrip("/")
+        self.signer = CookieSigner(secrets.token_bytes(32))
+        self.engine = Engine(dirs=[str(HERE / "templates")], autoescape=True)
+
+    @property
+    def eu_api_url(self) -> str:
+        return f"{self.base_url}{EU_PREFIX}"
+
+    def api_url(self, region: str) -> str:
+        return self.eu_api_url if region == "eu" else self.base_url
+
+    def __call__(self, environ, start_response):
+        try:
+            request = Request.from_environ(environ)
+        except BadRequest as exc:
+            response = Response.json(
+                {
+                    "error": {
+                        "message": "Invalid Input Provided",
+                        "code": 2001,
+                        "errors": [str(exc)],
+                    }
+                },
+                status=400,
+            )
+            start_response(response.status_line, response.headers)
+            return [response.body]
+        try:
+            response = self.handle(request)
+        except Exception:
+            # A sandbox bug must look like PagerDuty's 500, not kill the thread.
+            logger.exception(
+                "PagerDuty sandbox failed on %s %s", request.method, request.path
+            )
+            response = api.error_response(500, "An internal error has occurred.", 2000)
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        start_response(response.status_line, headers)
+        return [response.body]
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith("/_sandbox/") or path == "/_sandbox":
+            response = control.dispatch(self, request)
+        elif path.startswith("/static/"):
+            response = self.static(path)
+        else:
+            response = self.faulted(request) or self.route(request)
+        with self.state.lock:
+            self.state.request_log.append((request.method, path, response.status))
+        return response
+
+    def faulted(self, request: Request) -> Response | None:
+        """Apply configured latency and faults; return the fault's response."""
+        state = self.state
+        with state.lock:
+            latency = state.config.latency_ms
+            fault = next(
+                (
+                    f
+                    for f in state.faults
+                    if request.path.startswith(f.path_prefix)
+                    and state.fault_rng.random() < f.share
+                ),
+                None,
+            )
+        if latency:
+            time.sleep(latency / 1000)
+        if fault is None:
+            return None
+        if fault.kind == "timeout":
+            time.sleep(fault.delay)
+            return api.error_response(504, "The request took too long to process", 2016)
+        if fault.kind == "429":
+            return api.error_response(429, "Rate Limit Exceeded", 2020)
+        return api.error_response(
+            500,
+            "An internal error has occurred. PagerDuty team has been notified.",
+            2000,
+        )
+
+    def route(self, request: Request) -> Response:
+        path = request.path
+        if path == EU_PREFIX or path.startswith(EU_PREFIX + "/"):
+            return api.dispatch(self, request, region="eu", path=path[len(EU_PREFIX) :])
+        if api.is_api_path(path):
+            return api.dispatch(self, request, region="us", path=path)
+        page = Page(self, request)
+        with self.state.lock:
+            handler = identity.ROUTES.get(path) or developer.match(path)
+            if handler is None:
+                return page.render(
+                    "pagerduty_sandbox/message.html",
+                    {
+                        "title": "Page not found",
+                        "message": f"The sandbox has no page at {path}.",
+                    },
+                    status=404,
+                )
+            return handler(self, page, request)
+
+    def static(self, path: str) -> Response:
+        name = path[len("/static/") :]
+        target = (STATIC_DIR / name).resolve()
+        if STATIC_DIR not in target.parents or not target.is_file():
+            return Response(status=404, body=b"Not found")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(
+            body=target.read_bytes(),
+            headers=[("Content-Type", kind), ("Cache-Control", "max-age=300")],
+        )
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def make_sandbox_server(app: SandboxApp, host: str, port: int) -> WSGIServer:
+    """Bind a threaded server (port 0 picks a free one) and set app.base_url."""
+    server = make_server(
+        host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    app.base_url = f"http://{host}:{server.server_port}"
+    return server
+
+
+def serve_in_thread(server: WSGIServer) -> threading.Thread:
+    thread = threading.Thread(
+        target=server.serve_forever, name="pagerduty-sandbox", daemon=True
+    )
+    thread.start()
+    return thread

@@ -1,0 +1,429 @@
+"""The sandbox's in-memory world: accounts, people, on-call setup, incidents,
+registered apps and the tokens issued to them.
+
+Everything lives in one `State` guarded by `State.lock`; request handlers
+take the lock for the whole request, so every operation is atomic.
+"""
+
+import hashlib
+import random
+import secrets
+import string
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+ID_ALPHABET = string.ascii_uppercase + string.digits
+# PagerDuty's documented lifetimes for Scoped apps (NOTES §0.4, §1).
+ACCESS_TTL = 86400
+REFRESH_TTL = 30 * 86400
+APP_TOKEN_TTL = 86400
+CODE_TTL = 30
+ID_TOKEN_TTL = 3600
+RATE_LIMIT = 960
+RATE_WINDOW = 60
+REGION_NAMES = {"us": "UnitedStates", "eu": "Europe"}
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Return PagerDuty's timestamp format (UTC, seconds, trailing Z)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Account:
+    id: str
+    subdomain: str
+    name: str
+    region: str  # "us" or "eu"
+
+
+@dataclass
+class User:
+    id: str
+    account_id: str
+    name: str
+    email: str
+    password: str
+    role: str
+    time_zone: str = "Etc/UTC"
+    color: str = "green"
+    job_title: str = ""
+    description: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class Team:
+    id: str
+    account_id: str
+    name: str
+    description: str | None = None
+    members: dict[str, str] = field(default_factory=dict)  # user id -> role
+
+
+@dataclass
+class EscalationRule:
+    id: str
+    delay_minutes: int
+    targets: list[tuple[str, str]]  # ("user"|"schedule", id)
+
+
+@dataclass
+class EscalationPolicy:
+    id: str
+    account_id: str
+    name: str
+    rules: list[EscalationRule]
+    description: str | None = None
+    num_loops: int = 0
+    team_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScheduleLayer:
+    id: str
+    name: str
+    start: datetime
+    rotation_virtual_start: datetime
+    turn_seconds: int
+    user_ids: list[str]
+    end: datetime | None = None
+
+
+@dataclass
+class Override:
+    id: str
+    start: datetime
+    end: datetime
+    user_id: str
+
+
+@dataclass
+class Schedule:
+    id: str
+    account_id: str
+    name: str
+    layers: list[ScheduleLayer]
+    time_zone: str = "Etc/UTC"
+    description: str | None = None
+    overrides: list[Override] = field(default_factory=list)
+    team_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Service:
+    id: str
+    account_id: str
+    name: str
+    escalation_policy_id: str
+    created_at: datetime
+    description: str | None = None
+    status: str = "active"
+    team_ids: list[str] = field(default_factory=list)
+    acknowledgement_timeout: int | None = 600
+    auto_resolve_timeout: int | None = 14400
+    alert_creation: str = "create_alerts_and_incidents"
+    urgency: str = "high"
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Note:
+    id: str
+    user_id: str
+    content: str
+    created_at: datetime
+
+
+@dataclass
+class LogEntry:
+    id: str
+    type: str  # e.g. "trigger_log_entry"
+    incident_id: str
+    created_at: datetime
+    agent: tuple[str, str] | None  # ("user"|"service", id)
+    summary: str
+    channel: str = "web_trigger"
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Incident:
+    id: str
+    account_id: str
+    number: int
+    title: str
+    status: str
+    urgency: str
+    service_id: str
+    escalation_policy_id: str
+    created_at: datetime
+    incident_key: str
+    assignee_ids: list[str] = field(default_factory=list)
+    acknowledgements: list[tuple[str, datetime]] = field(default_factory=list)
+    escalation_level: int = 1
+    updated_at: datetime | None = None
+    last_status_change_at: datetime | None = None
+    last_status_change_by: tuple[str, str] | None = None
+    resolved_at: datetime | None = None
+    body_details: str | None = None
+    snoozed_until: datetime | None = None
+    notes: list[Note] = field(default_factory=list)
+    log_entries: list[LogEntry] = field(default_factory=list)
+    team_ids: list[str] = field(default_factory=list)
+    merged_into: str | None = None
+
+
+@dataclass
+class WebhookSubscription:
+    id: str
+    account_id: str
+    url: str
+    secret: str
+    events: list[str]
+    filter_type: str
+    filter_id: str | None
+    description: str | None = None
+    active: bool = True
+    temporarily_disabled: bool = False
+    custom_headers: list[dict] = field(default_factory=list)
+    consecutive_drops: int = 0
+
+
+@dataclass
+class App:
+    """A registered Scoped OAuth app, owned by the account that made it."""
+
+    id: str
+    account_id: str
+    owner_user_id: str
+    name: str
+    description: str
+    client_id: str
+    client_secret: str
+    redirect_uris: list[str]
+    scopes: list[str]
+    created_at: datetime
+
+
+@dataclass
+class AuthCode:
+    code: str
+    app_id: str
+    user_id: str
+    redirect_uri: str
+    code_challenge: str
+    scopes: list[str]
+    expires_at: datetime
+    auth_time: datetime
+    used: bool = False
+    grant_id: str | None = None
+
+
+@dataclass
+class Grant:
+    """One authorization (a "delegation"): its current tokens and scopes.
+
+    User grants come from the code flow and rotate on refresh; app grants
+    come from client_credentials and have no refresh token or user.
+    """
+
+    id: str
+    app_id: str
+    account_id: str
+    user_id: str | None
+    scopes: list[str]
+    access_token: str
+    access_expires_at: datetime
+    auth_time: datetime
+    refresh_token: str = ""
+    refresh_expires_at: datetime | None = None
+    revoked: bool = False
+
+
+@dataclass
+class Fault:
+    """Make a share of API requests under `path_prefix` fail.
+
+    `kind` is "500", "429" or "timeout" (the server holds the request for
+    `delay` seconds, then answers 504).
+    """
+
+    kind: str
+    path_prefix: str = "/"
+    share: float = 1.0
+    delay: float = 10.0
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "path_prefix": self.path_prefix,
+            "share": self.share,
+            "delay": self.delay,
+        }
+
+
+@dataclass
+class Config:
+    access_ttl: int = ACCESS_TTL
+    refresh_ttl: int = REFRESH_TTL
+    app_token_ttl: int = APP_TOKEN_TTL
+    code_ttl: int = CODE_TTL
+    rate_limit: int = RATE_LIMIT
+    latency_ms: int = 0
+    control_enabled: bool = True
+
+
+class State:
+    """All sandbox data; hold `lock` while reading or writing."""
+
+    def __init__(self, *, seed: int = 1, config: Config | None = None):
+        self.seed = seed
+        self.config = config or Config()
+        self.lock = threading.RLock()
+        self.rng = random.Random(seed)  # noqa: S311 - deterministic seed data
+        self.clock_offset = timedelta()
+        self.issued_ids: set[str] = set()
+        self.accounts: dict[str, Account] = {}
+        self.users: dict[str, User] = {}
+        self.teams: dict[str, Team] = {}
+        self.escalation_policies: dict[str, EscalationPolicy] = {}
+        self.schedules: dict[str, Schedule] = {}
+        self.services: dict[str, Service] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+        self.apps: dict[str, App] = {}
+        self.codes: dict[str, AuthCode] = {}
+        self.grants: dict[str, Grant] = {}
+        self.access_index: dict[str, str] = {}
+        self.refresh_index: dict[str, str] = {}
+        self.incident_counters: dict[str, int] = {}
+        self.rate_windows: dict[tuple, tuple[float, int]] = {}
+        self.faults: list[Fault] = []
+        self.fault_rng = random.Random(seed)  # noqa: S311
+        self.request_log: list[tuple[str, str, int]] = []
+        # Sign-in cookies name the state they were issued for, so a reset
+        # signs everyone out.
+        self.generation = secrets.token_hex(8)
+
+    # --- Time and identifiers ---
+
+    def now(self) -> datetime:
+        return datetime.now(UTC).replace(microsecond=0) + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (tests use it to expire things)."""
+        self.clock_offset += timedelta(seconds=seconds)
+
+    def new_id(self) -> str:
+        """Return a fresh PagerDuty-style ID: "P" and six of A-Z0-9."""
+        while True:
+            candidate = "P" + "".join(self.rng.choices(ID_ALPHABET, k=6))
+            if candidate not in self.issued_ids:
+                self.issued_ids.add(candidate)
+                return candidate
+
+    def next_incident_number(self, account_id: str) -> int:
+        number = self.incident_counters.get(account_id, 0) + 1
+        self.incident_counters[account_id] = number
+        return number
+
+    # --- Lookups ---
+
+    def account_by_subdomain(self, subdomain: str) -> Account | None:
+        return next(
+            (a for a in self.accounts.values() if a.subdomain == subdomain), None
+        )
+
+    def user_by_email(self, email: str) -> User | None:
+        email = email.strip().lower()
+        return next((u for u in self.users.values() if u.email == email), None)
+
+    def app_by_client_id(self, client_id: str) -> App | None:
+        return next((a for a in self.apps.values() if a.client_id == client_id), None)
+
+    def user_teams(self, user_id: str) -> list[Team]:
+        return [t for t in self.teams.values() if user_id in t.members]
+
+    # --- Tokens ---
+
+    def issue_grant(
+        self,
+        *,
+        app: App,
+        user: User | None,
+        scopes: list[str],
+        auth_time: datetime | None = None,
+    ) -> Grant:
+        """Create an authorization with fresh tokens and return it."""
+        now = self.now()
+        grant = Grant(
+            id=_uuid(self.rng),
+            app_id=app.id,
+            account_id=app.account_id,
+            user_id=user.id if user else None,
+            scopes=list(scopes),
+            access_token="",
+            access_expires_at=now,
+            auth_time=auth_time or now,
+        )
+        self.grants[grant.id] = grant
+        self.rotate_tokens(grant)
+        return grant
+
+    def rotate_tokens(self, grant: Grant) -> None:
+        """Give the grant new tokens; the previous ones stop working."""
+        now = self.now()
+        self.access_index.pop(grant.access_token, None)
+        self.refresh_index.pop(grant.refresh_token, None)
+        grant.access_token = _token("0")
+        self.access_index[grant.access_token] = grant.id
+        if grant.user_id is None:
+            grant.access_expires_at = now + timedelta(seconds=self.config.app_token_ttl)
+            return
+        grant.access_expires_at = now + timedelta(seconds=self.config.access_ttl)
+        grant.refresh_token = _token("1")
+        grant.refresh_expires_at = now + timedelta(seconds=self.config.refresh_ttl)
+        self.refresh_index[grant.refresh_token] = grant.id
+
+    def revoke_grant(self, grant: Grant) -> None:
+        grant.revoked = True
+        self.access_index.pop(grant.access_token, None)
+        self.refresh_index.pop(grant.refresh_token, None)
+
+    def revoke_app_tokens(self, app: App) -> int:
+        """Revoke every live authorization of an app; return how many."""
+        live = [g for g in self.grants.values() if g.app_id == app.id and not g.revoked]
+        for grant in live:
+            self.revoke_grant(grant)
+        return len(live)
+
+    def grant_for_access_token(self, token: str) -> Grant | None:
+        grant_id = self.access_index.get(token)
+        return self.grants.get(grant_id) if grant_id else None
+
+    def grant_for_refresh_token(self, token: str) -> Grant | None:
+        grant_id = self.refresh_index.get(token)
+        return self.grants.get(grant_id) if grant_id else None
+
+
+def _token(kind: str) -> str:
+    # Shaped like PagerDuty's ("pdus+_0…" access, "pdus+_1…" refresh): the
+    # "+" makes clients that forget to URL-encode form values fail here too.
+    return f"pdus+_{kind}{secrets.token_urlsafe(32)}"
+
+
+def _uuid(rng: random.Random) -> str:
+    value = f"{rng.getrandbits(128):032x}"
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def derived_uuid(*parts: object) -> str:
+    """Return a UUID-shaped string derived from `parts` (stable across runs)."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return (
+        f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    )

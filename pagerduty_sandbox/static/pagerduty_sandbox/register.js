@@ -1,0 +1,21 @@
+// Keep "Selected Permission Scope" in step with the Read/Write checkboxes,
+// in the table's order, as PagerDuty's registration page does.
+(function () {
+  "use strict";
+  var form = document.getElementById("configure-form");
+  var field = document.getElementById("selected-scope");
+  if (!form || !field) {
+    return;
+  }
+  function update() {
+    var boxes = form.querySelectorAll("input[name=scope]");
+    var chosen = [];
+    boxes.forEach(function (box) {
+      if (box.checked) {
+        chosen.push(box.value);
+      }
+    });
+    field.value = chosen.join(" ");
+  }
+  form.addEventListener("change", update);
+})();
