@@ -15,11 +15,22 @@ $(STAMP): requirements/lock.txt
 
 install: $(STAMP)
 
+# The PagerDuty sandbox runs beside the portal and stops with it (README,
+# "PagerDuty sandbox"); override with e.g. `make demo SANDBOX_PORT=9000`.
+SANDBOX_PORT ?= 8765
+SANDBOX_SEED ?= 1
+SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
+
 demo: install
 	@$(BIN)/python scripts/init_env.py
 	@mkdir -p var/static
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@$(BIN)/python manage.py pagerduty_sandbox --port $(SANDBOX_PORT) --seed $(SANDBOX_SEED) & \
+	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py pagerduty_sandbox_configure_demo --seed $(SANDBOX_SEED) --sandbox-url $(SANDBOX_URL) && \
+	PAGERDUTY_IDENTITY_URL=$(SANDBOX_URL) PAGERDUTY_API_URL=$(SANDBOX_URL) \
+	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
