@@ -1,3 +1,4 @@
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +125,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         "pd_user_name",
         "pd_user_email",
         "granted_scopes",
+        "requested_scopes",
+        "delegation_id",
         "has_access_token",
         "has_refresh_token",
         "access_expires_at",
@@ -173,3 +176,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# allauth's admin renders SocialApp.secret in a plain text input and lists
+# the start of every SocialToken. Apps come from OAuthClient and tokens live
+# in Connection, so these models hold nothing and get no admin pages.
+for _model in (SocialApp, SocialToken, SocialAccount):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

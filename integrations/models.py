@@ -261,6 +261,32 @@ class OAuthClient(models.Model):
     def has_secret(self) -> bool:
         return bool(self.secret_last4)
 
+    def as_social_app(self):
+        """Return an unsaved allauth SocialApp carrying these credentials.
+
+        Never saved: allauth reads apps through the adapter's `list_apps`,
+        so no plaintext copy of the secret lands in `socialaccount_socialapp`.
+        """
+        from allauth.socialaccount.models import SocialApp
+
+        app = SocialApp(
+            provider=self.provider,
+            name=str(self),
+            client_id=self.client_id,
+            secret=self.client_secret,
+            settings={
+                "scope": self.scope_list,
+                "oauth_pkce_enabled": True,
+                "redirect_uri": self.redirect_url,
+                "oauth_client_id": self.pk,
+            },
+        )
+        return app
+
+    @property
+    def redirect_url(self) -> str:
+        return self.environment.redirect_url
+
     @property
     def developer_url(self) -> str:
         """Return the App Registration page of the owning account, if known."""
@@ -311,6 +337,19 @@ class Connection(models.Model):
         blank=True,
         validators=[validators.validate_granted_scopes],
     )
+    requested_scopes = models.CharField(
+        _("requested scopes"),
+        max_length=500,
+        blank=True,
+        validators=[validators.validate_granted_scopes],
+        help_text=_("The scopes asked for at the last connect."),
+    )
+    delegation_id = models.CharField(
+        _("PagerDuty delegation ID"),
+        max_length=100,
+        blank=True,
+        help_text=_("From the ID token; the same across refreshes."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
@@ -344,6 +383,11 @@ class Connection(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(provider__in=Provider.values), name="connection_provider"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_scopes="")
+                | Q(requested_scopes__regex=pd_scopes.scopes_regex()),
+                name="connection_requested_scopes_known",
             ),
         ]
 

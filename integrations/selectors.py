@@ -59,3 +59,41 @@ def connection_get_live(*, tenant: Tenant) -> Connection | None:
         .exclude(status=Connection.Status.REVOKED)
         .first()
     )
+
+
+def membership_get_for_user(*, user, tenant_id) -> Membership | None:
+    """Return the user's membership in a tenant, or None."""
+    if not isinstance(tenant_id, int) or not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("tenant__environment")
+        .filter(user=user, tenant_id=tenant_id)
+        .first()
+    )
+
+
+def tenant_admin_membership(*, user, tenant_id) -> Membership | None:
+    """Return the user's membership in a tenant if it has the admin role."""
+    membership = membership_get_for_user(user=user, tenant_id=tenant_id)
+    return membership if membership is not None and membership.is_admin else None
+
+
+def oauth_client_get_for_tenant(*, tenant: Tenant) -> OAuthClient | None:
+    """Return the tenant's own PagerDuty app, else its environment's, or None."""
+    own = OAuthClient.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY).first()
+    if own is not None:
+        return own
+    return oauth_client_get_for_environment(environment=tenant.environment)
+
+
+def oauth_client_for_connect(*, tenant_id) -> OAuthClient | None:
+    """Return the tenant's PagerDuty app if it is enabled and has a secret."""
+    if not isinstance(tenant_id, int):
+        return None
+    tenant = Tenant.objects.select_related("environment").filter(pk=tenant_id).first()
+    if tenant is None:
+        return None
+    client = oauth_client_get_for_tenant(tenant=tenant)
+    if client is None or not client.enabled or not client.has_secret:
+        return None
+    return client

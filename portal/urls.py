@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.pagerduty.views import oauth2_callback
 from portal import health, views
 
 admin.site.site_header = "PagerDuty Portal administration"
@@ -9,6 +10,9 @@ admin.site.site_title = "PagerDuty Portal admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # PagerDuty's redirect URL, registered on each app; allauth reverses it
+    # by this exact name.
+    path("integration-callback", oauth2_callback, name="pagerduty_callback"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),

@@ -9,7 +9,11 @@ from tests.factories import (
     UserFactory,
 )
 
-pytest_plugins = ["tests.browser_fixtures", "tests.sandbox_fixtures"]
+pytest_plugins = [
+    "tests.browser_fixtures",
+    "tests.connect_fixtures",
+    "tests.sandbox_fixtures",
+]
 
 
 @pytest.fixture

@@ -1,22 +1,115 @@
-"""Pages a tenant's own members see."""
+"""Pages a tenant's own members see, and the tenant admin's connect actions."""
 
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from integrations.selectors import connection_get_live, membership_get_or_404
+from integrations.models import AuditAction, Connection, Provider
+from integrations.pagerduty import flow
+from integrations.pagerduty.grants import scope_report
+from integrations.selectors import (
+    connection_get_live,
+    membership_get_or_404,
+    oauth_client_for_connect,
+    oauth_client_get_for_tenant,
+)
+from integrations.services.audit import audit_record
+from integrations.services.connections import connection_disconnect
 
 
 @login_required
 def tenant_home(request, tenant_id: int):
     """Show a tenant's PagerDuty connection to its members."""
     membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
-    connection = connection_get_live(tenant=membership.tenant)
+    tenant = membership.tenant
+    connection = connection_get_live(tenant=tenant)
+    client = oauth_client_get_for_tenant(tenant=tenant)
+    report = None
+    if connection is not None:
+        source = connection.oauth_client or client
+        report = scope_report(
+            configured=source.scope_list if source else [],
+            requested=connection.requested_scopes.split(),
+            granted=connection.granted_scope_list,
+        )
     return render(
         request,
         "integrations/tenant_home.html",
         {
             "membership": membership,
-            "tenant": membership.tenant,
+            "tenant": tenant,
             "connection": connection,
+            "report": report,
+            "can_connect": oauth_client_for_connect(tenant_id=tenant.pk) is not None,
+            "was_disconnected": connection is None
+            and Connection.objects.filter(
+                tenant=tenant,
+                provider=Provider.PAGERDUTY,
+                status=Connection.Status.REVOKED,
+            ).exists(),
         },
     )
+
+
+@login_required
+@require_POST
+@never_cache
+def tenant_connect(request, tenant_id: int):
+    """Start PagerDuty's authorize redirect for a tenant (admins only)."""
+    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    if not membership.is_admin:
+        return connect_error_response(
+            request, reason=flow.Reason.NOT_ADMIN, tenant=membership.tenant
+        )
+    tenant = membership.tenant
+    if oauth_client_for_connect(tenant_id=tenant.pk) is None:
+        return connect_error_response(
+            request, reason=flow.Reason.NOT_CONFIGURED, tenant=tenant
+        )
+    request.session[flow.SESSION_KEY] = tenant.pk
+    provider = get_social_adapter(request).get_provider(request, flow.PROVIDER_ID)
+    return provider.redirect(request, process="redirect")
+
+
+@login_required
+@require_POST
+def tenant_disconnect(request, tenant_id: int):
+    """Delete a tenant's PagerDuty tokens (admins only)."""
+    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    if not membership.is_admin:
+        return connect_error_response(
+            request, reason=flow.Reason.NOT_ADMIN, tenant=membership.tenant
+        )
+    connection = connection_get_live(tenant=membership.tenant)
+    if connection is not None:
+        connection_disconnect(connection=connection, actor=request.user)
+        messages.success(
+            request, _("PagerDuty is disconnected; the portal deleted its tokens.")
+        )
+    return redirect("integrations:tenant_home", tenant_id=membership.tenant.pk)
+
+
+def connect_error_response(request, *, reason: str, tenant=None, params=None):
+    """Render the page that ends every failed connect; audit it per tenant."""
+    title, text, status = flow.describe(reason, params)
+    if tenant is not None:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.CONNECTION_FAILED,
+            target=str(tenant),
+            environment=tenant.environment,
+            tenant=tenant,
+            details={"reason": reason},
+        )
+    response = render(
+        request,
+        "integrations/tenant_connect_error.html",
+        {"tenant": tenant, "title": title, "text": text, "reason": reason},
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

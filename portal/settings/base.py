@@ -57,7 +57,10 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
     "integrations",
+    # The PagerDuty allauth provider; allauth discovers `provider.py` here.
+    "integrations.pagerduty",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +125,15 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Open sign-up is off: users are created by staff in the Django admin.
 ACCOUNT_ALLOW_SIGNUP = env.bool("ACCOUNT_ALLOW_SIGNUP", default=False)
+# https://docs.allauth.org/en/latest/socialaccount/configuration.html
+# PagerDuty is connected per tenant, never used to sign in; app credentials
+# come from OAuthClient rows through the adapter, tokens live encrypted in
+# Connection, so allauth keeps no plaintext copy (SocialToken is unused).
+SOCIALACCOUNT_ADAPTER = "integrations.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 
 # --- Templates ---
 TEMPLATES = [
@@ -209,6 +221,7 @@ PAGERDUTY_TIMEOUT = (
     env.float("PAGERDUTY_CONNECT_TIMEOUT", default=3.05),
     env.float("PAGERDUTY_READ_TIMEOUT", default=10.0),
 )
+SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TIMEOUT
 # The local PagerDuty stand-in; off unless asked for (dev and test turn it on).
 PAGERDUTY_SANDBOX = env.bool("PAGERDUTY_SANDBOX", default=False)
 if PAGERDUTY_SANDBOX:
