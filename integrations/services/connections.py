@@ -169,8 +169,8 @@ def connection_refresh_tokens(
     failure = None
     with transaction.atomic():
         locked = (
-            Connection.objects.select_for_update()
-            .select_related("oauth_client")
+            Connection.objects.select_for_update(of=("self",))
+            .select_related("oauth_client", "tenant__environment")
             .get(pk=connection.pk)
         )
         if locked.status != Connection.Status.ACTIVE:

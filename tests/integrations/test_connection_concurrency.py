@@ -1,0 +1,97 @@
+"""Single-flight refresh under real row locks (PostgreSQL only)."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from integrations.models import Connection
+from integrations.services.connections import connection_get_access_token
+from tests.connect_fixtures import TOKEN_URL
+from tests.helpers import skip_unless_available
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+THREADS = 20
+
+
+def _run_threads(target, count=THREADS):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait(10)
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results, errors
+
+
+@pytest.mark.parametrize("rep", range(3))
+def test_twenty_threads_on_an_expired_connection_refresh_once(
+    connection, mocked_responses, rep
+):
+    skip_unless_available(
+        db_connection.vendor == "postgresql",
+        "row locks need PostgreSQL: set DATABASE_URL=postgres://…",
+    )
+    connection.access_expires_at = timezone.now() - timedelta(minutes=1)
+    connection.save()
+    calls = []
+
+    def token_endpoint(request):
+        calls.append(request.body)
+        time.sleep(0.2)  # widen the race window
+        body = (
+            '{"access_token": "AT2", "refresh_token": "RT2", '
+            '"token_type": "bearer", "expires_in": 86400}'
+        )
+        return 200, {"Content-Type": "application/json"}, body
+
+    mocked_responses.add_callback("POST", TOKEN_URL, callback=token_endpoint)
+
+    def get_token():
+        fresh = Connection.objects.get(pk=connection.pk)
+        return connection_get_access_token(connection=fresh)
+
+    results, errors = _run_threads(get_token)
+
+    stored = Connection.objects.get(pk=connection.pk)
+    assert errors == []
+    assert results == ["AT2"] * THREADS
+    assert len(calls) == 1
+    assert (stored.access_token, stored.refresh_token) == ("AT2", "RT2")
+    assert stored.status == Connection.Status.ACTIVE
+
+
+def test_twenty_threads_on_a_fresh_connection_never_refresh(
+    connection, mocked_responses
+):
+    skip_unless_available(
+        db_connection.vendor == "postgresql",
+        "row locks need PostgreSQL: set DATABASE_URL=postgres://…",
+    )
+
+    def get_token():
+        fresh = Connection.objects.get(pk=connection.pk)
+        return connection_get_access_token(connection=fresh)
+
+    results, errors = _run_threads(get_token)
+
+    assert errors == []
+    assert set(results) == {connection.access_token}
+    assert len(mocked_responses.calls) == 0
