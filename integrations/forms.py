@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrations import validators
-from integrations.models import OAuthClient
+from integrations.models import AuditAction, Environment, OAuthClient, Tenant
 from integrations.pagerduty import scopes as pd_scopes
 
 
@@ -65,3 +65,117 @@ class OAuthClientForm(forms.ModelForm):
     def audited_changes(self) -> list[str]:
         """Return the names of the fields this submission changes."""
         return [name for name in self.changed_data if name != "new_client_secret"]
+
+
+class PagerDutyConfigForm(OAuthClientForm):
+    """The portal's configuration form; enabling is a separate action.
+
+    Changing the Client ID of a configured app disconnects every tenant,
+    so it needs the new app's secret and an explicit confirmation.
+    """
+
+    confirm_client_id_change = forms.BooleanField(
+        label=_("I understand that every tenant will have to reconnect PagerDuty."),
+        required=False,
+    )
+
+    class Meta(OAuthClientForm.Meta):
+        fields = ["client_id", "region", "subdomain", "scopes"]
+        widgets = {
+            "region": forms.RadioSelect,
+            "client_id": forms.TextInput(
+                attrs={"autocomplete": "off", "spellcheck": "false"}
+            ),
+            "subdomain": forms.TextInput(
+                attrs={"autocomplete": "off", "spellcheck": "false"}
+            ),
+        }
+        labels = {
+            "client_id": _("Client ID"),
+            "region": _("Service region"),
+            "subdomain": _("PagerDuty subdomain"),
+        }
+        help_texts = {
+            "subdomain": _(
+                "The account that registered the app, as in "
+                "https://<subdomain>.pagerduty.com. Needed to verify the "
+                "credentials."
+            ),
+            "region": _("Where the PagerDuty account is hosted."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [
+            c for c in self.fields["region"].choices if c[0]
+        ]
+        if self.instance.pk:
+            self.fields["new_client_secret"].help_text = _(
+                "Leave empty to keep the stored secret."
+            )
+        else:
+            self.fields["new_client_secret"].help_text = ""
+
+    @property
+    def client_id_change_pending(self) -> bool:
+        return bool(self.instance.pk) and "client_id" in self.changed_data
+
+    @property
+    def selected_scopes(self) -> list[str]:
+        """Return the ticked scopes in PagerDuty's order, bound data first."""
+        value = self["scopes"].value() or []
+        if isinstance(value, str):
+            value = pd_scopes.split(value)
+        return pd_scopes.split(pd_scopes.canonical(value))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.client_id_change_pending or "client_id" in self.errors:
+            return cleaned
+        if not cleaned.get("new_client_secret") and (
+            "new_client_secret" not in self.errors
+        ):
+            self.add_error(
+                "new_client_secret",
+                forms.ValidationError(
+                    _("A new Client ID comes with its own Client Secret: enter it."),
+                    code="secret_required_for_new_client",
+                ),
+            )
+        if not cleaned.get("confirm_client_id_change"):
+            self.add_error(
+                "confirm_client_id_change",
+                forms.ValidationError(
+                    _(
+                        "Changing the Client ID disconnects every tenant of this "
+                        "environment: each will have to reconnect PagerDuty. "
+                        "Tick the box to confirm."
+                    ),
+                    code="confirm_client_id_change",
+                ),
+            )
+        return cleaned
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, read from the query string."""
+
+    environment = forms.ModelChoiceField(
+        Environment.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All environments"),
+        label=_("Environment"),
+    )
+    tenant = forms.ModelChoiceField(
+        Tenant.objects.select_related("environment"),
+        required=False,
+        empty_label=_("All tenants"),
+        label=_("Tenant"),
+    )
+    actor = forms.CharField(required=False, max_length=150, label=_("Actor"))
+    action = forms.ChoiceField(
+        choices=[("", _("All actions")), *AuditAction.choices],
+        required=False,
+        label=_("Action"),
+    )

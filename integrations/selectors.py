@@ -1,9 +1,12 @@
 """Reads. Every tenant-scoped query names its tenant explicitly."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from integrations.models import (
+    AuditEvent,
     Connection,
     Environment,
     Membership,
@@ -57,6 +60,103 @@ def connection_get_live(*, tenant: Tenant) -> Connection | None:
     return (
         Connection.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY)
         .exclude(status=Connection.Status.REVOKED)
+        .first()
+    )
+
+
+def oauth_client_list_for_environment(
+    *, environment: Environment
+) -> QuerySet[OAuthClient]:
+    """Return the environment-wide apps of every provider."""
+    return OAuthClient.objects.filter(environment=environment, tenant__isnull=True)
+
+
+@dataclass(frozen=True)
+class TenantConnectionRow:
+    """One line of the staff tenants page."""
+
+    tenant: Tenant
+    connection: Connection | None
+    configured_scopes: tuple[str, ...]
+    missing_scopes: tuple[str, ...]
+
+    @property
+    def needs_attention(self) -> bool:
+        if self.connection is None:
+            return False
+        return bool(self.missing_scopes) or self.connection.status in {
+            Connection.Status.NEEDS_RECONNECT,
+            Connection.Status.ERROR,
+        }
+
+    @property
+    def granted_scopes(self) -> list[str]:
+        return self.connection.granted_scope_list if self.connection else []
+
+
+def tenant_connection_list(
+    *, environment: Environment, attention_only: bool = False, query: str = ""
+) -> list[TenantConnectionRow]:
+    """Return each tenant of an environment with its live PagerDuty connection.
+
+    Runs a fixed number of queries whatever the number of tenants. Scopes
+    are compared with the connection's own app, else the environment's.
+    """
+    live = (
+        Connection.objects.filter(provider=Provider.PAGERDUTY)
+        .exclude(status=Connection.Status.REVOKED)
+        .select_related("connected_by", "oauth_client")
+    )
+    tenants = (
+        Tenant.objects.filter(environment=environment)
+        .prefetch_related(Prefetch("connections", queryset=live, to_attr="live"))
+        .order_by("name")
+    )
+    if query:
+        tenants = tenants.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    app = oauth_client_get_for_environment(environment=environment)
+    rows = []
+    for tenant in tenants:
+        connection = tenant.live[0] if tenant.live else None
+        source = (connection and connection.oauth_client) or app
+        configured = tuple(source.scope_list) if source else ()
+        granted = set(connection.granted_scope_list) if connection else set()
+        missing = tuple(s for s in configured if connection and s not in granted)
+        row = TenantConnectionRow(tenant, connection, configured, missing)
+        if not attention_only or row.needs_attention:
+            rows.append(row)
+    return rows
+
+
+def audit_event_list(
+    *,
+    environment: Environment | None = None,
+    tenant: Tenant | None = None,
+    actor: str = "",
+    action: str = "",
+) -> QuerySet[AuditEvent]:
+    """Return audit events, newest first, narrowed by the given filters."""
+    events = AuditEvent.objects.select_related("environment", "tenant")
+    if environment is not None:
+        events = events.filter(environment=environment)
+    if tenant is not None:
+        events = events.filter(tenant=tenant)
+    if actor:
+        events = events.filter(actor_label__iexact=actor)
+    if action:
+        events = events.filter(action=action)
+    return events
+
+
+def audit_event_last_verification(*, client: OAuthClient) -> AuditEvent | None:
+    """Return the latest credentials check of an app's environment and tenant."""
+    return (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.CONFIG_VERIFIED,
+            environment=client.environment,
+            tenant=client.tenant,
+        )
+        .order_by("-created_at", "-id")
         .first()
     )
 

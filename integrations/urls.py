@@ -1,11 +1,38 @@
 from django.urls import path
 
-from integrations.views import tenant
+from integrations.views import audit, config, staff, tenant
 
 app_name = "integrations"
 
 # Staff pages: environments, integrations, tenants overview, audit log.
-admin_urlpatterns = []
+admin_urlpatterns = [
+    path(
+        "environments/<slug:environment>/integrations/",
+        staff.integration_list_view,
+        name="integration_list",
+    ),
+    path(
+        "environments/<slug:environment>/integrations/pagerduty/",
+        config.pagerduty_config,
+        name="pagerduty_config",
+    ),
+    path(
+        "environments/<slug:environment>/integrations/pagerduty/verify/",
+        config.pagerduty_verify,
+        name="pagerduty_verify",
+    ),
+    path(
+        "environments/<slug:environment>/integrations/pagerduty/enabled/",
+        config.pagerduty_set_enabled,
+        name="pagerduty_set_enabled",
+    ),
+    path(
+        "environments/<slug:environment>/tenants/",
+        staff.tenant_list_view,
+        name="tenant_list",
+    ),
+    path("audit/", audit.audit_list, name="audit_list"),
+]
 
 # Tenant pages: members reach only the tenants they belong to.
 tenant_urlpatterns = [

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +52,27 @@ def test_home_requires_sign_in(client):
     assert response.url.startswith(reverse("account_login"))
 
 
-def test_home_lists_the_users_tenants(client, tenant_admin):
+def test_home_lists_the_tenants_of_a_member_of_several(client, tenant_admin):
+    MembershipFactory(
+        user=tenant_admin, tenant=TenantFactory(name="Globex", slug="globex")
+    )
     client.force_login(tenant_admin)
 
     response = client.get(reverse("home"))
 
-    assert "Acme Corp" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Acme Corp" in html
+    assert "Globex" in html
+
+
+def test_home_sends_a_member_of_one_tenant_to_its_page(client, tenant_admin, tenant):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("integrations:tenant_home", args=[tenant.pk])
 
 
 def test_sign_out_needs_a_post(client, tenant_admin):

@@ -6,7 +6,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_user_signs_in_through_the_login_page(page, live_server):
+def test_user_signs_in_through_the_login_page(page, live_server, portal_rows):
     UserFactory(username="alice", password="alice-pass-1")
 
     page.goto(f"{live_server.url}/accounts/login/")

@@ -1,0 +1,126 @@
+"""The PagerDuty integration page: setup guide, configuration, checks."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from integrations.forms import PagerDutyConfigForm
+from integrations.models import Environment, OAuthClient, Provider
+from integrations.pagerduty import scopes as pd_scopes
+from integrations.selectors import (
+    audit_event_last_verification,
+    oauth_client_get_for_environment,
+)
+from integrations.services.oauth_clients import (
+    oauth_client_save,
+    oauth_client_set_enabled,
+    oauth_client_verify,
+)
+from integrations.views.staff import environment_view
+
+SESSION_VERIFICATION = "pagerduty_verification"
+TABS = ("configuration", "guide")
+
+
+def _config_url(environment: Environment, tab: str = "") -> str:
+    url = reverse("integrations:pagerduty_config", args=[environment.slug])
+    return f"{url}?tab={tab}" if tab else url
+
+
+@sensitive_post_parameters("new_client_secret")
+@environment_view
+def pagerduty_config(request, environment: Environment):
+    """Show the setup guide and the configuration form; save the form."""
+    client = oauth_client_get_for_environment(environment=environment)
+    instance = client or OAuthClient(
+        environment=environment, provider=Provider.PAGERDUTY
+    )
+    if request.method == "POST":
+        form = PagerDutyConfigForm(request.POST, instance=instance)
+        if form.is_valid():
+            return _save(request, form, environment)
+        tab = "configuration"
+    else:
+        form = PagerDutyConfigForm(instance=instance)
+        tab = request.GET.get("tab")
+        if tab not in TABS:
+            tab = "configuration" if client else "guide"
+    return render(
+        request,
+        "integrations/pagerduty_config.html",
+        {
+            "environment": environment,
+            "client": client,
+            "form": form,
+            "tab": tab,
+            "resources": pd_scopes.RESOURCES,
+            "minimum_scopes": pd_scopes.split(
+                pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES)
+            ),
+            "all_scopes": list(pd_scopes.ALL_SCOPES),
+            "verification": request.session.pop(SESSION_VERIFICATION, None),
+            "last_verification": client
+            and audit_event_last_verification(client=client),
+            "secret_typed": bool(request.POST.get("new_client_secret")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _save(request, form: PagerDutyConfigForm, environment: Environment):
+    creating = form.instance.pk is None
+    id_changed = form.client_id_change_pending
+    oauth_client_save(
+        client=form.instance,
+        actor=request.user,
+        new_secret=form.cleaned_data.get("new_client_secret", ""),
+        changed_fields=form.audited_changes,
+    )
+    if creating:
+        text = _("PagerDuty is configured for %(env)s. Verify the credentials next.")
+    elif id_changed:
+        text = _(
+            "PagerDuty settings saved for %(env)s. The Client ID changed: every "
+            "tenant has to reconnect PagerDuty."
+        )
+    else:
+        text = _("PagerDuty settings saved for %(env)s.")
+    messages.success(request, text % {"env": environment.name})
+    return redirect(_config_url(environment, "configuration"))
+
+
+@require_POST
+@environment_view
+def pagerduty_verify(request, environment: Environment):
+    """Check the stored credentials with PagerDuty and show the outcome."""
+    client = oauth_client_get_for_environment(environment=environment)
+    if client is None:
+        messages.error(request, _("Save the Client ID and Client Secret first."))
+        return redirect(_config_url(environment, "configuration"))
+    verification = oauth_client_verify(client=client, actor=request.user)
+    request.session[SESSION_VERIFICATION] = verification.as_dict()
+    return redirect(_config_url(environment, "configuration"))
+
+
+@require_POST
+@environment_view
+def pagerduty_set_enabled(request, environment: Environment):
+    """Enable or disable the environment's PagerDuty app."""
+    client = oauth_client_get_for_environment(environment=environment)
+    enabled = request.POST.get("enabled")
+    if client is None or enabled not in {"0", "1"}:
+        messages.error(request, _("Configure PagerDuty before enabling it."))
+        return redirect(_config_url(environment, "configuration"))
+    oauth_client_set_enabled(client=client, enabled=enabled == "1", actor=request.user)
+    if client.enabled:
+        text = _("PagerDuty is enabled for %(env)s: tenants can connect.")
+    else:
+        text = _(
+            "PagerDuty is disabled for %(env)s: tenants cannot connect until "
+            "it is enabled again."
+        )
+    messages.success(request, text % {"env": environment.name})
+    return redirect(_config_url(environment, "configuration"))

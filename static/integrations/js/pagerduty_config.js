@@ -1,0 +1,61 @@
+// Enhancements for the PagerDuty page; every form works without them.
+(function () {
+  "use strict";
+
+  // Copy buttons (hidden until this script shows them).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 1600);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {
+          field.select();
+        });
+      } else {
+        field.select();
+        if (document.execCommand("copy")) done();
+      }
+    });
+  });
+
+  // Selected Permission Scope: space-separated, in PagerDuty's order.
+  var output = document.getElementById("selected-scope");
+  var boxes = Array.prototype.slice.call(
+    document.querySelectorAll("input[type=checkbox][name=scopes]")
+  );
+  function refresh() {
+    if (!output) return;
+    var chosen = {};
+    boxes.forEach(function (box) { if (box.checked) chosen[box.value] = true; });
+    output.value = output.getAttribute("data-scope-order").split(" ")
+      .filter(function (scope) { return chosen[scope]; }).join(" ");
+  }
+  boxes.forEach(function (box) { box.addEventListener("change", refresh); });
+  document.querySelectorAll("[data-presets]").forEach(function (group) {
+    group.hidden = false;
+  });
+  document.querySelectorAll("[data-preset]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var wanted = button.getAttribute("data-preset").split(" ");
+      boxes.forEach(function (box) { box.checked = wanted.indexOf(box.value) !== -1; });
+      refresh();
+    });
+  });
+  refresh();
+
+  // The Client ID confirmation shows only once the Client ID is edited.
+  var confirm = document.getElementById("client-id-confirm");
+  var clientId = document.getElementById("id_client_id");
+  if (confirm && clientId && !confirm.classList.contains("field-invalid")) {
+    var original = confirm.getAttribute("data-original-client-id");
+    var toggle = function () { confirm.hidden = clientId.value.trim() === original; };
+    clientId.addEventListener("input", toggle);
+    toggle();
+  }
+})();

@@ -1,0 +1,222 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import Connection, OAuthClient
+from tests.factories import OAuthClientFactory, TenantFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STAFF_URLS = [
+    ("integrations:integration_list", ["development"]),
+    ("integrations:pagerduty_config", ["development"]),
+    ("integrations:tenant_list", ["development"]),
+    ("integrations:audit_list", []),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), STAFF_URLS)
+def test_anonymous_users_are_sent_to_sign_in(client, development, name, args):
+    response = client.get(reverse(name, args=args))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(("name", "args"), STAFF_URLS)
+def test_tenant_users_are_refused(client, tenant_admin, name, args):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse(name, args=args))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", ["pagerduty_verify", "pagerduty_set_enabled"])
+def test_tenant_users_cannot_post_staff_actions(
+    client, tenant_admin, pagerduty_client, name
+):
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        reverse(f"integrations:{name}", args=["development"]), {"enabled": "0"}
+    )
+
+    pagerduty_client.refresh_from_db()
+    assert response.status_code == 403
+    assert pagerduty_client.enabled is True
+
+
+def test_config_post_needs_csrf(staff_user, development):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(staff_user)
+
+    response = csrf_client.post(
+        reverse("integrations:pagerduty_config", args=["development"]),
+        {"client_id": "0b1c2d3e-4f50", "new_client_secret": "whatever-123"},
+    )
+
+    assert response.status_code == 403
+    assert not OAuthClient.objects.exists()
+
+
+def catalog_url(slug="development"):
+    return reverse("integrations:integration_list", args=[slug])
+
+
+def test_catalog_shows_pagerduty_not_configured(client, staff_user, development):
+    client.force_login(staff_user)
+
+    response = client.get(catalog_url())
+
+    html = response.content.decode()
+    assert [c["integration"].name for c in response.context["cards"]] == ["PagerDuty"]
+    assert "Not configured" in html
+    assert reverse("integrations:pagerduty_config", args=["development"]) in html
+
+
+@pytest.mark.parametrize(("enabled", "label"), [(True, "Active"), (False, "Disabled")])
+def test_catalog_shows_the_status_of_this_environment(
+    client, staff_user, development, enabled, label
+):
+    OAuthClientFactory(environment=development, enabled=enabled)
+    client.force_login(staff_user)
+
+    response = client.get(catalog_url())
+    staging = client.get(catalog_url("staging"))
+
+    assert f'badge-dot integration-status">{label}<' in response.content.decode()
+    assert "Not configured" in staging.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [("pager", ["PagerDuty"]), ("INCIDENT", ["PagerDuty"]), ("slack", [])],
+)
+def test_catalog_search_works_without_javascript(
+    client, staff_user, development, query, names
+):
+    client.force_login(staff_user)
+
+    response = client.get(catalog_url(), {"q": query})
+
+    assert [c["integration"].name for c in response.context["cards"]] == names
+    assert f'value="{query}"' in response.content.decode()
+
+
+def test_catalog_remembers_the_environment_for_the_home_page(client, staff_user):
+    client.force_login(staff_user)
+
+    client.get(catalog_url("staging"))
+    response = client.get(reverse("home"))
+
+    assert response.url == catalog_url("staging")
+
+
+def tenants_url():
+    return reverse("integrations:tenant_list", args=["development"])
+
+
+@pytest.fixture
+def connections(development, pagerduty_client):
+    """Three tenants: healthy, missing scopes, needing a reconnect; one idle."""
+    now = timezone.now()
+    alice = UserFactory(username="alice")
+    healthy = Connection.objects.create(
+        tenant=TenantFactory(name="Acme", slug="acme"),
+        oauth_client=pagerduty_client,
+        subdomain="acme",
+        pd_user_name="Alice Admin",
+        connected_by=alice,
+        granted_scopes=pagerduty_client.scopes,
+        access_expires_at=now + timedelta(hours=20),
+        refresh_expires_at=now + timedelta(days=29),
+    )
+    partial = Connection.objects.create(
+        tenant=TenantFactory(name="Globex", slug="globex"),
+        oauth_client=pagerduty_client,
+        subdomain="globex",
+        granted_scopes="incidents.read incidents.write services.read",
+    )
+    broken = Connection.objects.create(
+        tenant=TenantFactory(name="Initech", slug="initech"),
+        oauth_client=pagerduty_client,
+        granted_scopes=pagerduty_client.scopes,
+        status=Connection.Status.NEEDS_RECONNECT,
+        last_error="Refresh token rejected; reconnect.",
+    )
+    TenantFactory(name="Umbrella", slug="umbrella")
+    return healthy, partial, broken
+
+
+def test_tenants_page_shows_each_tenant_and_its_connection(
+    client, staff_user, connections
+):
+    client.force_login(staff_user)
+
+    response = client.get(tenants_url())
+
+    rows = response.context["rows"]
+    html = response.content.decode()
+    assert [r.tenant.name for r in rows] == ["Acme", "Globex", "Initech", "Umbrella"]
+    assert rows[0].missing_scopes == ()
+    assert "schedules.write" in rows[1].missing_scopes
+    assert len(rows[1].missing_scopes) == 12
+    assert rows[3].connection is None
+    assert "Alice Admin" in html
+    assert "alice" in html
+    assert "Refresh token rejected; reconnect." in html
+    assert "Not connected" in html
+    assert "Needs reconnect" in html
+
+
+def test_tenants_filter_keeps_connections_that_need_attention(
+    client, staff_user, connections
+):
+    client.force_login(staff_user)
+
+    response = client.get(tenants_url(), {"attention": "1"})
+
+    assert [r.tenant.name for r in response.context["rows"]] == ["Globex", "Initech"]
+
+
+def test_tenants_page_leaves_out_other_environments_and_revoked_links(
+    client, staff_user, connections, staging
+):
+    TenantFactory(environment=staging, name="Staging Co", slug="staging-co")
+    healthy = connections[0]
+    healthy.status = Connection.Status.REVOKED
+    healthy.save()
+    client.force_login(staff_user)
+
+    response = client.get(tenants_url())
+
+    rows = {r.tenant.name: r for r in response.context["rows"]}
+    assert "Staging Co" not in rows
+    assert rows["Acme"].connection is None
+
+
+def test_tenants_page_runs_a_constant_number_of_queries(
+    client, staff_user, connections, pagerduty_client, django_assert_max_num_queries
+):
+    client.force_login(staff_user)
+    client.get(tenants_url())
+    with CaptureQueriesContext(connection) as baseline:
+        client.get(tenants_url())
+    for n in range(20):
+        Connection.objects.create(
+            tenant=TenantFactory(name=f"Extra {n}", slug=f"extra-{n}"),
+            oauth_client=pagerduty_client,
+            connected_by=UserFactory(),
+        )
+
+    with django_assert_max_num_queries(len(baseline)):
+        response = client.get(tenants_url())
+
+    assert len(response.context["rows"]) == 24
