@@ -11,7 +11,10 @@ from pagerduty_sandbox.http import BadRequest, Response
 from pagerduty_sandbox.state import Config, Fault
 
 FAULT_KINDS = ("500", "429", "timeout")
-TUNABLE = {f.name for f in fields(Config)} - {"control_enabled"}
+TUNABLE = {f.name for f in fields(Config)} - {
+    "control_enabled",
+    "webhook_retry_delays",
+}
 
 
 def _error(message: str, status: int = 400) -> Response:

@@ -275,6 +275,8 @@ class Config:
     rate_limit: int = RATE_LIMIT
     latency_ms: int = 0
     control_enabled: bool = True
+    # Seconds between webhook delivery attempts (PagerDuty retries for 48 h).
+    webhook_retry_delays: tuple[float, ...] = (1, 5, 30)
 
 
 class State:
@@ -305,6 +307,7 @@ class State:
         self.faults: list[Fault] = []
         self.fault_rng = random.Random(seed)  # noqa: S311
         self.request_log: list[tuple[str, str, int]] = []
+        self.webhook_deliveries: list[dict] = []
         # Sign-in cookies name the state they were issued for, so a reset
         # signs everyone out.
         self.generation = secrets.token_hex(8)

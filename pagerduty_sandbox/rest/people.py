@@ -59,7 +59,7 @@ def render_user(ctx: Ctx, user: User, include=()) -> dict:
 
 
 def render_team(ctx: Ctx, team: Team) -> dict:
-    return {
+    data = {
         "id": team.id,
         "type": "team",
         "summary": team.name,
@@ -68,8 +68,10 @@ def render_team(ctx: Ctx, team: Team) -> dict:
         "name": team.name,
         "description": team.description,
         "default_role": "manager",
-        "parent": None,
     }
+    if team.description is None:
+        del data["description"]
+    return data
 
 
 # --- Users ---
