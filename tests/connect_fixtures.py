@@ -190,3 +190,24 @@ def connection_snapshot(tenant) -> list[tuple]:
         )
         for c in Connection.objects.filter(tenant=tenant).order_by("pk")
     ]
+
+
+@pytest.fixture
+def seeded_environments(transactional_db):
+    """Recreate the migration-seeded environments a flushed database lost.
+
+    Transactional tests flush the database afterwards, taking the data
+    migration's rows with them; tests that need them request this first.
+    """
+    from integrations.models import Environment
+
+    for position, (slug, name) in enumerate(
+        [
+            ("development", "Development"),
+            ("staging", "Staging"),
+            ("production", "Production"),
+        ]
+    ):
+        Environment.objects.get_or_create(
+            slug=slug, defaults={"name": name, "position": position}
+        )
