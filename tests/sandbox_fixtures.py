@@ -15,8 +15,11 @@ state is replaced before each test, so using it costs ~10 ms. It offers:
   without the browser flow (no email: an app token);
 - `.add_fault(kind, path_prefix="/", share=1.0, delay=10.0)` with kind
   "500" | "429" | "timeout", `.clear_faults()`, `.set_latency(ms)`;
-- `.configure(access_ttl=…, refresh_ttl=…, code_ttl=…, rate_limit=…)` and
-  `.advance(seconds)` to move the sandbox clock (expire codes and tokens).
+- `.configure(access_ttl=…, refresh_ttl=…, code_ttl=…, rate_limit=…,
+  webhook_retry_delays=…)` and `.advance(seconds)` to move the sandbox clock
+  (expire codes and tokens);
+- `.state.webhook_deliveries`: every webhook sent (id, event, attempts,
+  outcome). Webhook retries here are 50 ms apart.
 
 `sandbox_settings` points `PAGERDUTY_IDENTITY_URL`, `PAGERDUTY_API_URL` and
 `PAGERDUTY_EU_API_URL` at it and returns the sandbox.
@@ -24,12 +27,15 @@ state is replaced before each test, so using it costs ~10 ms. It offers:
 
 import pytest
 
-from pagerduty_sandbox.runner import RunningSandbox
+from pagerduty_sandbox.runner import RunningSandbox, SeedOptions
 
 
 @pytest.fixture(scope="session")
 def _sandbox_server():
-    sandbox = RunningSandbox().start()
+    # Webhook retries every 50 ms instead of seconds, so no test waits on
+    # them and none keeps delivering after it ends.
+    options = SeedOptions(config={"webhook_retry_delays": (0.05, 0.05)})
+    sandbox = RunningSandbox(options).start()
     yield sandbox
     sandbox.stop()
 

@@ -80,7 +80,7 @@ def test_configuration_form_renders_the_scope_table_and_selected_field(
     assert 'value="oncalls.read"' in html
     assert 'value="oncalls.write"' not in html
     assert (
-        '<textarea id="selected-scope" readonly rows="3" '
+        '<textarea id="selected-scope" readonly rows="4" '
         'data-scope-order="' + pd_scopes.canonical(pd_scopes.ALL_SCOPES) + '">'
         "incidents.read incidents.write services.read</textarea>"
     ) in html
