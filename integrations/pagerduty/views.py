@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import wraps
 
 import requests
 from allauth.socialaccount.adapter import get_adapter
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import MultipleObjectsReturned
 from django.http import Http404
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from integrations.pagerduty import flow, id_token, identity
 from integrations.pagerduty.flow import ConnectError, Reason
@@ -137,5 +139,21 @@ class PagerDutyCallbackView(OAuth2CallbackView):
             return connect_error_response(request, reason=reason)
 
 
+def _private(view):
+    """Keep the callback's answers out of caches and Referer headers.
+
+    The callback URL carries the authorization code and state.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
 oauth2_login = PagerDutyLoginView.adapter_view(PagerDutyOAuth2Adapter)
-oauth2_callback = PagerDutyCallbackView.adapter_view(PagerDutyOAuth2Adapter)
+oauth2_callback = _private(PagerDutyCallbackView.adapter_view(PagerDutyOAuth2Adapter))

@@ -7,7 +7,8 @@ events name the connection and a reason code, never a token.
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db import connection as db_connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,21 @@ logger = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=5)
 # PagerDuty documents 30 days for Scoped refresh tokens (NOTES §0.4).
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+
+
+SYNCED_FIELDS = [
+    "access_token",
+    "refresh_token",
+    "access_expires_at",
+    "refresh_expires_at",
+    "granted_scopes",
+    "status",
+    "last_error",
+    "refreshed_at",
+]
+# How long a caller waits for another's refresh before giving up; longer
+# than the token request's own (connect, read) timeout.
+LOCK_TIMEOUT_SECONDS = 20
 
 
 class ConnectionNeedsReconnect(PagerDutyAuthError):
@@ -152,8 +168,12 @@ def connection_get_access_token(*, connection: Connection) -> str:
         )
     if not connection.expires_within(REFRESH_MARGIN):
         return connection.access_token
-    refreshed = connection_refresh_tokens(connection=connection)
-    return refreshed.access_token
+    try:
+        connection_refresh_tokens(connection=connection)
+    finally:
+        # Keep the caller's copy current, so its next call needs no lock.
+        connection.refresh_from_db(fields=SYNCED_FIELDS)
+    return connection.access_token
 
 
 def connection_refresh_tokens(
@@ -168,11 +188,12 @@ def connection_refresh_tokens(
     """
     failure = None
     with transaction.atomic():
-        locked = (
-            Connection.objects.select_for_update(of=("self",))
-            .select_related("oauth_client", "tenant__environment")
-            .get(pk=connection.pk)
-        )
+        try:
+            locked = _lock(connection.pk)
+        except OperationalError:
+            raise PagerDutyUnavailable(
+                _("PagerDuty is slow to answer; try again shortly.")
+            ) from None
         if locked.status != Connection.Status.ACTIVE:
             raise ConnectionNeedsReconnect(locked.last_error or _("Reconnect needed."))
         if not force and not locked.expires_within(REFRESH_MARGIN):
@@ -204,6 +225,18 @@ def connection_refresh_tokens(
     if failure:
         raise ConnectionNeedsReconnect(failure)
     return locked
+
+
+def _lock(pk: int) -> Connection:
+    """Return the connection row locked until the transaction ends."""
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+    return (
+        Connection.objects.select_for_update(of=("self",))
+        .select_related("oauth_client", "tenant__environment")
+        .get(pk=pk)
+    )
 
 
 def _refusal_text(exc: identity.TokenEndpointError) -> str:

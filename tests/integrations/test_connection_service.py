@@ -256,3 +256,26 @@ def test_disconnect_deletes_tokens_and_audits(connection, tenant_admin):
     event = AuditEvent.objects.get()
     assert event.action == "connection.disconnected"
     assert event.actor == tenant_admin
+
+
+def test_callers_copy_is_updated_so_the_next_call_needs_no_refresh(
+    connection, mocked_responses
+):
+    _expire(connection)
+    _refreshed(mocked_responses)
+
+    first = connection_get_access_token(connection=connection)
+    second = connection_get_access_token(connection=connection)
+
+    assert (first, second) == ("AT2", "AT2")
+    assert len(mocked_responses.calls) == 1
+
+
+def test_callers_copy_learns_that_a_reconnect_is_needed(connection, mocked_responses):
+    _expire(connection)
+    mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+
+    with pytest.raises(ConnectionNeedsReconnect):
+        connection_get_access_token(connection=connection)
+
+    assert connection.status == Connection.Status.NEEDS_RECONNECT

@@ -1,5 +1,6 @@
 import base64
 import hashlib
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -267,3 +268,53 @@ def test_token_request_never_puts_the_secret_in_the_url(
     assert token_call.request.headers["Content-Type"] == (
         "application/x-www-form-urlencoded"
     )
+
+
+def test_redirect_uri_ignores_the_host_header(
+    tenant_admin_client, tenant, pagerduty_client
+):
+    response = tenant_admin_client.post(
+        reverse("integrations:tenant_connect", args=[tenant.pk]),
+        HTTP_HOST="localhost",
+    )
+
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["redirect_uri"] == ["http://127.0.0.1:8000/integration-callback"]
+
+
+def test_flow_started_with_a_foreign_next_returns_to_the_tenant_page(
+    tenant_admin_client, tenant, pagerduty_client, fake_identity
+):
+    start_connect(tenant_admin_client, tenant)
+    login = tenant_admin_client.post(
+        f"{reverse('pagerduty_login')}?next=https://evil.example/&process=login"
+    )
+    state = parse_qs(urlsplit(login["Location"]).query)["state"][0]
+    fake_identity.mock_success()
+
+    response = callback(tenant_admin_client, code="c", state=state)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
+
+
+def test_successful_connect_leaks_no_secret(
+    tenant_admin_client, tenant, pagerduty_client, fake_identity, caplog
+):
+    state = start_connect(tenant_admin_client, tenant)["state"][0]
+    fake_identity.mock_success()
+
+    with caplog.at_level(logging.DEBUG):
+        response = callback(tenant_admin_client, code="CANARY-CODE-1", state=state)
+        page = tenant_admin_client.get(response["Location"]).content.decode()
+
+    sinks = [
+        caplog.text,
+        page,
+        str(list(AuditEvent.objects.values("target", "details"))),
+        str(dict(tenant_admin_client.session)),
+        response["Location"],
+    ]
+    for canary in (ACCESS, REFRESH, CLIENT_SECRET, "CANARY-CODE-1"):
+        assert all(canary not in sink for sink in sinks), canary
+    assert "no-store" in response["Cache-Control"]

@@ -490,4 +490,47 @@ def test_failed_connect_is_audited_without_secrets(
 def test_error_page_is_not_cached(tenant_admin_client, tenant, started):
     response = callback(tenant_admin_client, code="c", state="nope")
 
-    assert response["Cache-Control"] == "no-store"
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_oversized_code_is_refused_without_a_token_request(
+    tenant_admin_client, tenant, started, mocked_responses
+):
+    state, before = started
+
+    response = callback(tenant_admin_client, code="x" * 3000, state=state)
+
+    assert _reason(response) == "code_rejected"
+    assert len(mocked_responses.calls) == 0
+    _assert_untouched(tenant, before)
+
+
+def test_post_to_the_callback_ends_on_the_error_page(
+    tenant_admin_client, tenant, started, mocked_responses
+):
+    _, before = started
+
+    response = tenant_admin_client.post(
+        reverse("pagerduty_callback"), {"code": "c", "state": "x"}
+    )
+
+    assert response.status_code == 400
+    assert _reason(response) == "state"
+    _assert_untouched(tenant, before)
+
+
+def test_callback_without_any_connect_in_this_browser(client, tenant_admin, db):
+    client.force_login(tenant_admin)
+
+    response = callback(client, code="c", state="whatever")
+
+    assert response.status_code == 400
+    assert _reason(response) == "state"
+
+
+def test_anonymous_callback_ends_on_the_error_page(client, db):
+    response = callback(client, code="c", state="whatever")
+
+    assert response.status_code == 400
+    assert _reason(response) == "state"
