@@ -179,3 +179,9 @@ class AuditFilterForm(forms.Form):
         required=False,
         label=_("Action"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].label_from_instance = lambda tenant: (
+            f"{tenant.name} ({tenant.environment.name})"
+        )

@@ -110,3 +110,11 @@ def test_audit_log_is_paginated_and_keeps_filters(client, staff_user, developmen
     assert len(targets(first)) == 50
     assert "environment=development&amp;page=2" in first.content.decode()
     assert targets(second) == [f"event {n}" for n in range(4, -1, -1)]
+
+
+def test_tenant_filter_names_each_tenants_environment(client, staff_user, events):
+    client.force_login(staff_user)
+
+    response = client.get(URL)
+
+    assert "Acme Corp (Development)" in response.content.decode()

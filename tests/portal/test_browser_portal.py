@@ -208,3 +208,67 @@ def test_phone_layout_keeps_the_form_usable(browser, live_server, admin):
         save_screenshot(page, "pagerduty-config-phone")
     finally:
         context.close()
+
+
+def test_everything_works_with_javascript_off(browser, live_server, admin):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "admin", "admin-pass-1")
+        page.goto(
+            f"{live_server.url}/environments/development/integrations/?q=incident"
+        )
+        assert page.locator(".integration-card").count() == 1
+        page.goto(
+            f"{live_server.url}/environments/development/integrations/pagerduty/"
+            "?tab=configuration"
+        )
+        assert page.is_hidden("[data-presets]")
+        assert page.is_hidden("[data-copy]")
+
+        page.fill("#id_client_id", "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+        page.fill("#id_new_client_secret", "first-secret-0001")
+        page.check("input[value='oncalls.read']")
+        page.click("button:text('Save')")
+        assert "PagerDuty is configured" in page.text_content(".messages")
+        assert page.input_value("#selected-scope") == (
+            "incidents.read incidents.write services.read oncalls.read"
+        )
+
+        # Without JavaScript the Client ID confirmation is always visible.
+        assert page.is_visible("#client-id-confirm")
+        page.fill("#id_client_id", "another-client-0002")
+        page.click("summary:text('Replace secret')")
+        page.fill("#id_new_client_secret", "second-secret-0002")
+        page.check("#id_confirm_client_id_change")
+        page.click("button:text('Save')")
+        assert "every tenant has to reconnect" in page.text_content(".messages")
+    finally:
+        context.close()
+    app = OAuthClient.objects.get()
+    assert (app.client_id, app.client_secret) == (
+        "another-client-0002",
+        "second-secret-0002",
+    )
+
+
+def test_client_id_confirmation_appears_once_the_id_is_edited(
+    page, live_server, admin, development
+):
+    app = OAuthClient(
+        environment=development, client_id="0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    )
+    app.set_client_secret("stored-secret-0001")
+    app.save()
+    sign_in(page, live_server, "admin", "admin-pass-1")
+    page.goto(f"{live_server.url}/environments/development/integrations/pagerduty/")
+
+    assert page.is_hidden("#client-id-confirm")
+    page.fill("#id_client_id", "another-client-0002")
+    assert page.is_visible("#client-id-confirm")
+    page.click("button:text('Save')")
+
+    assert "Tick the box to confirm" in page.text_content("#client-id-confirm")
+    assert page.is_visible("#client-id-confirm")
+    app.refresh_from_db()
+    assert app.client_id == "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
