@@ -1,8 +1,9 @@
 """Run-time control under `/_sandbox/`: faults, latency, limits, the log.
 
-JSON in, JSON out. Benchmarks and manual experiments use it; tests use the
-fixture's methods, which change the same state. `--no-control` turns the
-whole prefix into 404s.
+JSON in, JSON out; `POST /_sandbox/reset` re-seeds the whole world.
+Benchmarks and manual experiments use it; tests use the fixture's methods,
+which change the same state. `--no-control` turns the whole prefix into
+404s.
 """
 
 from dataclasses import asdict, fields
@@ -111,6 +112,10 @@ def dispatch(app, request) -> Response:
             if method == "DELETE":
                 state.request_log.clear()
                 return Response(status=204)
+        if path == "/_sandbox/reset" and method == "POST" and app.rebuild:
+            fresh = app.rebuild()
+            app.state = fresh
+            return Response.json({"seed": fresh.seed})
         if path == "/_sandbox/advance" and method == "POST":
             seconds = body.get("seconds") if isinstance(body, dict) else None
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):

@@ -30,6 +30,7 @@ class RunningSandbox:
     def __init__(self, options: SeedOptions | None = None, *, host="127.0.0.1", port=0):
         self.options = options or SeedOptions()
         self.app = SandboxApp(self.options.build())
+        self.app.rebuild = self.options.build
         self.server = make_sandbox_server(self.app, host, port)
         self.thread = None
 

@@ -16,7 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.template import Context, Engine
 
-from pagerduty_sandbox import api, control, developer, identity
+from pagerduty_sandbox import api, console, control, developer, identity
 from pagerduty_sandbox.http import (
     COOKIE_NAME,
     BadRequest,
@@ -103,6 +103,8 @@ class SandboxApp:
         self.base_url = base_url.rstrip("/")
         self.signer = CookieSigner(secrets.token_bytes(32))
         self.engine = Engine(dirs=[str(HERE / "templates")], autoescape=True)
+        # Set by RunningSandbox: returns a freshly seeded State.
+        self.rebuild = None
 
     @property
     def eu_api_url(self) -> str:
@@ -188,7 +190,11 @@ class SandboxApp:
             return api.dispatch(self, request, region="us", path=path)
         page = Page(self, request)
         with self.state.lock:
-            handler = identity.ROUTES.get(path) or developer.match(path)
+            handler = (
+                identity.ROUTES.get(path)
+                or developer.match(path)
+                or console.match(path)
+            )
             if handler is None:
                 return page.render(
                     "pagerduty_sandbox/message.html",

@@ -27,16 +27,25 @@ def _service(ctx: Ctx, service_id: str) -> Service:
     return ctx.owned(ctx.state.services, service_id, "Service Not Found", 5002)
 
 
-def render_service(ctx: Ctx, service: Service, include=()) -> dict:
+def last_incidents(ctx: Ctx) -> dict[str, object]:
+    """Return each service's latest incident time, in one pass."""
+    latest: dict[str, object] = {}
+    for incident in ctx.state.incidents.values():
+        if incident.account_id != ctx.account_id:
+            continue
+        seen = latest.get(incident.service_id)
+        if seen is None or incident.created_at > seen:
+            latest[incident.service_id] = incident.created_at
+    return latest
+
+
+def render_service(ctx: Ctx, service: Service, include=(), latest=None) -> dict:
     from pagerduty_sandbox.rest.oncall import render_policy
     from pagerduty_sandbox.rest.people import render_team
 
     state = ctx.state
     policy = state.escalation_policies.get(service.escalation_policy_id)
-    last = max(
-        (i.created_at for i in state.incidents.values() if i.service_id == service.id),
-        default=None,
-    )
+    last = (latest if latest is not None else last_incidents(ctx)).get(service.id)
     data = {
         "id": service.id,
         "type": "service",
@@ -92,7 +101,10 @@ def service_list(ctx: Ctx):
         and (not team_ids or team_ids.intersection(s.team_ids))
     ]
     found.sort(key=lambda s: s.name.lower(), reverse=sort_by == "name:desc")
-    return paginate(ctx, found, "services", lambda s: render_service(ctx, s, include))
+    latest = last_incidents(ctx)
+    return paginate(
+        ctx, found, "services", lambda s: render_service(ctx, s, include, latest)
+    )
 
 
 @route("GET", "/services/{id}")

@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 import pytest
 import requests
@@ -233,3 +234,102 @@ def test_command_refuses_a_port_in_use(pagerduty_sandbox):
 
     with pytest.raises(Exception, match="Cannot listen on 127.0.0.1"):
         call_command("pagerduty_sandbox", "--port", port)
+
+
+def test_control_endpoint_resets_the_world(pagerduty_sandbox):
+    before = pagerduty_sandbox.state
+    before.incidents.clear()
+
+    response = requests.post(f"{pagerduty_sandbox.url}/_sandbox/reset", timeout=5)
+
+    assert response.json() == {"seed": 1}
+    assert pagerduty_sandbox.state is not before
+    assert pagerduty_sandbox.state.incidents
+
+
+def test_clock_can_be_advanced_through_the_control_endpoint(pagerduty_sandbox):
+    before = pagerduty_sandbox.state.now()
+
+    response = requests.post(
+        f"{pagerduty_sandbox.url}/_sandbox/advance", json={"seconds": 3600}, timeout=5
+    )
+    bad = requests.post(
+        f"{pagerduty_sandbox.url}/_sandbox/advance", json={"seconds": "x"}, timeout=5
+    )
+
+    assert response.status_code == 200
+    assert pagerduty_sandbox.state.now() - before >= timedelta(seconds=3600)
+    assert bad.status_code == 400
+
+
+def _console(sandbox, email="alice@acme.example"):
+    from tests.pagerduty_sandbox.flow import hidden_fields, signed_in_session
+
+    session = signed_in_session(sandbox, email)
+    page = session.get(f"{sandbox.url}/app/incidents", timeout=5)
+    return session, hidden_fields(page.text), page
+
+
+def test_incident_page_lists_open_incidents_of_the_account(pagerduty_sandbox):
+    state = pagerduty_sandbox.state
+    acme = state.account_by_subdomain("acme")
+
+    _, _, page = _console(pagerduty_sandbox)
+
+    open_acme = [
+        i
+        for i in state.incidents.values()
+        if i.account_id == acme.id and i.status != "resolved"
+    ]
+    assert page.status_code == 200
+    assert all(i.title in page.text for i in open_acme)
+    assert page.text.count("<tr>") == len(open_acme) + 1
+
+
+def test_incident_page_acknowledges_resolves_and_triggers(pagerduty_sandbox):
+    state = pagerduty_sandbox.state
+    acme = state.account_by_subdomain("acme")
+    incident = next(
+        i
+        for i in state.incidents.values()
+        if i.account_id == acme.id and i.status == "triggered"
+    )
+    service = state.services[incident.service_id]
+    session, fields, _ = _console(pagerduty_sandbox)
+    base = f"{pagerduty_sandbox.url}/app/incidents"
+
+    session.post(f"{base}/{incident.id}/acknowledge", data=fields, timeout=5)
+    acked = incident.status
+    session.post(f"{base}/{incident.id}/resolve", data=fields, timeout=5)
+    again = session.post(f"{base}/{incident.id}/resolve", data=fields, timeout=5)
+    session.post(
+        base, data={**fields, "title": "Manual page", "service": service.id}, timeout=5
+    )
+    blank = session.post(base, data={**fields, "title": " "}, timeout=5)
+
+    assert acked == "acknowledged"
+    assert incident.status == "resolved"
+    assert again.status_code == 400
+    assert "Incident Already Resolved" in again.text
+    created = next(i for i in state.incidents.values() if i.title == "Manual page")
+    assert created.log_entries[0].channel == "web_trigger"
+    assert blank.status_code == 400
+
+
+def test_incident_page_refuses_other_accounts_and_missing_csrf(pagerduty_sandbox):
+    state = pagerduty_sandbox.state
+    acme = state.account_by_subdomain("acme")
+    incident = next(
+        i
+        for i in state.incidents.values()
+        if i.account_id == acme.id and i.status == "triggered"
+    )
+    session, fields, _ = _console(pagerduty_sandbox, "ian@initech.example")
+    url = f"{pagerduty_sandbox.url}/app/incidents/{incident.id}/acknowledge"
+
+    other = session.post(url, data=fields, timeout=5)
+    forged = session.post(url, data={}, timeout=5)
+
+    assert other.status_code == 404
+    assert forged.status_code == 403
+    assert incident.status == "triggered"

@@ -216,3 +216,30 @@ def test_subscription_update_rules(pagerduty_sandbox, api, receiver, body, messa
 
     assert response.status_code == 400
     assert message in response.json()["error"]["errors"][0]
+
+
+def test_changes_in_the_sandbox_ui_are_delivered_too(pagerduty_sandbox, api, receiver):
+    from tests.pagerduty_sandbox.flow import hidden_fields, signed_in_session
+
+    _subscribe(pagerduty_sandbox, api, receiver.url, events=["incident.resolved"])
+    acme = pagerduty_sandbox.state.account_by_subdomain("acme")
+    incident = next(
+        i
+        for i in pagerduty_sandbox.state.incidents.values()
+        if i.account_id == acme.id and i.status == "acknowledged"
+    )
+    session = signed_in_session(pagerduty_sandbox, "bob@acme.example")
+    fields = hidden_fields(
+        session.get(f"{pagerduty_sandbox.url}/app/incidents", timeout=5).text
+    )
+
+    session.post(
+        f"{pagerduty_sandbox.url}/app/incidents/{incident.id}/resolve",
+        data=fields,
+        timeout=5,
+    )
+    _settled(pagerduty_sandbox)
+
+    event = json.loads(receiver.requests[0][1])["event"]
+    assert event["event_type"] == "incident.resolved"
+    assert event["agent"]["summary"] == "Bob Baker"
