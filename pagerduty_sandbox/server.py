@@ -195,6 +195,12 @@ class SandboxApp:
                 or developer.match(path)
                 or console.match(path)
             )
+            if handler is None and (
+                "authorization" in request.headers
+                or "json" in request.headers.get("accept", "")
+            ):
+                # An API client calling an operation the sandbox lacks.
+                return api.error_response(404, "Not Found", 2100)
             if handler is None:
                 return page.render(
                     "pagerduty_sandbox/message.html",

@@ -333,3 +333,16 @@ def test_incident_page_refuses_other_accounts_and_missing_csrf(pagerduty_sandbox
     assert other.status_code == 404
     assert forged.status_code == 403
     assert incident.status == "triggered"
+
+
+def test_operations_the_sandbox_lacks_answer_a_json_404(pagerduty_sandbox):
+    token = pagerduty_sandbox.issue_token("alice@acme.example")
+
+    response = requests.get(
+        f"{pagerduty_sandbox.url}/abilities",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"error": {"message": "Not Found", "code": 2100}}
