@@ -318,3 +318,34 @@ def test_successful_connect_leaks_no_secret(
     for canary in (ACCESS, REFRESH, CLIENT_SECRET, "CANARY-CODE-1"):
         assert all(canary not in sink for sink in sinks), canary
     assert "no-store" in response["Cache-Control"]
+
+
+def test_two_tabs_each_complete_for_their_own_tenant(
+    client, tenant, staging, pagerduty_client, fake_identity
+):
+    from integrations.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    OAuthClientFactory(environment=staging, client_id="staging-client-0001")
+    other = TenantFactory(environment=staging, name="Initech", slug="initech")
+    user = UserFactory(username="dana")
+    for each in (tenant, other):
+        MembershipFactory(tenant=each, user=user, role=Membership.Role.ADMIN)
+    client.force_login(user)
+    first_tab = start_connect(client, tenant)["state"][0]
+    start_connect(client, other)
+    fake_identity.mock_token(
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"client_id": CLIENT_ID}, strict_match=False
+            )
+        ]
+    )
+    fake_identity.mock_jwks()
+    fake_identity.mock_me()
+
+    response = callback(client, code="c", state=first_tab)
+
+    assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
+    assert Connection.objects.get().tenant == tenant
+    assert Connection.objects.get().oauth_client == pagerduty_client
