@@ -383,3 +383,37 @@ def test_other_environments_keep_their_own_app(
 
     assert response.context["client"] is None
     assert f'value="{staging.redirect_url}"' in response.content.decode()
+
+
+def test_no_page_or_log_line_carries_the_secret(
+    client, staff_user, development, mocked_responses, caplog
+):
+    """Save, fail, verify and browse: the secret never comes back."""
+    from django.core.cache import cache
+
+    cache.clear()
+    caplog.set_level("DEBUG")
+    mocked_responses.post(
+        "https://identity.pagerduty.test/oauth/token",
+        status=401,
+        json={"error": "invalid_client", "error_description": NEW_SECRET},
+    )
+    client.force_login(staff_user)
+    pages = [
+        client.post(config_url(), valid_post(client_id="bad id")),
+        client.post(config_url(), valid_post(), follow=True),
+        client.post(
+            reverse("integrations:pagerduty_verify", args=["development"]),
+            follow=True,
+        ),
+        client.get(config_url(), {"tab": "guide"}),
+        client.get(reverse("integrations:integration_list", args=["development"])),
+        client.get(reverse("integrations:audit_list")),
+        client.get(reverse("integrations:tenant_list", args=["development"])),
+    ]
+
+    for response in pages:
+        assert NEW_SECRET not in response.content.decode()
+    assert NEW_SECRET not in caplog.text
+    assert NEW_SECRET not in str(list(AuditEvent.objects.values()))
+    assert NEW_SECRET not in str(dict(client.session))

@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from integrations.models import AuditEvent, Connection, OAuthClient
+from integrations.models import AuditEvent, Connection, OAuthClient, Tenant
 from integrations.pagerduty import scopes as pd_scopes
+from integrations.services.audit import audit_record
 from tests.browser_fixtures import save_screenshot
 from tests.factories import TenantFactory, UserFactory
 
@@ -38,8 +39,6 @@ def test_admin_configures_and_verifies_pagerduty_against_the_sandbox(
     # The home page is the catalog of the first environment.
     page.wait_for_url(f"{live_server.url}/environments/development/integrations/")
     assert page.text_content(".integration-status").strip() == "Not configured"
-    page.reload()  # drops the "signed in" message from the screenshot
-    save_screenshot(page, "catalog")
 
     # Live search hides the card; the empty state shows.
     page.fill("#integration-search", "slack")
@@ -86,6 +85,10 @@ def test_admin_configures_and_verifies_pagerduty_against_the_sandbox(
     assert "15 of 15 selected scopes granted." in result
     save_screenshot(page, "pagerduty-config")
 
+    page.click(".nav >> text=Integrations")
+    assert page.text_content(".integration-status").strip() == "Active"
+    save_screenshot(page, "catalog")
+    page.click("text=PagerDuty")
     page.click("button:text('Disable')")
     assert page.text_content("#integration-status").strip() == "Disabled"
     app = OAuthClient.objects.get()
@@ -162,6 +165,19 @@ def test_tenants_and_audit_pages(page, live_server, admin, development):
         refresh_expires_at=now - timedelta(hours=2),
     )
     TenantFactory(name="Umbrella", slug="umbrella")
+    for actor, action, tenant, details in [
+        (admin, "config.created", None, {"fields": ["client_id", "scopes"]}),
+        (admin, "config.verified", None, {"outcome": "ok", "missing": []}),
+        (alice, "connection.created", "Acme Corp", {}),
+    ]:
+        audit_record(
+            actor=actor,
+            action=action,
+            target=tenant or str(app),
+            environment=development,
+            tenant=Tenant.objects.get(name=tenant) if tenant else None,
+            details=details,
+        )
     sign_in(page, live_server, "admin", "admin-pass-1")
 
     page.click(".nav >> text=Tenants")
@@ -175,7 +191,7 @@ def test_tenants_and_audit_pages(page, live_server, admin, development):
     page.click("button:text('Disable')")
     page.click("button:text('Enable')")
     page.click(".nav >> text=Audit log")
-    assert page.locator(".audit-table tbody tr").count() == 2
+    assert page.locator(".audit-table tbody tr").count() == 5
     page.select_option("#id_action", "config.disabled")
     page.click("button:text('Filter')")
     assert page.locator(".audit-table tbody tr").count() == 1

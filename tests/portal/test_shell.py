@@ -92,3 +92,27 @@ def test_pages_load_no_inline_script_or_style(client, staff_user, pagerduty_clie
         assert "<script>" not in html, url
         assert "style=" not in html, url
         assert "<style" not in html, url
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["account_login", "account_signup", "account_reset_password"],
+)
+def test_allauth_entrance_pages_render_in_the_shell(client, name):
+    response = client.get(reverse(name))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="entrance"' in html
+    assert "Integrations Portal" in html
+
+
+@pytest.mark.parametrize("name", ["account_logout", "account_change_password"])
+def test_allauth_account_pages_render_in_the_shell(client, tenant_member, name):
+    client.force_login(tenant_member)
+
+    response = client.get(reverse(name))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="sidebar"' in html
