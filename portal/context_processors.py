@@ -2,8 +2,8 @@ from django.urls import NoReverseMatch, reverse
 
 from integrations.adapters import AccountAdapter
 from integrations.selectors import environment_list, membership_list_for_user
+from integrations.views.staff import SESSION_ENVIRONMENT
 
-SESSION_ENVIRONMENT = "portal_environment"
 # Which navigation entry each URL name belongs to.
 SECTIONS = {
     "integrations:integration_list": "integrations",

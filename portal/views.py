@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from integrations.selectors import environment_list, membership_list_for_user
-from portal.context_processors import SESSION_ENVIRONMENT
+from integrations.views.staff import SESSION_ENVIRONMENT
 
 
 @login_required

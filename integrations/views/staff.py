@@ -13,6 +13,8 @@ from integrations.selectors import (
     tenant_connection_list,
 )
 
+# The last environment a staff user opened; the home page and the
+# navigation fall back to it on pages without an environment in the URL.
 SESSION_ENVIRONMENT = "portal_environment"
 
 
@@ -36,7 +38,8 @@ def environment_view(view):
     @staff_required
     def wrapper(request, environment: str, *args, **kwargs):
         found = get_object_or_404(Environment, slug=environment)
-        request.session[SESSION_ENVIRONMENT] = found.slug
+        if request.session.get(SESSION_ENVIRONMENT) != found.slug:
+            request.session[SESSION_ENVIRONMENT] = found.slug
         return view(request, found, *args, **kwargs)
 
     return wrapper
