@@ -13,16 +13,17 @@ from integrations.services.connections import connection_get_access_token
 from tests.connect_fixtures import TOKEN_URL
 from tests.helpers import skip_unless_available
 
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
 
 @pytest.fixture(autouse=True)
 def _environments(seeded_environments):
     return seeded_environments
 
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-]
 THREADS = 20
 
 

@@ -1,24 +1,12 @@
 """End to end through the PagerDuty sandbox: connect, approve, disconnect."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
-from integrations.models import (
-    AuditEvent,
-    Connection,
-    Environment,
-    Membership,
-    OAuthClient,
-    Tenant,
-)
-from integrations.pagerduty import scopes as pd_scopes
+from integrations.models import AuditEvent, Connection, Environment, Tenant
 from tests.browser_fixtures import save_screenshot
-from tests.factories import MembershipFactory, UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _environments(seeded_environments):
-    return seeded_environments
-
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,45 +14,47 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _environments(seeded_environments):
+    return seeded_environments
+
+
 @pytest.fixture
 def sandbox_tenant(sandbox_settings, live_server):
-    """Development configured with the sandbox's demo app; Acme's admin."""
+    """The portal and sandbox set up as `make demo` sets them up.
+
+    The one difference: the portal runs on the live server's port, so its
+    /integration-callback is added to the demo app's redirect URLs, as a
+    PagerDuty admin would add it on the App Registration page.
+    """
     sandbox = sandbox_settings
-    environment = Environment.objects.get(slug="development")
-    # The portal's redirect URL is the live server's /integration-callback.
-    Environment.objects.filter(pk=environment.pk).update(gateway_url=live_server.url)
-    callback = f"{live_server.url}/integration-callback"
+    call_command("seed_demo", stdout=StringIO())
+    call_command(
+        "pagerduty_sandbox_configure_demo",
+        seed=sandbox.options.seed,
+        sandbox_url=sandbox.url,
+        stdout=StringIO(),
+    )
+    Environment.objects.filter(slug="development").update(gateway_url=live_server.url)
     with sandbox.state.lock:
         app = sandbox.state.app_by_client_id(sandbox.demo_app.client_id)
-        app.redirect_uris.append(callback)
-    client = OAuthClient(
-        environment=environment,
-        client_id=sandbox.demo_app.client_id,
-        scopes=pd_scopes.canonical(pd_scopes.ALL_SCOPES),
-        subdomain="acme",
-    )
-    client.set_client_secret(sandbox.demo_app.client_secret)
-    client.save()
-    tenant = Tenant.objects.create(
-        environment=environment, name="Acme Corp", slug="acme"
-    )
-    MembershipFactory(
-        tenant=tenant,
-        user=UserFactory(username="alice", password="alice-pass-1"),
-        role=Membership.Role.ADMIN,
-    )
-    return tenant
+        app.redirect_uris.append(f"{live_server.url}/integration-callback")
+    return Tenant.objects.get(slug="acme", environment__slug="development")
+
+
+def _sign_in_as_alice(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "alice")
+    page.fill("input[name=password]", "alice")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
 
 
 def test_tenant_admin_connects_and_disconnects_through_the_sandbox(
     page, live_server, sandbox_tenant, sandbox_settings
 ):
     tenant_url = f"{live_server.url}/tenants/{sandbox_tenant.pk}/"
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "alice")
-    page.fill("input[name=password]", "alice-pass-1")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    _sign_in_as_alice(page, live_server)
     page.goto(tenant_url)
     save_screenshot(page, "tenant-not-connected")
 
@@ -106,11 +96,7 @@ def test_tenant_admin_connects_and_disconnects_through_the_sandbox(
 def test_denying_on_the_sandbox_ends_on_a_clear_page(
     page, live_server, sandbox_tenant, sandbox_settings
 ):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "alice")
-    page.fill("input[name=password]", "alice-pass-1")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    _sign_in_as_alice(page, live_server)
     page.goto(f"{live_server.url}/tenants/{sandbox_tenant.pk}/")
 
     page.click("button:has-text('Connect PagerDuty')")
