@@ -583,3 +583,105 @@ def test_discovery_document_advertises_the_endpoints(pagerduty_sandbox):
     assert document["jwks_uri"] == f"{url}/global/oauth/anonymous/jwks"
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert "webhook_subscriptions.write" in document["scopes_supported"]
+
+
+def _second_app(sandbox):
+    from pagerduty_sandbox.state import App
+
+    state = sandbox.state
+    demo = state.app_by_client_id(sandbox.demo_app.client_id)
+    other = App(
+        id=state.new_id(),
+        account_id=demo.account_id,
+        owner_user_id=demo.owner_user_id,
+        name="Other",
+        description="",
+        client_id="other-client-0001",
+        client_secret="other-secret-0001",
+        redirect_uris=list(demo.redirect_uris),
+        scopes=list(demo.scopes),
+        created_at=state.now(),
+    )
+    state.apps[other.id] = other
+    return other
+
+
+def test_a_code_only_works_for_the_app_it_was_issued_to(pagerduty_sandbox):
+    other = _second_app(pagerduty_sandbox)
+    code, verifier = obtain_code(pagerduty_sandbox)
+
+    response = exchange(
+        pagerduty_sandbox,
+        code,
+        verifier,
+        client_id=other.client_id,
+        client_secret=other.client_secret,
+    )
+
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_refresh_token_only_works_for_its_app(pagerduty_sandbox):
+    other = _second_app(pagerduty_sandbox)
+    code, verifier = obtain_code(pagerduty_sandbox)
+    tokens = exchange(pagerduty_sandbox, code, verifier).json()
+
+    response = _token(
+        pagerduty_sandbox,
+        grant_type="refresh_token",
+        client_id=other.client_id,
+        client_secret=other.client_secret,
+        refresh_token=tokens["refresh_token"],
+    )
+
+    assert response.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    ("data", "description"),
+    [
+        ({"grant_type": "refresh_token"}, "refresh_token is required."),
+        ({"grant_type": "authorization_code"}, "code is required."),
+        (
+            {
+                "grant_type": "client_credentials",
+                "scope": "as_account-us.acme as_account-eu.acme",
+            },
+            "exactly one as_account",
+        ),
+    ],
+)
+def test_token_requests_missing_parameters(pagerduty_sandbox, data, description):
+    demo = pagerduty_sandbox.demo_app
+
+    response = _token(
+        pagerduty_sandbox,
+        client_id=demo.client_id,
+        client_secret=demo.client_secret,
+        **data,
+    )
+
+    assert response.status_code == 400
+    assert description in response.json()["error_description"]
+
+
+def test_token_endpoint_refuses_repeated_parameters_and_get(pagerduty_sandbox):
+    demo = pagerduty_sandbox.demo_app
+    url = f"{pagerduty_sandbox.url}/oauth/token"
+
+    repeated = requests.post(
+        url,
+        data=[
+            ("grant_type", "client_credentials"),
+            ("client_id", demo.client_id),
+            ("client_secret", demo.client_secret),
+            ("scope", "as_account-us.acme"),
+            ("scope", "as_account-us.acme incidents.read"),
+        ],
+        timeout=5,
+    )
+    get = requests.get(url, timeout=5)
+
+    assert repeated.json()["error_description"] == "Repeated parameter: scope."
+    assert get.status_code == 405
+    assert pagerduty_sandbox.state.grants == {}
