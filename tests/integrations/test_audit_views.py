@@ -118,3 +118,28 @@ def test_tenant_filter_names_each_tenants_environment(client, staff_user, events
     response = client.get(URL)
 
     assert "Acme Corp (Development)" in response.content.decode()
+
+
+def test_audit_log_runs_a_constant_number_of_queries(
+    client, staff_user, events, development, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff_user)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as baseline:
+        client.get(URL)
+    for n in range(30):
+        audit_record(
+            actor=staff_user,
+            action=AuditEvent.Action.CONNECTION_CREATED,
+            target=f"tenant {n}",
+            environment=development,
+            tenant=TenantFactory(),
+        )
+
+    with django_assert_max_num_queries(len(baseline)):
+        response = client.get(URL)
+
+    assert len(targets(response)) == 33
