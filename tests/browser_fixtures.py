@@ -44,11 +44,22 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab; any Content Security Policy violation fails the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], f"CSP violations: {violations}"
 
 
 def save_screenshot(page, name: str) -> Path:

@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "portal",
     "integrations",
     # The PagerDuty allauth provider; allauth discovers `provider.py` here.
     "integrations.pagerduty",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.csp.PortalCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,6 +177,23 @@ FIELD_ENCRYPTION_KEYS = [
     *env.list("CRYPTOGRAPHY_KEY_FALLBACKS", default=[]),
 ]
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# No inline script or style anywhere; portal.csp adds PagerDuty's identity
+# host to form-action for the Connect redirect.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 # Lax, so the session survives PagerDuty's top-level redirect back to us.
 SESSION_COOKIE_SAMESITE = "Lax"

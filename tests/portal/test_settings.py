@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
     "PORTAL_BASE_URL": "https://portal.example.com",
     "DATABASE_URL": "sqlite:///:memory:",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -71,3 +72,12 @@ def test_check_deploy_with_production_values_prints_no_warning():
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_when_production_has_no_shared_cache():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+
+    result = _run(["manage.py", "check", "--deploy"], env)
+
+    assert "portal.W001" in result.stderr
+    assert "set REDIS_URL" in result.stderr
