@@ -349,3 +349,35 @@ def test_two_tabs_each_complete_for_their_own_tenant(
     assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
     assert Connection.objects.get().tenant == tenant
     assert Connection.objects.get().oauth_client == pagerduty_client
+
+
+def test_openid_only_grant_is_stored_and_shown_as_missing(
+    tenant_admin_client, tenant, pagerduty_client, fake_identity
+):
+    state = start_connect(tenant_admin_client, tenant)["state"][0]
+    fake_identity.mock_success(scope="openid")
+
+    response = callback(tenant_admin_client, code="c", state=state)
+    page = tenant_admin_client.get(response["Location"]).content.decode()
+
+    assert Connection.objects.get(tenant=tenant).granted_scopes == "openid"
+    assert "PagerDuty granted fewer permissions than requested" in page
+    assert "no listing and viewing incidents" in page
+
+
+def test_reconnect_after_needs_reconnect_makes_the_connection_active(
+    tenant_admin_client, tenant, pagerduty_client, connection, fake_identity
+):
+    connection.status = Connection.Status.NEEDS_RECONNECT
+    connection.last_error = "PagerDuty refused the refresh."
+    connection.save()
+    state = start_connect(tenant_admin_client, tenant)["state"][0]
+    fake_identity.mock_success()
+
+    callback(tenant_admin_client, code="c", state=state)
+
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.ACTIVE
+    assert connection.last_error == ""
+    assert connection.access_token == ACCESS
+    assert Connection.objects.count() == 1
