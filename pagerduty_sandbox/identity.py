@@ -17,6 +17,7 @@ import jwt
 from integrations.pagerduty.scopes import ALL_SCOPES, OPENID
 from pagerduty_sandbox import keys
 from pagerduty_sandbox.http import Response
+from pagerduty_sandbox.seed import PASSWORD
 from pagerduty_sandbox.state import REGION_NAMES, App, AuthCode, Grant
 
 ISSUER_PATH = "/global/oauth/anonymous"
@@ -68,7 +69,7 @@ def home(app, page, request):
         {
             "sign_ins": sign_ins,
             "eu_api_url": app.eu_api_url,
-            "password": "sandbox",
+            "password": PASSWORD,
         },
     )
 
@@ -206,7 +207,9 @@ def authorize(app, page, request):
 
     user = page.user
     if user is None:
-        query = urlencode(params)
+        query = urlencode(
+            {k: v for k, v in params.items() if k not in ("csrf", "decision")}
+        )
         return page.redirect(
             "/sign_in?" + urlencode({"next": f"/oauth/authorize?{query}"})
         )

@@ -10,6 +10,7 @@ import random
 import secrets
 import string
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ CODE_TTL = 30
 ID_TOKEN_TTL = 3600
 RATE_LIMIT = 960
 RATE_WINDOW = 60
+REQUEST_LOG_SIZE = 200_000
 REGION_NAMES = {"us": "UnitedStates", "eu": "Europe"}
 
 
@@ -306,7 +308,8 @@ class State:
         self.rate_windows: dict[tuple, tuple[float, int]] = {}
         self.faults: list[Fault] = []
         self.fault_rng = random.Random(seed)  # noqa: S311
-        self.request_log: list[tuple[str, str, int]] = []
+        # Bounded so long benchmark runs cannot grow memory without limit.
+        self.request_log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
         self.webhook_deliveries: list[dict] = []
         # Sign-in cookies name the state they were issued for, so a reset
         # signs everyone out.
