@@ -3,7 +3,6 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
 from integrations.models import Environment
@@ -25,7 +24,7 @@ def staff_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not request.user.is_staff:
-            raise PermissionDenied
+            return render(request, "portal/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapper

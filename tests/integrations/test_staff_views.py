@@ -34,6 +34,7 @@ def test_tenant_users_are_refused(client, tenant_admin, name, args):
     response = client.get(reverse(name, args=args))
 
     assert response.status_code == 403
+    assert "This page is for the vendor" in response.content.decode()
 
 
 @pytest.mark.parametrize("name", ["pagerduty_verify", "pagerduty_set_enabled"])
