@@ -54,7 +54,11 @@ def safe_next(value: str) -> str:
 
 
 def home(app, page, request):
-    users = sorted(app.state.users.values(), key=lambda u: (u.account_id, u.email))
+    accounts = app.state.accounts
+    users = sorted(
+        app.state.users.values(),
+        key=lambda u: (accounts[u.account_id].subdomain, u.email),
+    )
     sign_ins = [
         {
             "email": u.email,

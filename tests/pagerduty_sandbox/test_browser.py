@@ -64,3 +64,17 @@ def test_consent_page_in_a_browser(page, pagerduty_sandbox):
 
     assert page.locator("h1").inner_text() == "Authorize Portal demo"
     assert page.locator(".scopes li").count() == 3
+
+
+def test_incident_page_acknowledges_in_a_browser(page, pagerduty_sandbox):
+    _sign_in(page, pagerduty_sandbox, "bob@acme.example")
+    page.goto(f"{pagerduty_sandbox.url}/")
+    save_screenshot(page, "sandbox-home")
+
+    page.goto(f"{pagerduty_sandbox.url}/app/incidents")
+    before = page.locator("button:has-text('Acknowledge')").count()
+    page.locator("button:has-text('Acknowledge')").first.click()
+    save_screenshot(page, "sandbox-incidents")
+
+    assert page.locator("button:has-text('Acknowledge')").count() == before - 1
+    assert page.url.endswith("/app/incidents")
