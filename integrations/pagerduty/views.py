@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from functools import wraps
 
@@ -11,12 +12,17 @@ from allauth.socialaccount.providers.oauth2.views import (
 )
 from django.conf import settings
 from django.core.exceptions import MultipleObjectsReturned
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from integrations.pagerduty import flow, id_token, identity
 from integrations.pagerduty.flow import ConnectError, Reason
+
+# PagerDuty's codes are short opaque strings (size undocumented); refuse
+# junk (control characters, spaces, absurd lengths) before it travels to
+# the token endpoint.
+CODE_RE = re.compile(r"[\x21-\x7e]{8,256}")
 
 
 class PagerDutyOAuth2Adapter(OAuth2Adapter):
@@ -53,7 +59,7 @@ class PagerDutyOAuth2Adapter(OAuth2Adapter):
         # identity.py never puts response bodies or tokens into exceptions,
         # unlike allauth's OAuth2Client (SECURITY-TESTS §0.9).
         code = request.GET.get("code", "")
-        if not code or len(code) > 2048 or not pkce_code_verifier:
+        if not CODE_RE.fullmatch(code) or not pkce_code_verifier:
             raise ConnectError(Reason.CODE_REJECTED)
         try:
             token = identity.authorization_code_token(
@@ -126,6 +132,10 @@ class PagerDutyLoginView(OAuth2LoginView):
 
 class PagerDutyCallbackView(OAuth2CallbackView):
     def dispatch(self, request, *args, **kwargs):
+        # PagerDuty redirects the browser with a GET; anything else (a HEAD
+        # from a link checker, a forged POST) must not consume the state.
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
         try:
             return super().dispatch(request, *args, **kwargs)
         except (SocialApp.DoesNotExist, MultipleObjectsReturned):

@@ -111,7 +111,7 @@ def test_connect_exchanges_the_code_and_stores_encrypted_tokens(
                     "grant_type": "authorization_code",
                     "client_id": CLIENT_ID,
                     "client_secret": CLIENT_SECRET,
-                    "code": "the-code",
+                    "code": "the-code-123",
                     "redirect_uri": "http://127.0.0.1:8000/integration-callback",
                     "code_verifier": verifier,
                 }
@@ -121,7 +121,7 @@ def test_connect_exchanges_the_code_and_stores_encrypted_tokens(
     fake_identity.mock_jwks()
     me = fake_identity.mock_me()
 
-    response = callback(tenant_admin_client, code="the-code", state=state)
+    response = callback(tenant_admin_client, code="the-code-123", state=state)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
@@ -164,7 +164,7 @@ def test_tenant_page_says_connected_after_the_callback(
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
     page = tenant_admin_client.get(response["Location"]).content.decode()
 
     assert "Connected to acme as Alice Admin" in page
@@ -177,12 +177,12 @@ def test_reconnect_keeps_the_same_record(
 ):
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
-    callback(tenant_admin_client, code="c1", state=state)
+    callback(tenant_admin_client, code="code-first1", state=state)
     first = Connection.objects.get(tenant=tenant)
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success(access_token="second-access")
 
-    callback(tenant_admin_client, code="c2", state=state)
+    callback(tenant_admin_client, code="code-second", state=state)
 
     assert list(Connection.objects.values_list("pk", flat=True)) == [first.pk]
     assert Connection.objects.get().access_token == "second-access"
@@ -197,14 +197,14 @@ def test_connect_after_disconnect_reuses_the_record(
 ):
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
-    callback(tenant_admin_client, code="c1", state=state)
+    callback(tenant_admin_client, code="code-first1", state=state)
     tenant_admin_client.post(
         reverse("integrations:tenant_disconnect", args=[tenant.pk])
     )
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
 
-    callback(tenant_admin_client, code="c2", state=state)
+    callback(tenant_admin_client, code="code-second", state=state)
 
     assert Connection.objects.count() == 1
     assert Connection.objects.get().status == Connection.Status.ACTIVE
@@ -239,7 +239,7 @@ def test_staging_tenant_connects_with_stagings_app(
     )
     fake_identity.mock_jwks()
     fake_identity.mock_me()
-    response = callback(client, code="c", state=query["state"][0])
+    response = callback(client, code="code-abcdef", state=query["state"][0])
 
     assert query["client_id"] == ["staging-client-0001"]
     assert query["redirect_uri"] == [staging.redirect_url]
@@ -261,7 +261,7 @@ def test_token_request_never_puts_the_secret_in_the_url(
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
 
-    callback(tenant_admin_client, code="c", state=state)
+    callback(tenant_admin_client, code="code-abcdef", state=state)
 
     token_call = next(c for c in mocked_responses.calls if c.request.url == TOKEN_URL)
     assert CLIENT_SECRET not in token_call.request.url
@@ -292,7 +292,7 @@ def test_flow_started_with_a_foreign_next_returns_to_the_tenant_page(
     state = parse_qs(urlsplit(login["Location"]).query)["state"][0]
     fake_identity.mock_success()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
@@ -344,7 +344,7 @@ def test_two_tabs_each_complete_for_their_own_tenant(
     fake_identity.mock_jwks()
     fake_identity.mock_me()
 
-    response = callback(client, code="c", state=first_tab)
+    response = callback(client, code="code-abcdef", state=first_tab)
 
     assert response["Location"] == reverse("integrations:tenant_home", args=[tenant.pk])
     assert Connection.objects.get().tenant == tenant
@@ -357,7 +357,7 @@ def test_openid_only_grant_is_stored_and_shown_as_missing(
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success(scope="openid")
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
     page = tenant_admin_client.get(response["Location"]).content.decode()
 
     assert Connection.objects.get(tenant=tenant).granted_scopes == "openid"
@@ -374,7 +374,7 @@ def test_reconnect_after_needs_reconnect_makes_the_connection_active(
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()
 
-    callback(tenant_admin_client, code="c", state=state)
+    callback(tenant_admin_client, code="code-abcdef", state=state)
 
     connection.refresh_from_db()
     assert connection.status == Connection.Status.ACTIVE

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 import requests
+from allauth.socialaccount.internal import statekit
 from django.test import Client
 from django.urls import reverse
 
@@ -75,10 +76,10 @@ def test_other_provider_error_shows_generic_page(tenant_admin_client, tenant, st
 @pytest.mark.parametrize(
     "params",
     [
-        {"code": "c"},
-        {"code": "c", "state": ""},
-        {"code": "c", "state": "forged-" + "x" * 40},
-        {"code": "c", "state": "A" * 1000},
+        {"code": "code-abcdef"},
+        {"code": "code-abcdef", "state": ""},
+        {"code": "code-abcdef", "state": "forged-" + "x" * 40},
+        {"code": "code-abcdef", "state": "A" * 1000},
     ],
     ids=["missing", "empty", "forged", "long"],
 )
@@ -99,10 +100,11 @@ def test_missing_or_forged_state_is_refused(
 def test_reused_state_is_refused(tenant_admin_client, tenant, started, fake_identity):
     state, _ = started
     fake_identity.mock_success()
-    assert callback(tenant_admin_client, code="c1", state=state).status_code == 302
+    first = callback(tenant_admin_client, code="code-first1", state=state)
+    assert first.status_code == 302
     before = connection_snapshot(tenant)
 
-    response = callback(tenant_admin_client, code="c2", state=state)
+    response = callback(tenant_admin_client, code="code-second", state=state)
 
     assert response.status_code == 400
     assert _reason(response) == "state"
@@ -116,7 +118,7 @@ def test_state_from_another_browser_is_refused(
     other_browser = Client()
     other_browser.force_login(tenant_admin)
 
-    response = callback(other_browser, code="c", state=state)
+    response = callback(other_browser, code="code-abcdef", state=state)
 
     assert response.status_code == 400
     assert _reason(response) == "state"
@@ -133,7 +135,7 @@ def test_invalid_grant_from_token_endpoint(
     state, before = started
     fake_identity.mock_token(status=400, json={"error": "invalid_grant"})
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 400
     assert _reason(response) == "code_rejected"
@@ -147,7 +149,7 @@ def test_wrong_client_secret(tenant_admin_client, tenant, started, fake_identity
         status=401, json={"error": "invalid_client", "secret": CLIENT_SECRET}
     )
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 502
     assert _reason(response) == "client_rejected"
@@ -172,7 +174,7 @@ def test_token_endpoint_unavailable(
     mocked_responses.post(TOKEN_URL, **mock)
 
     with caplog.at_level(logging.DEBUG):
-        response = callback(tenant_admin_client, code="c", state=state)
+        response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 502
     assert _reason(response) == "unavailable"
@@ -198,7 +200,7 @@ def test_malformed_token_response_shows_error_page(
     fake_identity.mock_token(**body)
 
     with caplog.at_level(logging.DEBUG):
-        response = callback(tenant_admin_client, code="c", state=state)
+        response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 502
     assert _reason(response) == "malformed"
@@ -212,7 +214,7 @@ def test_html_instead_of_json_is_malformed(
     state, before = started
     mocked_responses.post(TOKEN_URL, body="<html>" + ACCESS, status=200)
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert _reason(response) == "malformed"
     assert ACCESS not in response.content.decode()
@@ -249,7 +251,7 @@ def test_invalid_id_token_is_refused(
     fake_identity.mock_token(id_token=fake_identity.id_token(**overrides))
     fake_identity.mock_jwks()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 502
     assert _reason(response) == "id_token"
@@ -263,7 +265,7 @@ def test_id_token_signed_by_another_key_is_refused(
     fake_identity.mock_token(id_token=fake_identity.id_token(key=other_key))
     fake_identity.mock_jwks()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert _reason(response) == "id_token"
     _assert_untouched(tenant, before)
@@ -284,7 +286,7 @@ def test_unsigned_or_hmac_id_token_is_refused(
     fake_identity.mock_token(id_token=forged)
     fake_identity.mock_jwks()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert _reason(response) == "id_token"
     _assert_untouched(tenant, before)
@@ -296,7 +298,7 @@ def test_missing_id_token_is_refused(
     state, before = started
     fake_identity.mock_token(id_token=None)
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert _reason(response) == "id_token"
     _assert_untouched(tenant, before)
@@ -314,7 +316,7 @@ def test_app_issuer_variant_is_accepted(
     fake_identity.mock_jwks()
     fake_identity.mock_me()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 302
     assert Connection.objects.get(tenant=tenant).status == "active"
@@ -328,7 +330,7 @@ def test_eu_account_uses_the_eu_api_host(
     fake_identity.mock_jwks()
     fake_identity.mock_me(url=f"{EU_API}/users/me")
 
-    callback(tenant_admin_client, code="c", state=state)
+    callback(tenant_admin_client, code="code-abcdef", state=state)
 
     connection = Connection.objects.get(tenant=tenant)
     assert (connection.region, connection.api_url) == ("eu", EU_API)
@@ -344,7 +346,7 @@ def test_user_of_another_pagerduty_account_is_refused(
     fake_identity.mock_jwks()
     fake_identity.mock_me()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 403
     assert _reason(response) == "other_account"
@@ -366,7 +368,7 @@ def test_tenant_connected_to_another_account_is_not_switched_silently(
     fake_identity.mock_jwks()
     fake_identity.mock_me()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 409
     assert _reason(response) == "account_changed"
@@ -382,7 +384,7 @@ def test_profile_failure_is_refused(
     fake_identity.mock_jwks()
     fake_identity.mock_me(status=status)
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert _reason(response) == "profile"
     _assert_untouched(tenant, before)
@@ -419,7 +421,7 @@ def test_integration_disabled_during_connect(
     pagerduty_client.enabled = False
     pagerduty_client.save()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 409
     assert _reason(response) == "not_configured"
@@ -447,7 +449,7 @@ def test_admin_demoted_during_connect_stores_nothing(
     Membership.objects.filter(user=tenant_admin).update(role=Membership.Role.MEMBER)
     fake_identity.mock_success()
 
-    response = callback(tenant_admin_client, code="c", state=state)
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
 
     assert response.status_code == 403
     assert _reason(response) == "not_admin"
@@ -488,7 +490,7 @@ def test_failed_connect_is_audited_without_secrets(
 
 
 def test_error_page_is_not_cached(tenant_admin_client, tenant, started):
-    response = callback(tenant_admin_client, code="c", state="nope")
+    response = callback(tenant_admin_client, code="code-abcdef", state="nope")
 
     assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "no-referrer"
@@ -499,38 +501,56 @@ def test_oversized_code_is_refused_without_a_token_request(
 ):
     state, before = started
 
-    response = callback(tenant_admin_client, code="x" * 3000, state=state)
+    response = callback(tenant_admin_client, code="x" * 257, state=state)
 
     assert _reason(response) == "code_rejected"
     assert len(mocked_responses.calls) == 0
     _assert_untouched(tenant, before)
 
 
-def test_post_to_the_callback_ends_on_the_error_page(
-    tenant_admin_client, tenant, started, mocked_responses
+@pytest.mark.parametrize("method", ["post", "head", "put"])
+def test_callback_answers_only_get(
+    tenant_admin_client, tenant, started, mocked_responses, method
 ):
-    _, before = started
+    state, before = started
 
-    response = tenant_admin_client.post(
-        reverse("pagerduty_callback"), {"code": "c", "state": "x"}
+    response = getattr(tenant_admin_client, method)(
+        f"{reverse('pagerduty_callback')}?code=the-code-123&state={state}"
     )
 
+    assert response.status_code == 405
+    assert len(mocked_responses.calls) == 0
+    assert state in statekit.get_states(tenant_admin_client)
+    _assert_untouched(tenant, before)
+
+
+@pytest.mark.parametrize(
+    "code", ["a", "short", "a\x00bcdefghi", "abcd\r\nSet-Cookie: x=1", "a b c d e f"]
+)
+def test_malformed_code_is_refused_without_a_token_request(
+    tenant_admin_client, tenant, started, mocked_responses, code
+):
+    state, before = started
+
+    response = callback(tenant_admin_client, code=code, state=state)
+
     assert response.status_code == 400
-    assert _reason(response) == "state"
+    assert _reason(response) == "code_rejected"
+    assert len(mocked_responses.calls) == 0
     _assert_untouched(tenant, before)
 
 
 def test_callback_without_any_connect_in_this_browser(client, tenant_admin, db):
     client.force_login(tenant_admin)
 
-    response = callback(client, code="c", state="whatever")
+    response = callback(client, code="code-abcdef", state="whatever")
 
     assert response.status_code == 400
     assert _reason(response) == "state"
 
 
 def test_anonymous_callback_ends_on_the_error_page(client, db):
-    response = callback(client, code="c", state="whatever")
+    response = callback(client, code="code-abcdef", state="whatever")
 
     assert response.status_code == 400
     assert _reason(response) == "state"
