@@ -35,7 +35,10 @@ def _config_url(environment: Environment, tab: str = "") -> str:
 def pagerduty_config(request, environment: Environment):
     """Show the setup guide and the configuration form; save the form."""
     client = oauth_client_get_for_environment(environment=environment)
-    instance = client or OAuthClient(
+    # The form writes typed values onto its instance; the page's status,
+    # links and Client ID check must keep showing the stored ones.
+    instance = oauth_client_get_for_environment(environment=environment)
+    instance = instance or OAuthClient(
         environment=environment, provider=Provider.PAGERDUTY
     )
     if request.method == "POST":

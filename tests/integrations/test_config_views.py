@@ -417,3 +417,21 @@ def test_no_page_or_log_line_carries_the_secret(
     assert NEW_SECRET not in caplog.text
     assert NEW_SECRET not in str(list(AuditEvent.objects.values()))
     assert NEW_SECRET not in str(dict(client.session))
+
+
+def test_a_rejected_edit_leaves_the_page_showing_the_stored_settings(
+    client, staff_user, pagerduty_client
+):
+    client.force_login(staff_user)
+
+    response = client.post(
+        config_url(),
+        valid_post(client_id="other-client-0002", subdomain="Bad Sub"),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'data-original-client-id="{CLIENT_ID}"' in html
+    assert 'value="other-client-0002"' in html
+    assert 'href="https://acme.pagerduty.com/developer/applications"' in html
+    assert "Bad Sub.pagerduty.com" not in html
