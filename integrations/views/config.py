@@ -64,7 +64,9 @@ def pagerduty_config(request, environment: Environment):
                 pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES)
             ),
             "all_scopes": list(pd_scopes.ALL_SCOPES),
-            "verification": request.session.pop(SESSION_VERIFICATION, None),
+            "verification": request.session.pop(
+                f"{SESSION_VERIFICATION}:{environment.slug}", None
+            ),
             "last_verification": client
             and audit_event_last_verification(client=client),
             "secret_typed": bool(request.POST.get("new_client_secret")),
@@ -104,7 +106,8 @@ def pagerduty_verify(request, environment: Environment):
         messages.error(request, _("Save the Client ID and Client Secret first."))
         return redirect(_config_url(environment, "configuration"))
     verification = oauth_client_verify(client=client, actor=request.user)
-    request.session[SESSION_VERIFICATION] = verification.as_dict()
+    key = f"{SESSION_VERIFICATION}:{environment.slug}"
+    request.session[key] = verification.as_dict()
     return redirect(_config_url(environment, "configuration"))
 
 

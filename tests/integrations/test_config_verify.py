@@ -189,3 +189,19 @@ def test_verify_without_an_app_says_to_save_first(client, staff_user, developmen
 
     assert "Save the Client ID and Client Secret first." in response.content.decode()
     assert not AuditEvent.objects.exists()
+
+
+def test_a_verification_shows_only_in_its_own_environment(
+    client, app, staff_user, mocked_responses
+):
+    mocked_responses.post(TOKEN_URL, json=token_reply())
+    client.force_login(staff_user)
+    client.post(reverse("integrations:pagerduty_verify", args=["development"]))
+
+    staging = client.get(reverse("integrations:pagerduty_config", args=["staging"]))
+    development = client.get(
+        reverse("integrations:pagerduty_config", args=["development"])
+    )
+
+    assert "Credentials verified" not in staging.content.decode()
+    assert "Credentials verified" in development.content.decode()
