@@ -63,6 +63,10 @@ def dispatch(app, request) -> Response:
     if not state.config.control_enabled:
         return _error("Not found", status=404)
     path, method = request.path.rstrip("/"), request.method
+    if method in ("POST", "PUT") and request.content_type != "application/json":
+        # JSON only: a cross-site form post cannot send it without a CORS
+        # preflight, which the sandbox never grants.
+        return _error("Send JSON with Content-Type: application/json", status=415)
     try:
         body = request.json() if method in ("POST", "PUT") else None
     except BadRequest as exc:

@@ -23,7 +23,8 @@ from pagerduty_sandbox.state import App
 REGISTER_ROLES = {"owner", "admin", "user"}
 MAX_REDIRECT_URLS = 10
 APP_PATH = re.compile(
-    r"^/developer/applications/(?P<id>P[A-Z0-9]{6})(?P<action>/revoke_tokens)?$"
+    r"^/developer/applications/(?P<id>P[A-Z0-9]{6})"
+    r"(?:/(?P<action>revoke_tokens|regenerate_secret))?$"
 )
 
 
@@ -240,6 +241,13 @@ def app_detail(app, page, request, app_id: str, action: str | None):
             return _csrf_failure(page)
         if not _can_register(page.user):
             return _forbidden(page)
+        if action == "regenerate_secret":
+            # Issued tokens stay valid; only the token endpoint sees the change.
+            client.client_secret = secrets.token_urlsafe(36)
+            return page.render(
+                "pagerduty_sandbox/app_credentials.html",
+                {"client": client, "regenerated": True},
+            )
         count = state.revoke_app_tokens(client)
         message = f"Revoked {count} authorization{'s' if count != 1 else ''}."
     live = sum(

@@ -249,3 +249,34 @@ def test_revoke_all_tokens_makes_the_apps_tokens_fail(pagerduty_sandbox):
 
     assert "Revoked 1 authorization." in response.text
     assert me.status_code == 401
+
+
+def test_generate_new_client_secret_shows_it_once_and_retires_the_old(
+    pagerduty_sandbox,
+):
+    demo = pagerduty_sandbox.demo_app
+    app = pagerduty_sandbox.state.app_by_client_id(demo.client_id)
+    session = signed_in_session(pagerduty_sandbox)
+    detail = session.get(f"{pagerduty_sandbox.url}/developer/applications/{app.id}")
+
+    response = session.post(
+        f"{pagerduty_sandbox.url}/developer/applications/{app.id}/regenerate_secret",
+        data=hidden_fields(detail.text),
+    )
+    old = requests.post(
+        f"{pagerduty_sandbox.url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": demo.client_id,
+            "client_secret": demo.client_secret,
+            "scope": "as_account-us.acme",
+        },
+        timeout=5,
+    )
+
+    new_secret = _value(response.text, "client-secret")
+    assert new_secret == app.client_secret != demo.client_secret
+    assert "has a new Client Secret" in response.text
+    assert old.status_code == 401
+    again = session.get(f"{pagerduty_sandbox.url}/developer/applications/{app.id}")
+    assert new_secret not in again.text

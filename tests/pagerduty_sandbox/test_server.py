@@ -240,7 +240,9 @@ def test_control_endpoint_resets_the_world(pagerduty_sandbox):
     before = pagerduty_sandbox.state
     before.incidents.clear()
 
-    response = requests.post(f"{pagerduty_sandbox.url}/_sandbox/reset", timeout=5)
+    response = requests.post(
+        f"{pagerduty_sandbox.url}/_sandbox/reset", json={}, timeout=5
+    )
 
     assert response.json() == {"seed": 1}
     assert pagerduty_sandbox.state is not before
@@ -346,3 +348,15 @@ def test_operations_the_sandbox_lacks_answer_a_json_404(pagerduty_sandbox):
 
     assert response.status_code == 404
     assert response.json() == {"error": {"message": "Not Found", "code": 2100}}
+
+
+def test_control_endpoint_refuses_non_json_posts(pagerduty_sandbox):
+    response = requests.post(
+        f"{pagerduty_sandbox.url}/_sandbox/faults",
+        data='{"kind": "500"}',
+        headers={"Content-Type": "text/plain"},
+        timeout=5,
+    )
+
+    assert response.status_code == 415
+    assert pagerduty_sandbox.state.faults == []
