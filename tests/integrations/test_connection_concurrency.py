@@ -102,3 +102,46 @@ def test_twenty_threads_on_a_fresh_connection_never_refresh(
     assert errors == []
     assert set(results) == {connection.access_token}
     assert len(mocked_responses.calls) == 0
+
+
+def test_waiting_for_a_stuck_refresh_gives_up_with_unavailable(
+    connection, mocked_responses, monkeypatch
+):
+    skip_unless_available(
+        db_connection.vendor == "postgresql",
+        "row locks need PostgreSQL: set DATABASE_URL=postgres://…",
+    )
+    from django.db import transaction
+
+    from integrations.exceptions import PagerDutyUnavailable
+    from integrations.services import connections
+
+    monkeypatch.setattr(connections, "LOCK_TIMEOUT_SECONDS", 1)
+    connection.access_expires_at = timezone.now() - timedelta(minutes=1)
+    connection.save()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Connection.objects.select_for_update().get(pk=connection.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            db_connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    locked.wait(10)
+    began = time.monotonic()
+    try:
+        with pytest.raises(PagerDutyUnavailable):
+            connection_get_access_token(connection=connection)
+        waited = time.monotonic() - began
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert 0.9 < waited < 5
+    assert len(mocked_responses.calls) == 0
+    assert Connection.objects.get(pk=connection.pk).status == "active"
