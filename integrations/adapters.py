@@ -23,6 +23,17 @@ class AccountAdapter(DefaultAccountAdapter):
         """Return whether open sign-up is allowed (off unless configured)."""
         return settings.ACCOUNT_ALLOW_SIGNUP
 
+    def is_safe_url(self, url):
+        """Return whether `url` may be redirected to; malformed means no.
+
+        allauth's check lets urlsplit's ValueError (e.g. `http://[::1`)
+        escape as a 500 on the login and logout pages.
+        """
+        try:
+            return super().is_safe_url(url)
+        except ValueError:
+            return False
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """PagerDuty is connected per tenant; allauth only runs the OAuth dance."""

@@ -11,7 +11,9 @@ Historical models in data migrations still use the library's own cipher;
 a migration that reads or writes an encrypted column must use KEY_RING.
 """
 
+import pickle
 import threading
+from base64 import b64decode, b64encode
 from functools import cached_property
 
 from cryptography.hazmat.primitives import hashes
@@ -23,6 +25,8 @@ from django_cryptography.fields import encrypt
 from django_cryptography.utils.crypto import FernetBytes, InvalidToken
 
 ITERATIONS = 100_000
+# Marks a serialized (dumpdata) value as ciphertext; see `encrypted`.
+SERIALIZED_PREFIX = "keyring-fernet:"
 
 
 class UndecryptableValue(Exception):
@@ -87,7 +91,26 @@ KEY_RING = KeyRing()
 
 
 def encrypted(field):
-    """Return `field` encrypted at rest with the portal's key ring."""
+    """Return `field` encrypted at rest with the portal's key ring.
+
+    Serializers (dumpdata, fixtures) get ciphertext too: the library's field
+    would write the plaintext into every backup (SECURITY-TESTS T76).
+    """
     field = encrypt(field)
     field._fernet = KEY_RING
+    to_python = field.to_python
+
+    def value_to_string(obj) -> str:
+        value = pickle.dumps(field.value_from_object(obj))
+        return SERIALIZED_PREFIX + b64encode(KEY_RING.encrypt(value)).decode()
+
+    def to_python_or_decrypt(value):
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            data = b64decode(value.removeprefix(SERIALIZED_PREFIX))
+            # The MAC is checked before anything is unpickled.
+            return pickle.loads(KEY_RING.decrypt(data))  # noqa: S301
+        return to_python(value)
+
+    field.value_to_string = value_to_string
+    field.to_python = to_python_or_decrypt
     return field
