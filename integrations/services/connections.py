@@ -5,10 +5,12 @@ events name the connection and a reason code, never a token.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import OperationalError, transaction
 from django.db import connection as db_connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=5)
 # PagerDuty documents 30 days for Scoped refresh tokens (NOTES §0.4).
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+# Refresh idle connections well before their refresh token's 30 days run out.
+KEEP_ALIVE_AFTER = timedelta(days=7)
 
 
 SYNCED_FIELDS = [
@@ -338,3 +342,37 @@ def connection_disconnect(*, connection: Connection, actor) -> Connection:
         details={"connection_id": locked.pk, "subdomain": locked.subdomain},
     )
     return locked
+
+
+@dataclass
+class KeepAliveResult:
+    refreshed: int = 0
+    needs_reconnect: int = 0
+    unavailable: int = 0
+
+
+def connection_keep_alive(*, idle_for: timedelta = KEEP_ALIVE_AFTER) -> KeepAliveResult:
+    """Refresh active connections whose tokens were not refreshed lately.
+
+    PagerDuty drops a Scoped refresh token unused for 30 days (NOTES §0.4),
+    so an idle tenant would silently need a reconnect; run this daily.
+    """
+    result = KeepAliveResult()
+    cutoff = timezone.now() - idle_for
+    due = (
+        Connection.objects.filter(
+            provider=Provider.PAGERDUTY, status=Connection.Status.ACTIVE
+        )
+        .filter(Q(refreshed_at__lt=cutoff) | Q(refreshed_at__isnull=True))
+        .order_by("refreshed_at", "pk")
+    )
+    for connection in due:
+        try:
+            connection_refresh_tokens(connection=connection, force=True)
+        except ConnectionNeedsReconnect:
+            result.needs_reconnect += 1
+        except PagerDutyUnavailable:
+            result.unavailable += 1
+        else:
+            result.refreshed += 1
+    return result
