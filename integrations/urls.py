@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from integrations.views import audit, config, staff, tenant
 
@@ -46,6 +46,11 @@ tenant_urlpatterns = [
         "tenants/<int:tenant_id>/pagerduty/disconnect/",
         tenant.tenant_disconnect,
         name="tenant_disconnect",
+    ),
+    # The tenant's PagerDuty workspace (integrations/pagerduty/workspace/).
+    path(
+        "tenants/<int:tenant_id>/pagerduty/",
+        include("integrations.pagerduty.workspace.urls"),
     ),
 ]
 

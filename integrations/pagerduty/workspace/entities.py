@@ -1,0 +1,285 @@
+"""Dataclasses built from PagerDuty's JSON, with display-ready properties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+STATUS_LABELS = {
+    "triggered": _("Triggered"),
+    "acknowledged": _("Acknowledged"),
+    "resolved": _("Resolved"),
+}
+URGENCY_LABELS = {"high": _("High"), "low": _("Low")}
+SERVICE_STATUS_LABELS = {
+    "active": _("Active"),
+    "warning": _("Warning"),
+    "critical": _("Critical"),
+    "maintenance": _("Maintenance"),
+    "disabled": _("Disabled"),
+}
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if value else []
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference or an included object, reduced to what pages show."""
+
+    id: str
+    name: str
+    html_url: str = ""
+    email: str = ""
+
+    @classmethod
+    def from_api(cls, data: Any) -> Ref | None:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return None
+        name = _str(data.get("name")) or _str(data.get("summary")) or data["id"]
+        return cls(
+            id=data["id"],
+            name=name,
+            html_url=_str(data.get("html_url")),
+            email=_str(data.get("email")),
+        )
+
+
+def _refs(value: Any) -> list[Ref]:
+    return [ref for ref in map(Ref.from_api, _dicts(value)) if ref is not None]
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident as the list and detail pages show it."""
+
+    id: str
+    number: int | None
+    title: str
+    status: str
+    urgency: str
+    created_at: datetime | None
+    service: Ref | None
+    escalation_policy: Ref | None
+    assignees: list[Ref]
+    teams: list[Ref]
+    html_url: str
+    incident_key: str = ""
+    description: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Incident:
+        number = data.get("incident_number")
+        return cls(
+            id=_str(data.get("id")),
+            number=number if type(number) is int else None,
+            title=_str(data.get("title")) or _str(data.get("summary")),
+            status=_str(data.get("status")),
+            urgency=_str(data.get("urgency")),
+            created_at=_time(data.get("created_at")),
+            service=Ref.from_api(data.get("service")),
+            escalation_policy=Ref.from_api(data.get("escalation_policy")),
+            assignees=[
+                ref
+                for ref in (
+                    Ref.from_api(item.get("assignee"))
+                    for item in _dicts(data.get("assignments"))
+                )
+                if ref is not None
+            ],
+            teams=_refs(data.get("teams")),
+            html_url=_str(data.get("html_url")),
+            incident_key=_str(data.get("incident_key")),
+            description=_str(data.get("description")),
+        )
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS.get(self.urgency, self.urgency)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("triggered", "acknowledged")
+
+    @property
+    def can_acknowledge(self) -> bool:
+        return self.status == "triggered"
+
+    @property
+    def can_snooze(self) -> bool:
+        return self.status == "acknowledged"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of an incident's timeline."""
+
+    id: str
+    type: str
+    summary: str
+    created_at: datetime | None
+    agent: Ref | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> LogEntry:
+        return cls(
+            id=_str(data.get("id")),
+            type=_str(data.get("type")),
+            summary=_str(data.get("summary")),
+            created_at=_time(data.get("created_at")),
+            agent=Ref.from_api(data.get("agent")),
+        )
+
+    @property
+    def kind(self) -> str:
+        """Return the entry type without `_log_entry` (e.g. "acknowledge")."""
+        return self.type.removesuffix("_log_entry")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note on an incident."""
+
+    id: str
+    content: str
+    created_at: datetime | None
+    user: Ref | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Note:
+        return cls(
+            id=_str(data.get("id")),
+            content=_str(data.get("content")),
+            created_at=_time(data.get("created_at")),
+            user=Ref.from_api(data.get("user")),
+        )
+
+
+@dataclass(frozen=True)
+class Integration:
+    """An integration of a service (how events reach it)."""
+
+    id: str
+    name: str
+    type: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Integration:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            type=_str(data.get("type")).removesuffix("_reference"),
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service with its escalation policy and teams."""
+
+    id: str
+    name: str
+    description: str
+    status: str
+    escalation_policy: Ref | None
+    teams: list[Ref]
+    integrations: list[Integration]
+    html_url: str
+    acknowledgement_timeout: int | None = None
+    auto_resolve_timeout: int | None = None
+    open_incidents: int = 0
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Service:
+        ack = data.get("acknowledgement_timeout")
+        auto = data.get("auto_resolve_timeout")
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            description=_str(data.get("description")),
+            status=_str(data.get("status")),
+            escalation_policy=Ref.from_api(data.get("escalation_policy")),
+            teams=_refs(data.get("teams")),
+            integrations=[
+                Integration.from_api(item) for item in _dicts(data.get("integrations"))
+            ],
+            html_url=_str(data.get("html_url")),
+            acknowledgement_timeout=ack if type(ack) is int else None,
+            auto_resolve_timeout=auto if type(auto) is int else None,
+        )
+
+    @property
+    def status_label(self) -> str:
+        return SERVICE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == "disabled"
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Someone on call for a policy at a level, maybe through a schedule."""
+
+    user: Ref | None
+    escalation_policy: Ref | None
+    level: int | None
+    schedule: Ref | None
+    start: datetime | None
+    end: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> OnCall:
+        level = data.get("escalation_level")
+        return cls(
+            user=Ref.from_api(data.get("user")),
+            escalation_policy=Ref.from_api(data.get("escalation_policy")),
+            level=level if type(level) is int else None,
+            schedule=Ref.from_api(data.get("schedule")),
+            start=_time(data.get("start")),
+            end=_time(data.get("end")),
+        )
+
+
+@dataclass
+class IncidentCounts:
+    """Open incidents counted by status and urgency."""
+
+    cells: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, status: str, urgency: str) -> None:
+        self.cells[(status, urgency)] = self.cells.get((status, urgency), 0) + 1
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "status": status,
+                "label": STATUS_LABELS[status],
+                "high": self.cells.get((status, "high"), 0),
+                "low": self.cells.get((status, "low"), 0),
+                "total": self.cells.get((status, "high"), 0)
+                + self.cells.get((status, "low"), 0),
+            }
+            for status in ("triggered", "acknowledged")
+        ]
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())

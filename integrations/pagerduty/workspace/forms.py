@@ -1,0 +1,200 @@
+"""Forms of the workspace: filters and every action's input."""
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from integrations.pagerduty.workspace.selectors import PAGE_SIZES, SORTS, STATUS_TABS
+
+pd_id = RegexValidator(r"^[A-Za-z0-9]{1,40}$", _("Enter a PagerDuty ID."), "pd_id")
+URGENCY_CHOICES = [("high", _("High")), ("low", _("Low"))]
+
+
+def _choices(refs, blank):
+    return [("", blank), *((ref.id, ref.name) for ref in refs)]
+
+
+class IncidentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s, s) for s in STATUS_TABS], required=False, initial="triggered"
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=[("", _("Any urgency")), *URGENCY_CHOICES],
+        required=False,
+    )
+    service = forms.CharField(
+        label=_("Service ID"), required=False, max_length=40, validators=[pd_id]
+    )
+    team = forms.CharField(
+        label=_("Team ID"), required=False, max_length=40, validators=[pd_id]
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        choices=[
+            ("newest", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            ("number", _("Number")),
+            ("urgency", _("Urgency")),
+        ],
+        required=False,
+    )
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"),
+        choices=[(n, n) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError(
+                _("“From” must not be after “Until”."), code="window"
+            )
+        data["sort"] = data.get("sort") if data.get("sort") in SORTS else "newest"
+        data["status"] = data.get("status") or "triggered"
+        data["per_page"] = data.get("per_page") or 25
+        data["page"] = data.get("page") or 1
+        return data
+
+
+class ConfirmForm(forms.Form):
+    """An action with no input (acknowledge)."""
+
+
+class OnCallFilterForm(forms.Form):
+    schedule = forms.CharField(
+        label=_("Schedule ID"), required=False, max_length=40, validators=[pd_id]
+    )
+    user = forms.CharField(
+        label=_("User ID"), required=False, max_length=40, validators=[pd_id]
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class NoteForm(forms.Form):
+    content = forms.CharField(
+        label=_("Note"), max_length=25_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class UrgencyForm(forms.Form):
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=URGENCY_CHOICES)
+
+
+class EscalateForm(forms.Form):
+    level = forms.IntegerField(label=_("Escalation level"), min_value=1, max_value=20)
+
+
+class SnoozeForm(forms.Form):
+    minutes = forms.TypedChoiceField(
+        label=_("Snooze for"),
+        coerce=int,
+        choices=[
+            (30, _("30 minutes")),
+            (60, _("1 hour")),
+            (240, _("4 hours")),
+            (480, _("8 hours")),
+            (1440, _("24 hours")),
+        ],
+    )
+
+
+class ReassignForm(forms.Form):
+    user = forms.ChoiceField(label=_("User"), required=False)
+    escalation_policy = forms.ChoiceField(label=_("Escalation policy"), required=False)
+
+    def __init__(self, *args, users=(), policies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = _choices(users, _("— choose a user —"))
+        self.fields["escalation_policy"].choices = _choices(
+            policies, _("— or an escalation policy —")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("escalation_policy")):
+            raise forms.ValidationError(
+                _("Choose either a user or an escalation policy."), code="one_target"
+            )
+        return data
+
+
+class IncidentCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=1024)
+    service = forms.ChoiceField(label=_("Service"))
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=[("", _("The service's default")), *URGENCY_CHOICES],
+        required=False,
+    )
+    details = forms.CharField(
+        label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = _choices(services, _("— choose —"))
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("acknowledge", _("Acknowledge")), ("resolve", _("Resolve"))]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.incident_ids = self.data.getlist("incident") if self.data else []
+
+    def clean(self):
+        data = super().clean()
+        ids = [value for value in self.incident_ids if value]
+        if not ids:
+            raise forms.ValidationError(_("Select at least one incident."), code="none")
+        if len(ids) > 1000 or any(not pd_id.regex.match(value) for value in ids):
+            raise forms.ValidationError(_("The selection is not valid."), code="ids")
+        data["incident_ids"] = ids
+        return data
+
+
+class ServiceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=255)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    escalation_policy = forms.ChoiceField(label=_("Escalation policy"))
+    acknowledgement_timeout = forms.IntegerField(
+        label=_("Acknowledgement timeout (seconds)"),
+        required=False,
+        min_value=60,
+        help_text=_("Empty: an acknowledged incident stays acknowledged."),
+    )
+    auto_resolve_timeout = forms.IntegerField(
+        label=_("Auto-resolve timeout (seconds)"),
+        required=False,
+        min_value=60,
+        help_text=_("Empty: incidents are never resolved automatically."),
+    )
+
+    def __init__(self, *args, policies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["escalation_policy"].choices = _choices(policies, _("— choose —"))

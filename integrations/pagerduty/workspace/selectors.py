@@ -1,0 +1,328 @@
+"""Reads from the tenant's PagerDuty account, cached per connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.exceptions import PagerDutyOffsetCapReached
+from integrations.pagerduty.client import OFFSET_CAP
+from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace.context import Workspace
+from integrations.pagerduty.workspace.entities import (
+    Incident,
+    IncidentCounts,
+    LogEntry,
+    Note,
+    OnCall,
+    Ref,
+    Service,
+)
+
+PAGE_SIZES = (25, 50, 100)
+STATUS_TABS = ("triggered", "acknowledged", "resolved", "all")
+SORTS = {
+    "newest": "created_at:desc",
+    "oldest": "created_at:asc",
+    "number": "incident_number:desc",
+    "urgency": "urgency:desc",
+}
+INCIDENT_INCLUDES = ["services", "assignees"]
+# The overview tallies open incidents from at most this many pages of 100.
+OPEN_PAGES = 10
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """The incident list's filters, already validated by the form."""
+
+    status: str = "triggered"
+    urgency: str = ""
+    service_id: str = ""
+    team_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: str = "newest"
+    per_page: int = 25
+    page: int = 1
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "include[]": INCIDENT_INCLUDES,
+            "sort_by": SORTS[self.sort],
+        }
+        if self.status != "all":
+            params["statuses[]"] = [self.status]
+        if self.urgency:
+            params["urgencies[]"] = [self.urgency]
+        if self.service_id:
+            params["service_ids[]"] = [self.service_id]
+        if self.team_id:
+            params["team_ids[]"] = [self.team_id]
+        if self.since or self.until:
+            if self.since:
+                params["since"] = self.since.isoformat()
+            if self.until:
+                params["until"] = self.until.isoformat()
+        else:
+            params["date_range"] = "all"
+        return params
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass
+class IncidentPage:
+    """One page of incidents with what the pager needs."""
+
+    incidents: list[Incident]
+    total: int | None
+    more: bool
+    query: IncidentQuery
+    cap_reached: bool = False
+
+    @property
+    def first(self) -> int:
+        return self.query.offset + 1 if self.incidents else 0
+
+    @property
+    def last(self) -> int:
+        return self.query.offset + len(self.incidents)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.more and self.query.offset + 2 * self.query.per_page <= OFFSET_CAP
+
+    @property
+    def passes_cap(self) -> bool:
+        """Return whether later pages exist that PagerDuty will not list."""
+        return self.total is not None and self.total > OFFSET_CAP
+
+
+def incident_list(*, ws: Workspace, query: IncidentQuery) -> IncidentPage:
+    """Return one page of incidents with totals: exactly one upstream call."""
+    try:
+        page = ws.read_page(
+            "/incidents",
+            key="incidents",
+            scope=Scope.INCIDENTS_READ,
+            params=query.params(),
+            offset=query.offset,
+            limit=query.per_page,
+            total=True,
+        )
+    except PagerDutyOffsetCapReached:
+        return IncidentPage([], None, False, query, cap_reached=True)
+    return IncidentPage(
+        incidents=[Incident.from_api(item) for item in page.items],
+        total=page.total,
+        more=page.more,
+        query=query,
+    )
+
+
+def narrower_window(query: IncidentQuery) -> tuple[datetime, datetime]:
+    """Return a suggested since/until: the last 7 days of the current window."""
+    until = query.until or timezone.now()
+    since = until - timedelta(days=7)
+    if query.since and query.since > since:
+        since = query.since + (until - query.since) / 2
+    return since, until
+
+
+def day_start(value) -> datetime:
+    """Return midnight UTC at the start of a date."""
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+@dataclass
+class IncidentDetail:
+    incident: Incident
+    log_entries: list[LogEntry]
+    notes: list[Note]
+
+
+def incident_get(*, ws: Workspace, incident_id: str) -> IncidentDetail:
+    """Return an incident, its timeline (newest first) and notes: three calls."""
+    path = f"/incidents/{incident_id}"
+    body = ws.read(
+        path,
+        {"include[]": ["assignees", "escalation_policies", "services", "teams"]},
+        scope=Scope.INCIDENTS_READ,
+    )
+    entries = ws.read_page(
+        f"{path}/log_entries",
+        key="log_entries",
+        scope=Scope.INCIDENTS_READ,
+        params={"is_overview": False},
+        limit=100,
+    )
+    notes = ws.read(f"{path}/notes", scope=Scope.INCIDENTS_READ)
+    return IncidentDetail(
+        incident=Incident.from_api(body.get("incident") or {}),
+        log_entries=sorted(
+            (LogEntry.from_api(item) for item in entries.items),
+            key=lambda e: e.created_at or timezone.now(),
+            reverse=True,
+        ),
+        notes=[Note.from_api(item) for item in notes.get("notes") or []],
+    )
+
+
+@dataclass
+class OpenIncidents:
+    """The open incidents tallied by status, urgency and service."""
+
+    counts: IncidentCounts = field(default_factory=IncidentCounts)
+    by_service: dict[str, tuple[Ref, list[Incident]]] = field(default_factory=dict)
+    complete: bool = True
+
+    @property
+    def services(self) -> list[tuple[Ref, int, int]]:
+        """Return (service, open count, high-urgency count), most first."""
+        rows = [
+            (ref, len(items), sum(1 for i in items if i.urgency == "high"))
+            for ref, items in self.by_service.values()
+        ]
+        return sorted(rows, key=lambda row: (-row[1], row[0].name))
+
+    def count_for(self, service_id: str) -> int:
+        entry = self.by_service.get(service_id)
+        return len(entry[1]) if entry else 0
+
+
+def open_incidents(*, ws: Workspace) -> OpenIncidents:
+    """Tally every open incident: one call per 100 open incidents (max 10)."""
+    result = OpenIncidents()
+    offset = 0
+    for _ in range(OPEN_PAGES):
+        page = ws.read_page(
+            "/incidents",
+            key="incidents",
+            scope=Scope.INCIDENTS_READ,
+            params={
+                "statuses[]": ["triggered", "acknowledged"],
+                "date_range": "all",
+            },
+            offset=offset,
+            limit=100,
+        )
+        for item in page.items:
+            incident = Incident.from_api(item)
+            result.counts.add(incident.status, incident.urgency)
+            if incident.service is not None:
+                entry = result.by_service.setdefault(
+                    incident.service.id, (incident.service, [])
+                )
+                entry[1].append(incident)
+        if not page.more or not page.items:
+            return result
+        offset = page.next_offset
+    result.complete = False
+    return result
+
+
+def oncall_list(
+    *,
+    ws: Workspace,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    schedule_id: str = "",
+    user_id: str = "",
+    earliest: bool = False,
+    limit: int = 100,
+) -> list[OnCall]:
+    """Return on-call entries (now when no window is given): one call."""
+    params: dict[str, Any] = {"include[]": ["users"]}
+    if since:
+        params["since"] = since.isoformat()
+    if until:
+        params["until"] = until.isoformat()
+    if schedule_id:
+        params["schedule_ids[]"] = [schedule_id]
+    if user_id:
+        params["user_ids[]"] = [user_id]
+    if earliest:
+        params["earliest"] = True
+    page = ws.read_page(
+        "/oncalls", key="oncalls", scope=Scope.ONCALLS_READ, params=params, limit=limit
+    )
+    return [OnCall.from_api(item) for item in page.items]
+
+
+def refs_list(*, ws: Workspace, path: str, key: str, scope: str) -> list[Ref]:
+    """Return up to 100 objects of a list as references, for choice fields."""
+    page = ws.read_page(path, key=key, scope=scope, limit=100)
+    return [ref for ref in map(Ref.from_api, page.items) if ref is not None]
+
+
+@dataclass
+class ServicePage:
+    services: list[Service]
+    total: int | None
+    more: bool
+    offset: int
+    limit: int
+
+
+def service_list(
+    *, ws: Workspace, query: str = "", offset: int = 0, limit: int = 25
+) -> ServicePage:
+    """Return one page of services with policies and teams: one call."""
+    params: dict[str, Any] = {"include[]": ["escalation_policies", "teams"]}
+    if query:
+        params["query"] = query
+    page = ws.read_page(
+        "/services",
+        key="services",
+        scope=Scope.SERVICES_READ,
+        params=params,
+        offset=offset,
+        limit=limit,
+        total=True,
+    )
+    return ServicePage(
+        services=[Service.from_api(item) for item in page.items],
+        total=page.total,
+        more=page.more,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def service_get(*, ws: Workspace, service_id: str) -> Service:
+    """Return a service with its policy, teams and integrations: one call."""
+    body = ws.read(
+        f"/services/{service_id}",
+        {"include[]": ["escalation_policies", "teams", "integrations"]},
+        scope=Scope.SERVICES_READ,
+    )
+    return Service.from_api(body.get("service") or {})
+
+
+def service_recent_incidents(
+    *, ws: Workspace, service_id: str, limit: int = 10
+) -> list[Incident]:
+    """Return a service's latest incidents, any status: one call."""
+    page = ws.read_page(
+        "/incidents",
+        key="incidents",
+        scope=Scope.INCIDENTS_READ,
+        params={
+            "service_ids[]": [service_id],
+            "date_range": "all",
+            "sort_by": "created_at:desc",
+            "include[]": ["assignees"],
+        },
+        limit=limit,
+    )
+    return [Incident.from_api(item) for item in page.items]

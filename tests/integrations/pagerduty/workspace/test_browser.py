@@ -1,0 +1,93 @@
+"""The workspace in Chromium against the PagerDuty sandbox."""
+
+import re
+
+import pytest
+
+from tests.browser_fixtures import save_screenshot
+from tests.factories import (
+    MembershipFactory,
+    OAuthClientFactory,
+    TenantFactory,
+    UserFactory,
+)
+from tests.integrations.pagerduty.workspace.conftest import make_connection
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def workspace(seeded_environments, sandbox_settings, live_server, page):
+    """A member signed in to a tenant connected to the sandbox as Alice."""
+    from integrations.models import Environment
+
+    development = Environment.objects.get(slug="development")
+    tenant = TenantFactory(environment=development, name="Acme Corp", slug="acme")
+    app = OAuthClientFactory(environment=development)
+    token = sandbox_settings.issue_token(user_email="alice@acme.example")
+    make_connection(tenant, app, api_url=sandbox_settings.url, token=token)
+    user = UserFactory(username="bob")
+    MembershipFactory(tenant=tenant, user=user)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "bob")
+    page.fill("input[name=password]", "password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"
+
+
+def test_list_acknowledge_and_note_through_the_sandbox(
+    page, workspace, sandbox_settings
+):
+    page.goto(f"{workspace}/")
+    assert page.text_content("#open-incidents")
+    save_screenshot(page, "workspace-overview")
+
+    page.click("#ws-nav >> text=Incidents")
+    rows = page.locator("#incident-table tbody tr")
+    assert rows.count() > 0
+    save_screenshot(page, "workspace-incidents")
+    first = rows.first.get_attribute("id").removeprefix("incident-")
+    page.click(f"#incident-{first} a.cell-primary")
+    page.wait_for_selector("#incident-summary")
+
+    page.click("#action-acknowledge")
+    page.wait_for_selector(".message-success")
+    assert "Incident acknowledged." in page.text_content(".messages")
+    assert page.text_content("#incident-status").strip() == "Acknowledged"
+    page.fill("#note-form textarea", "Rolled back build 42")
+    page.click("#action-note")
+    page.wait_for_selector(".message-success")
+    assert "Rolled back build 42" in page.text_content("#incident-notes")
+    save_screenshot(page, "workspace-incident-detail")
+
+    with sandbox_settings.state.lock:
+        incident = sandbox_settings.state.incidents[first]
+        assert incident.status == "acknowledged"
+        assert incident.notes[-1].content == "Rolled back build 42"
+
+
+def test_services_and_oncalls_pages_render_from_the_sandbox(page, workspace):
+    page.goto(f"{workspace}/services/")
+    assert page.locator("#service-table tbody tr").count() > 0
+    save_screenshot(page, "workspace-services")
+    page.locator("#service-table tbody tr a.cell-primary").first.click()
+    page.wait_for_selector("#service-summary")
+
+    page.goto(f"{workspace}/oncalls/")
+    assert re.search(r"Level \d", page.text_content("#oncall-now"))
+    save_screenshot(page, "workspace-oncalls")
+
+
+def test_unavailable_pagerduty_keeps_the_typed_note(page, workspace, sandbox_settings):
+    page.goto(f"{workspace}/incidents/?status=all")
+    first = page.locator("#incident-table tbody tr").first.get_attribute("id")
+    page.goto(f"{workspace}/incidents/{first.removeprefix('incident-')}/")
+    sandbox_settings.add_fault("500", "/incidents/")
+
+    page.fill("#note-form textarea", "Do not lose me")
+    page.click("#action-note")
+
+    assert "PagerDuty is unavailable" in page.text_content("#ws-error")
+    assert page.input_value("textarea[name=content]") == "Do not lose me"
+    save_screenshot(page, "workspace-unavailable")

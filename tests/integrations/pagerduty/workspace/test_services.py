@@ -1,0 +1,204 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from tests.integrations.pagerduty.workspace import payloads as pd
+
+pytestmark = pytest.mark.django_db
+
+
+def url(tenant, name, *args):
+    return reverse(f"integrations:{name}", args=[tenant.pk, *args])
+
+
+def mock_policies(rsps):
+    rsps.get(
+        pd.url("/escalation_policies"),
+        json={
+            "escalation_policies": [
+                {**pd.ref("escalation_policy", "PEP0001", "Checkout policy")}
+            ],
+            "more": False,
+        },
+    )
+
+
+def test_list_shows_status_policy_team_and_open_incidents(
+    member_client, tenant, mocked_responses
+):
+    services = mocked_responses.get(
+        pd.url("/services"),
+        json={
+            "services": [pd.service(), pd.service("PSVC002", "Search", "disabled")],
+            "more": False,
+            "total": 2,
+        },
+    )
+    mocked_responses.get(
+        pd.url("/incidents"),
+        json=pd.incident_list([pd.incident(), pd.incident("PINC002", 2)]),
+    )
+
+    response = member_client.get(url(tenant, "service_list"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert services.call_count == 1
+    assert pd.query(services.calls[0])["include[]"] == ["escalation_policies", "teams"]
+    row = html[html.index('id="service-PSVC001"') : html.index('id="service-PSVC002"')]
+    assert "Checkout policy" in row
+    assert "Payments" in row
+    assert ">2</a>" in row
+    assert "Disabled" in html
+    assert "2 services" in html
+
+
+def test_detail_shows_integrations_and_recent_incidents(
+    member_client, tenant, mocked_responses
+):
+    service = mocked_responses.get(
+        pd.url("/services/PSVC001"), json={"service": pd.service()}
+    )
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+
+    response = member_client.get(url(tenant, "service_detail", "PSVC001"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert pd.query(service.calls[0])["include[]"] == [
+        "escalation_policies",
+        "teams",
+        "integrations",
+    ]
+    assert "Datadog" in html
+    assert "Checkout is down" in html
+    assert pd.query(mocked_responses.calls[1])["service_ids[]"] == ["PSVC001"]
+
+
+def test_create_posts_the_service_and_opens_it(member_client, tenant, mocked_responses):
+    mock_policies(mocked_responses)
+    mocked_responses.post(
+        pd.url("/services"), status=201, json={"service": pd.service("PNEW001", "New")}
+    )
+
+    response = member_client.post(
+        url(tenant, "service_create"),
+        {
+            "name": "New",
+            "description": "d",
+            "escalation_policy": "PEP0001",
+            "acknowledgement_timeout": "600",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == url(tenant, "service_detail", "PNEW001")
+    assert json.loads(mocked_responses.calls[1].request.body) == {
+        "service": {
+            "type": "service",
+            "name": "New",
+            "description": "d",
+            "escalation_policy": {
+                "id": "PEP0001",
+                "type": "escalation_policy_reference",
+            },
+            "acknowledgement_timeout": 600,
+            "auto_resolve_timeout": None,
+        }
+    }
+
+
+def test_create_refused_keeps_what_was_typed(member_client, tenant, mocked_responses):
+    mock_policies(mocked_responses)
+    mocked_responses.post(
+        pd.url("/services"),
+        status=400,
+        json=pd.error("Invalid Input Provided", 2001, ["Name has already been taken"]),
+    )
+
+    response = member_client.post(
+        url(tenant, "service_create"),
+        {"name": "Checkout", "description": "typed", "escalation_policy": "PEP0001"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Name has already been taken" in html
+    assert 'value="Checkout"' in html
+    assert "typed" in html
+
+
+def test_edit_is_prefilled_and_puts_changes(member_client, tenant, mocked_responses):
+    mock_policies(mocked_responses)
+    mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
+    mocked_responses.put(pd.url("/services/PSVC001"), json={"service": pd.service()})
+
+    page = member_client.get(url(tenant, "service_edit", "PSVC001")).content.decode()
+    response = member_client.post(
+        url(tenant, "service_edit", "PSVC001"),
+        {"name": "Checkout 2", "escalation_policy": "PEP0001"},
+    )
+
+    assert 'value="Checkout"' in page
+    assert 'value="1800"' in page
+    assert response.status_code == 302
+    assert json.loads(mocked_responses.calls[-1].request.body)["service"]["name"] == (
+        "Checkout 2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "message"),
+    [
+        ("service_disable", "disabled", "Service disabled."),
+        ("service_enable", "active", "Service enabled."),
+    ],
+)
+def test_enable_and_disable_put_the_status(
+    member_client, tenant, mocked_responses, name, status, message
+):
+    mocked_responses.put(pd.url("/services/PSVC001"), json={"service": pd.service()})
+    mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+
+    response = member_client.post(url(tenant, name, "PSVC001"), follow=True)
+
+    assert json.loads(mocked_responses.calls[0].request.body) == {
+        "service": {"type": "service", "status": status}
+    }
+    assert message in response.content.decode()
+
+
+def test_delete_asks_then_deletes(member_client, tenant, mocked_responses):
+    mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
+    deleted = mocked_responses.delete(pd.url("/services/PSVC001"), status=204)
+
+    page = member_client.get(url(tenant, "service_delete", "PSVC001"))
+    response = member_client.post(url(tenant, "service_delete", "PSVC001"))
+
+    assert "Delete the service “Checkout”" in page.content.decode()
+    assert deleted.call_count == 1
+    assert response["Location"] == reverse(
+        "integrations:service_list", args=[tenant.pk]
+    )
+
+
+def test_delete_refused_shows_pagerdutys_message(
+    member_client, tenant, mocked_responses
+):
+    mocked_responses.delete(
+        pd.url("/services/PSVC001"),
+        status=400,
+        json=pd.error(
+            "Invalid operation",
+            2015,
+            ["The service has open incidents; resolve them first"],
+        ),
+    )
+    mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
+
+    response = member_client.post(url(tenant, "service_delete", "PSVC001"))
+
+    assert response.status_code == 400
+    assert "The service has open incidents" in response.content.decode()

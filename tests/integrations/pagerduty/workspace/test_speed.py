@@ -1,0 +1,92 @@
+"""Each page's upstream calls and database queries, which must not grow with data."""
+
+import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.integrations.pagerduty.workspace import payloads as pd
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, membership (with tenant and environment), connection, and
+# the shell's list of the user's tenants.
+MAX_QUERIES = 5
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(db) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("rows", [1, 100])
+def test_incident_list_costs_one_call_and_few_queries_whatever_the_rows(
+    member_client, tenant, mocked_responses, django_assert_max_num_queries, rows
+):
+    items = [pd.incident(f"P{n:06d}", n) for n in range(rows)]
+    call = mocked_responses.get(
+        pd.url("/incidents"), json=pd.incident_list(items, limit=100)
+    )
+    url = reverse("integrations:incident_list", args=[tenant.pk]) + "?per_page=100"
+
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = member_client.get(url)
+
+    assert response.status_code == 200
+    assert call.call_count == 1
+
+
+@pytest.mark.parametrize("rows", [1, 100])
+def test_service_list_costs_two_calls_and_few_queries_whatever_the_rows(
+    member_client, tenant, mocked_responses, django_assert_max_num_queries, rows
+):
+    services = [pd.service(f"P{n:06d}", f"Service {n}") for n in range(rows)]
+    listed = mocked_responses.get(
+        pd.url("/services"), json={"services": services, "more": False}
+    )
+    tally = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+
+    with django_assert_max_num_queries(MAX_QUERIES):
+        member_client.get(reverse("integrations:service_list", args=[tenant.pk]))
+
+    assert (listed.call_count, tally.call_count) == (1, 1)
+
+
+def test_query_counts_do_not_grow_with_the_data(
+    member_client, tenant, mocked_responses
+):
+    small = [pd.incident("P000001", 1)]
+    large = [pd.incident(f"P{n:06d}", n) for n in range(100)]
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(small))
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(large))
+    url = reverse("integrations:incident_list", args=[tenant.pk])
+
+    first = count_queries(member_client, url)
+    second = count_queries(member_client, url + "?refresh=1")
+
+    assert first == second
+
+
+def test_a_cached_page_costs_no_call(member_client, tenant, mocked_responses):
+    call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    url = reverse("integrations:incident_list", args=[tenant.pk])
+
+    member_client.get(url)
+    member_client.get(url)
+
+    assert call.call_count == 1
+
+
+def test_cache_seconds_zero_turns_the_cache_off(
+    member_client, tenant, mocked_responses, settings
+):
+    settings.PAGERDUTY_CACHE_SECONDS = 0
+    call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    url = reverse("integrations:incident_list", args=[tenant.pk])
+
+    member_client.get(url)
+    member_client.get(url)
+
+    assert call.call_count == 2
