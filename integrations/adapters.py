@@ -6,6 +6,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base.constants import AuthError
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from integrations.pagerduty import flow
@@ -92,6 +93,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(
                 connect_error_response(
                     request, reason=exc.reason, tenant=tenant, params=exc.params
+                )
+            ) from None
+        except ValidationError:
+            # PagerDuty sent a value the connection cannot hold; the
+            # transaction rolled back, so nothing was stored.
+            raise ImmediateHttpResponse(
+                connect_error_response(
+                    request, reason=flow.Reason.MALFORMED, tenant=tenant
                 )
             ) from None
         request.session.pop(flow.SESSION_KEY, None)

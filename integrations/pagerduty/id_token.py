@@ -13,6 +13,7 @@ from allauth.socialaccount.adapter import get_adapter
 from django.conf import settings
 
 from integrations.pagerduty.flow import ConnectError, Reason
+from integrations.validators import SUBDOMAIN_RE
 
 ISSUER_PATH = "/global/oauth/anonymous"
 # Clock skew tolerated on exp/nbf/iat, in seconds.
@@ -109,9 +110,10 @@ def _identity(claims: dict, *, client_id: str) -> Identity:
     if (
         len(api_urls) != 1
         or (azp is not None and azp != client_id)
-        or not _short_text(account_id)
-        or not _short_text(subdomain)
-        or not _short_text(user_id)
+        or not _short_text(account_id, 40)
+        or not _short_text(subdomain, 63)
+        or not SUBDOMAIN_RE.fullmatch(subdomain.lower())
+        or not _short_text(user_id, 40)
     ):
         raise ConnectError(Reason.ID_TOKEN)
     delegation_id = claims.get("delegation_id")
@@ -125,5 +127,5 @@ def _identity(claims: dict, *, client_id: str) -> Identity:
     )
 
 
-def _short_text(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 100
+def _short_text(value, limit: int = 100) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit

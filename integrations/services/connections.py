@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import Q
@@ -122,8 +124,7 @@ def connection_save_from_connect(
     connection.delegation_id = found["delegation_id"]
     connection.pd_user_id = str(user["id"])[:40]
     connection.pd_user_name = str(user.get("name") or "")[:200]
-    email = user.get("email")
-    connection.pd_user_email = email if isinstance(email, str) else ""
+    connection.pd_user_email = _valid_email(user.get("email"))
     connection.access_token = access_token
     connection.refresh_token = refresh_token
     connection.access_expires_at = expires_at
@@ -157,6 +158,16 @@ def connection_save_from_connect(
         },
     )
     return connection
+
+
+def _valid_email(value) -> str:
+    if not isinstance(value, str) or len(value) > 254:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value
 
 
 def connection_get_access_token(*, connection: Connection) -> str:

@@ -22,6 +22,7 @@ from integrations.services.connections import connection_disconnect
 
 
 @login_required
+@never_cache
 def tenant_home(request, tenant_id: int):
     """Show a tenant's PagerDuty connection to its members."""
     membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)

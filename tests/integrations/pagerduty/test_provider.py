@@ -381,3 +381,21 @@ def test_reconnect_after_needs_reconnect_makes_the_connection_active(
     assert connection.last_error == ""
     assert connection.access_token == ACCESS
     assert Connection.objects.count() == 1
+
+
+def test_odd_profile_values_are_stored_safely(
+    tenant_admin_client, tenant, pagerduty_client, fake_identity
+):
+    state = start_connect(tenant_admin_client, tenant)["state"][0]
+    fake_identity.mock_token()
+    fake_identity.mock_jwks()
+    fake_identity.mock_me(
+        user={"id": "PUSER01", "name": "N" * 300, "email": "not-an-email"}
+    )
+
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
+
+    connection = Connection.objects.get(tenant=tenant)
+    assert response.status_code == 302
+    assert connection.pd_user_email == ""
+    assert connection.pd_user_name == "N" * 200

@@ -232,6 +232,8 @@ def test_html_instead_of_json_is_malformed(
         {"azp": "someone-elses-client"},
         {"account_id": None},
         {"subdomain": None},
+        {"subdomain": "acme.evil.example"},
+        {"account_id": "P" * 41},
     ],
     ids=[
         "foreign-aud",
@@ -242,6 +244,8 @@ def test_html_instead_of_json_is_malformed(
         "azp",
         "no-account",
         "no-subdomain",
+        "bad-subdomain",
+        "long-account",
     ],
 )
 def test_invalid_id_token_is_refused(
