@@ -1,7 +1,7 @@
 """What every REST operation shares: routing, errors, paging, references."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -69,6 +69,13 @@ class Ctx:
     api_url: str
     path_params: dict
     requester: User | None = None
+    cache: dict = field(default_factory=dict)
+
+    def memo(self, key: str, compute):
+        """Return `compute()` once per request (e.g. a scan of all incidents)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def agent(self) -> tuple[str, str] | None:

@@ -45,7 +45,9 @@ def render_service(ctx: Ctx, service: Service, include=(), latest=None) -> dict:
 
     state = ctx.state
     policy = state.escalation_policies.get(service.escalation_policy_id)
-    last = (latest if latest is not None else last_incidents(ctx)).get(service.id)
+    if latest is None:
+        latest = ctx.memo("last_incidents", lambda: last_incidents(ctx))
+    last = latest.get(service.id)
     data = {
         "id": service.id,
         "type": "service",
