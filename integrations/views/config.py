@@ -35,19 +35,17 @@ def _config_url(environment: Environment, tab: str = "") -> str:
 def pagerduty_config(request, environment: Environment):
     """Show the setup guide and the configuration form; save the form."""
     client = oauth_client_get_for_environment(environment=environment)
-    # The form writes typed values onto its instance; the page's status,
-    # links and Client ID check must keep showing the stored ones.
-    instance = oauth_client_get_for_environment(environment=environment)
-    instance = instance or OAuthClient(
-        environment=environment, provider=Provider.PAGERDUTY
-    )
+    new = OAuthClient(environment=environment, provider=Provider.PAGERDUTY)
     if request.method == "POST":
-        form = PagerDutyConfigForm(request.POST, instance=instance)
+        # The form writes typed values onto its instance; the page's status,
+        # links and Client ID check must keep showing the stored ones.
+        instance = oauth_client_get_for_environment(environment=environment)
+        form = PagerDutyConfigForm(request.POST, instance=instance or new)
         if form.is_valid():
             return _save(request, form, environment)
         tab = "configuration"
     else:
-        form = PagerDutyConfigForm(instance=instance)
+        form = PagerDutyConfigForm(instance=client or new)
         tab = request.GET.get("tab")
         if tab not in TABS:
             tab = "configuration" if client else "guide"

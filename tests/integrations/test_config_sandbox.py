@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _clear_rate_limit():
     cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

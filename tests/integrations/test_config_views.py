@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from integrations.models import AuditEvent, Connection, OAuthClient
@@ -6,6 +7,15 @@ from integrations.pagerduty import scopes as pd_scopes
 from tests.factories import CLIENT_SECRET, TenantFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limit():
+    """Verification counts live in the cache; leave none behind."""
+    cache.clear()
+    yield
+    cache.clear()
+
 
 NEW_SECRET = "CANARY-NEW-SECRET-7d1c9e"
 CLIENT_ID = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -389,9 +399,6 @@ def test_no_page_or_log_line_carries_the_secret(
     client, staff_user, development, mocked_responses, caplog
 ):
     """Save, fail, verify and browse: the secret never comes back."""
-    from django.core.cache import cache
-
-    cache.clear()
     caplog.set_level("DEBUG")
     mocked_responses.post(
         "https://identity.pagerduty.test/oauth/token",
