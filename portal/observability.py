@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from django.views.debug import SafeExceptionReporterFilter
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
     "request_id", default="-"
 )
@@ -60,3 +62,25 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class SecretScrubbingReporterFilter(SafeExceptionReporterFilter):
+    """Hide secrets in 500 reports' frame variables, not only settings.
+
+    Django cleanses locals only under `@sensitive_variables`, and library
+    frames (requests holding a token request's form body) have none; here
+    any variable named like a secret, or whose value shows a secret
+    parameter or token shape, is starred out.
+    """
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        variables = super().get_traceback_frame_variables(request, tb_frame)
+        if not self.is_active(request):
+            return variables
+        cleansed = []
+        for name, value in variables:
+            text = repr(value)
+            if self.hidden_settings.search(name) or redact(text) != text:
+                value = self.cleansed_substitute
+            cleansed.append((name, value))
+        return cleansed

@@ -201,6 +201,8 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# 500 reports (mail, error trackers) star out secret-looking frame locals.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.observability.SecretScrubbingReporterFilter"
 
 # --- Logging ---
 # One line per event with the request id; token-shaped values are masked.

@@ -129,13 +129,21 @@ class Outbound:
     response_body: str = ""
 
 
+class Recorder(list):
+    """Outbound calls; `paused` while the test itself plays the browser."""
+
+    paused = False
+
+
 @pytest.fixture
 def outbound(monkeypatch):
     """Record every request the portal sends, at the `requests` boundary."""
-    calls: list[Outbound] = []
+    calls = Recorder()
     real_send = requests.Session.send
 
     def send(self, request, **kwargs):
+        if calls.paused:
+            return real_send(self, request, **kwargs)
         body = request.body or ""
         if isinstance(body, bytes):
             body = body.decode("latin-1")
@@ -202,6 +210,8 @@ class LeakScan:
     # Outbound requests to these URLs may carry secrets in their form body:
     # the token endpoint is where client secret, code and tokens belong.
     token_urls: set = field(default_factory=lambda: {TOKEN_URL})
+    # The sandbox runs in this process; its own logs are not the portal's.
+    ignored_loggers: tuple = ("pagerduty_sandbox",)
     checks: int = 0
 
     def keep(self, response):
@@ -221,7 +231,11 @@ class LeakScan:
             ),
             "messages": "\n".join(_messages_in(r) for r in self.responses),
             "logs": "\n".join(records),
-            "mail": "\n".join(f"{m.subject} {m.body}" for m in self.mailoutbox),
+            "mail": "\n".join(
+                f"{m.subject} {m.body}"
+                + "".join(str(a[0]) for a in getattr(m, "alternatives", []))
+                for m in self.mailoutbox
+            ),
             "sessions": _session_dump(),
             "cache": _cache_dump(),
             "database": _db_dump(),
@@ -287,10 +301,18 @@ def sandbox_app(sandbox_settings, development):
     )
 
 
-def sandbox_consent(sandbox, authorize_query: dict, email="alice@acme.example"):
+def sandbox_consent(
+    sandbox, authorize_query: dict, email="alice@acme.example", recorder=None
+):
     """Approve an authorize request in the sandbox; return the callback query."""
     from tests.pagerduty_sandbox.flow import decide, redirect_query, signed_in_session
 
-    session = signed_in_session(sandbox, email)
-    params = {key: values[0] for key, values in authorize_query.items()}
-    return redirect_query(decide(session, sandbox, params))
+    if recorder is not None:
+        recorder.paused = True
+    try:
+        session = signed_in_session(sandbox, email)
+        params = {key: values[0] for key, values in authorize_query.items()}
+        return redirect_query(decide(session, sandbox, params))
+    finally:
+        if recorder is not None:
+            recorder.paused = False
