@@ -772,3 +772,37 @@ def _globex_app(sandbox):
     )
     state.apps[app.id] = app
     return app.client_id
+
+
+def _scoped_routes():
+    from pagerduty_sandbox.rest import ROUTES
+    from pagerduty_sandbox.rest.base import spec_data
+
+    scopes = spec_data()["scopes"]
+    return [
+        (method, template, scopes[f"{method} {template}"])
+        for method, template, _ in ROUTES
+        if f"{method} {template}" in scopes
+    ]
+
+
+@pytest.mark.parametrize(("method", "template", "scope"), _scoped_routes())
+def test_every_operation_needs_its_spec_scope(
+    pagerduty_sandbox, method, template, scope
+):
+    from integrations.pagerduty.scopes import ALL_SCOPES
+
+    others = [s for s in ALL_SCOPES if s != scope]
+    token = pagerduty_sandbox.issue_token("alice@acme.example", others)
+    path = template.replace("{id}", "PAAAAAA").replace("{note_id}", "PBBBBBB")
+    path = path.replace("{override_id}", "PCCCCCC").replace("{user_id}", "PDDDDDD")
+
+    response = requests.request(
+        method,
+        f"{pagerduty_sandbox.url}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
+
+    assert response.status_code == 403
+    assert f"requires the {scope} scope" in response.json()["error"]["errors"][0]
