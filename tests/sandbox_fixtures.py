@@ -11,15 +11,17 @@ state is replaced before each test, so using it costs ~10 ms. It offers:
   acme's pre-registered "Portal demo" app;
 - `.request_log` (list of (method, path, status)) and
   `.count(path_prefix, method=None)`;
-- `.issue_token(user_email=None, scopes=None)` mints an access token
-  without the browser flow (no email: an app token);
+- `.issue_token(user_email=None, scopes=None, client_id=None)` mints an
+  access token without the browser flow (no email: an app token; default
+  app: the demo app);
 - `.add_fault(kind, path_prefix="/", share=1.0, delay=10.0)` with kind
   "500" | "429" | "timeout", `.clear_faults()`, `.set_latency(ms)`;
 - `.configure(access_ttl=…, refresh_ttl=…, code_ttl=…, rate_limit=…,
   webhook_retry_delays=…)` and `.advance(seconds)` to move the sandbox clock
   (expire codes and tokens);
 - `.state.webhook_deliveries`: every webhook sent (id, event, attempts,
-  outcome). Webhook retries here are 50 ms apart.
+  outcome). Webhook retries here are 50 ms apart;
+- `.reset()` (re-seed mid-test) and `.options.seed`.
 
 `sandbox_settings` points `PAGERDUTY_IDENTITY_URL`, `PAGERDUTY_API_URL` and
 `PAGERDUTY_EU_API_URL` at it and returns the sandbox.
