@@ -1,8 +1,11 @@
 """The PagerDuty integration page: setup guide, configuration, checks."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -49,6 +52,7 @@ def pagerduty_config(request, environment: Environment):
         tab = request.GET.get("tab")
         if tab not in TABS:
             tab = "configuration" if client else "guide"
+    last_check = client and audit_event_last_verification(client=client)
     return render(
         request,
         "integrations/pagerduty_config.html",
@@ -65,8 +69,9 @@ def pagerduty_config(request, environment: Environment):
             "verification": request.session.pop(
                 f"{SESSION_VERIFICATION}:{environment.slug}", None
             ),
-            "last_verification": client
-            and audit_event_last_verification(client=client),
+            "last_verification": last_check,
+            "last_verification_just_now": bool(last_check)
+            and timezone.now() - last_check.created_at < timedelta(minutes=1),
             "secret_typed": bool(request.POST.get("new_client_secret")),
         },
         status=400 if request.method == "POST" else 200,

@@ -162,6 +162,7 @@ def test_verify_button_shows_the_outcome_once(
     again = client.get(reverse("integrations:pagerduty_config", args=["development"]))
     assert "Verification failed" not in again.content.decode()
     assert "Last check" in again.content.decode()
+    assert "just now by staff" in again.content.decode()
 
 
 def test_verify_button_lists_granted_and_missing_scopes(

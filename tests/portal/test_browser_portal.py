@@ -25,9 +25,10 @@ def sign_in(page, live_server, username, password):
 @pytest.fixture
 def admin(portal_rows):
     cache.clear()
-    return UserFactory(
+    yield UserFactory(
         username="admin", password="admin-pass-1", is_staff=True, is_superuser=True
     )
+    cache.clear()
 
 
 def test_admin_configures_and_verifies_pagerduty_against_the_sandbox(
