@@ -100,7 +100,9 @@ def _oauth_error(response: requests.Response) -> str:
         error = response.json().get("error")
     except (ValueError, AttributeError):
         return "other"
-    return error if error in KNOWN_ERRORS else "other"
+    # PagerDuty's REST errors nest an object under "error"; only a known
+    # OAuth error string counts.
+    return error if isinstance(error, str) and error in KNOWN_ERRORS else "other"
 
 
 def _parse(response: requests.Response) -> TokenResponse:

@@ -93,7 +93,7 @@ class PagerDutyOAuth2Adapter(OAuth2Adapter):
 
 
 def _token_error_reason(exc: identity.TokenEndpointError) -> str:
-    if exc.kind == "unavailable":
+    if exc.kind == "unavailable" or exc.status == 429:
         return Reason.UNAVAILABLE
     if exc.kind == "malformed":
         return Reason.MALFORMED

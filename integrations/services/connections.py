@@ -228,7 +228,7 @@ def connection_refresh_tokens(
                     refresh_token=locked.refresh_token,
                 )
             except identity.TokenEndpointError as exc:
-                if exc.kind != "rejected":
+                if exc.kind != "rejected" or exc.status == 429:
                     # Transient: keep everything; the caller may retry.
                     raise PagerDutyUnavailable(
                         _("PagerDuty is not answering; try again shortly.")

@@ -184,11 +184,12 @@ def test_invalid_grant_explains_expiry_in_words(connection, mocked_responses):
     "mock",
     [
         {"status": 500, "json": {"error": "server_error"}},
+        {"status": 429, "json": {"error": {"code": 2020}}},
         {"status": 502, "body": "bad gateway"},
         {"body": requests.exceptions.ReadTimeout("slow")},
         {"status": 200, "json": {"access_token": "x", "expires_in": "abc"}},
     ],
-    ids=["500", "502", "timeout", "malformed"],
+    ids=["500", "429", "502", "timeout", "malformed"],
 )
 def test_transient_failure_leaves_the_connection_untouched(
     connection, tenant, mocked_responses, mock

@@ -162,10 +162,11 @@ def test_wrong_client_secret(tenant_admin_client, tenant, started, fake_identity
     [
         {"status": 500, "body": "upstream " + ACCESS},
         {"status": 503, "json": {"error": "temporarily_unavailable"}},
+        {"status": 429, "json": {"error": {"message": "Rate Limit Exceeded"}}},
         {"body": requests.exceptions.ReadTimeout("slow")},
         {"body": requests.exceptions.ConnectionError("down")},
     ],
-    ids=["500", "503", "timeout", "connection-error"],
+    ids=["500", "503", "429", "timeout", "connection-error"],
 )
 def test_token_endpoint_unavailable(
     tenant_admin_client, tenant, started, mocked_responses, caplog, mock
@@ -558,3 +559,18 @@ def test_anonymous_callback_ends_on_the_error_page(client, db):
 
     assert response.status_code == 400
     assert _reason(response) == "state"
+
+
+def test_rest_style_error_body_from_token_endpoint_is_handled(
+    tenant_admin_client, tenant, started, fake_identity
+):
+    state, before = started
+    fake_identity.mock_token(
+        status=400, json={"error": {"message": "Invalid Input", "code": 2001}}
+    )
+
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
+
+    assert response.status_code == 400
+    assert _reason(response) == "code_rejected"
+    _assert_untouched(tenant, before)
