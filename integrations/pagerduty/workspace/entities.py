@@ -283,3 +283,244 @@ class IncidentCounts:
     @property
     def total(self) -> int:
         return sum(self.cells.values())
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a rendered schedule: who is on call from when to when."""
+
+    start: datetime | None
+    end: datetime | None
+    user: Ref | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Span:
+        return cls(
+            start=_time(data.get("start")),
+            end=_time(data.get("end")),
+            user=Ref.from_api(data.get("user")),
+        )
+
+
+@dataclass(frozen=True)
+class Override:
+    """A schedule override."""
+
+    id: str
+    start: datetime | None
+    end: datetime | None
+    user: Ref | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Override:
+        return cls(
+            id=_str(data.get("id")),
+            start=_time(data.get("start")),
+            end=_time(data.get("end")),
+            user=Ref.from_api(data.get("user")),
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule; `final` holds the rendered final schedule when asked for."""
+
+    id: str
+    name: str
+    description: str
+    time_zone: str
+    users: list[Ref]
+    escalation_policies: list[Ref]
+    teams: list[Ref]
+    html_url: str
+    final: list[Span] = field(default_factory=list)
+    coverage: float | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Schedule:
+        final = data.get("final_schedule")
+        final = final if isinstance(final, dict) else {}
+        coverage = final.get("rendered_coverage_percentage")
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            description=_str(data.get("description")),
+            time_zone=_str(data.get("time_zone")) or "UTC",
+            users=_refs(data.get("users")),
+            escalation_policies=_refs(data.get("escalation_policies")),
+            teams=_refs(data.get("teams")),
+            html_url=_str(data.get("html_url")),
+            final=[
+                Span.from_api(item)
+                for item in _dicts(final.get("rendered_schedule_entries"))
+            ],
+            coverage=coverage if isinstance(coverage, int | float) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """An escalation rule's target: a user or a schedule."""
+
+    kind: str
+    ref: Ref
+
+    @property
+    def kind_label(self) -> str:
+        return _("Schedule") if self.kind == "schedule" else _("User")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One level of an escalation policy."""
+
+    delay_minutes: int | None
+    targets: list[Target]
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """An escalation policy with its rules, services and teams."""
+
+    id: str
+    name: str
+    description: str
+    num_loops: int
+    rules: list[Rule]
+    services: list[Ref]
+    teams: list[Ref]
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> EscalationPolicy:
+        rules = []
+        for rule in _dicts(data.get("escalation_rules")):
+            delay = rule.get("escalation_delay_in_minutes")
+            targets = []
+            for target in _dicts(rule.get("targets")):
+                ref = Ref.from_api(target)
+                if ref is not None:
+                    kind = _str(target.get("type")).removesuffix("_reference")
+                    targets.append(Target(kind=kind, ref=ref))
+            rules.append(Rule(delay if type(delay) is int else None, targets=targets))
+        loops = data.get("num_loops")
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            description=_str(data.get("description")),
+            num_loops=loops if type(loops) is int else 0,
+            rules=rules,
+            services=_refs(data.get("services")),
+            teams=_refs(data.get("teams")),
+            html_url=_str(data.get("html_url")),
+        )
+
+
+ROLE_LABELS = {
+    "owner": _("Account owner"),
+    "admin": _("Admin"),
+    "manager": _("Manager"),
+    "user": _("Responder"),
+    "limited_user": _("Limited user"),
+    "observer": _("Observer"),
+    "read_only_user": _("Read-only user"),
+    "restricted_access": _("Restricted access"),
+    "read_only_limited_user": _("Read-only limited user"),
+    "responder": _("Responder"),
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """A PagerDuty user."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    job_title: str
+    time_zone: str
+    teams: list[Ref]
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> User:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            email=_str(data.get("email")),
+            role=_str(data.get("role")),
+            job_title=_str(data.get("job_title")),
+            time_zone=_str(data.get("time_zone")),
+            teams=_refs(data.get("teams")),
+            html_url=_str(data.get("html_url")),
+        )
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class Team:
+    """A PagerDuty team."""
+
+    id: str
+    name: str
+    description: str
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Team:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            description=_str(data.get("description")),
+            html_url=_str(data.get("html_url")),
+        )
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user's membership of a team."""
+
+    user: Ref
+    role: str
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    """A V3 webhook subscription (its secret only ever comes with creation)."""
+
+    id: str
+    url: str
+    description: str
+    events: list[str]
+    filter_type: str
+    filter_id: str
+    active: bool
+    temporarily_disabled: bool
+    secret: str = ""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> WebhookSubscription:
+        method = data.get("delivery_method")
+        method = method if isinstance(method, dict) else {}
+        flt = data.get("filter")
+        flt = flt if isinstance(flt, dict) else {}
+        events = data.get("events")
+        return cls(
+            id=_str(data.get("id")),
+            url=_str(method.get("url")),
+            description=_str(data.get("description")),
+            events=[e for e in events if isinstance(e, str)] if events else [],
+            filter_type=_str(flt.get("type")).removesuffix("_reference"),
+            filter_id=_str(flt.get("id")),
+            active=data.get("active") is True,
+            temporarily_disabled=method.get("temporarily_disabled") is True,
+            secret=_str(method.get("secret")),
+        )

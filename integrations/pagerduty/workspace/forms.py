@@ -198,3 +198,188 @@ class ServiceForm(forms.Form):
     def __init__(self, *args, policies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["escalation_policy"].choices = _choices(policies, _("— choose —"))
+
+
+class OverrideForm(forms.Form):
+    user = forms.ChoiceField(label=_("Who"))
+    start = forms.DateTimeField(
+        label=_("From (UTC)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end = forms.DateTimeField(
+        label=_("Until (UTC)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = _choices(users, _("— choose —"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            raise forms.ValidationError(
+                _("“Until” must be after “From”."), code="window"
+            )
+        return data
+
+
+RULE_COUNT = 3
+
+
+class EscalationPolicyForm(forms.Form):
+    """Name, loops and up to three levels, each with a delay and targets."""
+
+    name = forms.CharField(label=_("Name"), max_length=255)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    num_loops = forms.IntegerField(
+        label=_("Repeat the rules this many times"),
+        min_value=0,
+        max_value=9,
+        initial=0,
+    )
+
+    def __init__(self, *args, targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for level in range(1, RULE_COUNT + 1):
+            self.fields[f"rule{level}_delay"] = forms.IntegerField(
+                label=_("Level %(n)s: escalate after (minutes)") % {"n": level},
+                min_value=1,
+                max_value=1440,
+                required=False,
+                initial=30,
+            )
+            self.fields[f"rule{level}_targets"] = forms.MultipleChoiceField(
+                label=_("Level %(n)s: notify") % {"n": level},
+                choices=list(targets),
+                required=level == 1,
+                widget=forms.SelectMultiple(attrs={"size": 5}),
+            )
+
+    def clean(self):
+        data = super().clean()
+        rules = []
+        for level in range(1, RULE_COUNT + 1):
+            targets = data.get(f"rule{level}_targets") or []
+            if not targets:
+                continue
+            delay = data.get(f"rule{level}_delay") or 30
+            rules.append(
+                {
+                    "delay": delay,
+                    "targets": [tuple(value.split(":", 1)) for value in targets],
+                }
+            )
+        if not rules and not self.errors:
+            raise forms.ValidationError(
+                _("Give the first level at least one target."), code="no_rules"
+            )
+        data["rules"] = rules
+        return data
+
+    def rule_fields(self):
+        """Yield (delay field, targets field) per level, for the template."""
+        for level in range(1, RULE_COUNT + 1):
+            yield self[f"rule{level}_delay"], self[f"rule{level}_targets"]
+
+
+USER_ROLES = [
+    ("user", _("Responder")),
+    ("limited_user", _("Limited user")),
+    ("observer", _("Observer")),
+    ("read_only_user", _("Read-only user")),
+    ("manager", _("Manager")),
+    ("admin", _("Admin")),
+]
+
+
+class UserForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=USER_ROLES)
+    job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+TEAM_ROLES = [
+    ("responder", _("Responder")),
+    ("manager", _("Manager")),
+    ("observer", _("Observer")),
+]
+
+
+class MemberForm(forms.Form):
+    user = forms.ChoiceField(label=_("User"))
+    role = forms.ChoiceField(label=_("Team role"), choices=TEAM_ROLES)
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = _choices(users, _("— choose —"))
+
+
+WEBHOOK_EVENTS = [
+    "incident.triggered",
+    "incident.acknowledged",
+    "incident.unacknowledged",
+    "incident.resolved",
+    "incident.reopened",
+    "incident.reassigned",
+    "incident.escalated",
+    "incident.delegated",
+    "incident.priority_updated",
+    "incident.annotated",
+    "incident.responder.added",
+    "incident.responder.replied",
+    "incident.status_update_published",
+    "service.created",
+    "service.updated",
+    "service.deleted",
+]
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        label=_("Delivery URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("PagerDuty cannot change it later: delete and re-create."),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=[(event, event) for event in WEBHOOK_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["incident.triggered", "incident.acknowledged", "incident.resolved"],
+    )
+    filter_type = forms.ChoiceField(
+        label=_("Send events of"),
+        choices=[
+            ("account", _("The whole account")),
+            ("service", _("One service")),
+            ("team", _("One team")),
+        ],
+        initial="account",
+    )
+    filter_id = forms.CharField(
+        label=_("Service or team ID"),
+        required=False,
+        max_length=40,
+        validators=[pd_id],
+    )
+    description = forms.CharField(label=_("Description"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("filter_type") in ("service", "team") and not data.get("filter_id"):
+            raise forms.ValidationError(
+                _("Give the ID of the service or team."), code="filter_id"
+            )
+        return data

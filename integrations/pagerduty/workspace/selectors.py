@@ -5,21 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
 from integrations.exceptions import PagerDutyOffsetCapReached
-from integrations.pagerduty.client import OFFSET_CAP
+from integrations.pagerduty.client import OFFSET_CAP, Page
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import (
+    EscalationPolicy,
     Incident,
     IncidentCounts,
     LogEntry,
+    Member,
     Note,
     OnCall,
+    Override,
     Ref,
+    Schedule,
     Service,
+    Span,
+    Team,
+    User,
+    WebhookSubscription,
 )
 
 PAGE_SIZES = (25, 50, 100)
@@ -326,3 +335,250 @@ def service_recent_incidents(
         limit=limit,
     )
     return [Incident.from_api(item) for item in page.items]
+
+
+# --- Schedules ---
+
+TIMELINE_DAYS = 14
+TIMELINE_COLORS = 8
+
+
+def schedule_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
+    """Return one page of schedules (entities in `.items`): one call."""
+    page = ws.read_page(
+        "/schedules",
+        key="schedules",
+        scope=Scope.SCHEDULES_READ,
+        params={"query": query} if query else None,
+        offset=offset,
+        limit=25,
+        total=True,
+    )
+    return Page(
+        items=[Schedule.from_api(item) for item in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        more=page.more,
+        total=page.total,
+    )
+
+
+@dataclass
+class ScheduleDetail:
+    schedule: Schedule
+    overrides: list[Override]
+    days: list[dict]
+    legend: list[tuple[Ref, int]]
+    since: datetime
+    until: datetime
+    zone: Any
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def schedule_get(*, ws: Workspace, schedule_id: str) -> ScheduleDetail:
+    """Return a schedule's next 14 days as a timeline, and its overrides.
+
+    Two calls: the schedule with its final schedule rendered for the window,
+    and the overrides in that window (their IDs are needed to delete them).
+    """
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    until = now + timedelta(days=TIMELINE_DAYS)
+    window = {"since": now.isoformat(), "until": until.isoformat()}
+    path = f"/schedules/{schedule_id}"
+    body = ws.read(path, window, scope=Scope.SCHEDULES_READ)
+    schedule = Schedule.from_api(body.get("schedule") or {})
+    overrides = ws.read(f"{path}/overrides", window, scope=Scope.SCHEDULES_READ)
+    zone = _zone(schedule.time_zone)
+    days, legend = _timeline(schedule.final, now, zone)
+    return ScheduleDetail(
+        schedule=schedule,
+        overrides=[
+            Override.from_api(item) for item in _items(overrides.get("overrides"))
+        ],
+        days=days,
+        legend=legend,
+        since=now,
+        until=until,
+        zone=zone,
+    )
+
+
+def _items(value: Any) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if value else []
+
+
+def _timeline(spans: list[Span], start: datetime, zone) -> tuple[list, list]:
+    """Return 14 days of 24 hourly cells, each naming who is on call.
+
+    Cells carry a colour class per person (`ws-c0`…`ws-c7`), so the page
+    needs no inline styles.
+    """
+    colours: dict[str, int] = {}
+    legend: list[tuple[Ref, int]] = []
+    local = start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = []
+    for day in range(TIMELINE_DAYS):
+        day_start = (local + timedelta(days=day)).replace(hour=0)
+        cells = []
+        for hour in range(24):
+            moment = day_start.replace(hour=hour) + timedelta(minutes=30)
+            who = next(
+                (
+                    span.user
+                    for span in spans
+                    if span.start and span.end and span.start <= moment < span.end
+                ),
+                None,
+            )
+            colour = None
+            if who is not None:
+                if who.id not in colours:
+                    colours[who.id] = len(colours) % TIMELINE_COLORS
+                    legend.append((who, colours[who.id]))
+                colour = colours[who.id]
+            cells.append(
+                {
+                    "hour": hour,
+                    "user": who,
+                    "colour": colour,
+                    "past": moment < start,
+                }
+            )
+        days.append({"date": day_start, "cells": cells})
+    return days, legend
+
+
+# --- Escalation policies ---
+
+
+def escalation_policy_list(*, ws: Workspace, offset: int = 0) -> Page:
+    """Return one page of escalation policies: one call."""
+    page = ws.read_page(
+        "/escalation_policies",
+        key="escalation_policies",
+        scope=Scope.ESCALATION_POLICIES_READ,
+        offset=offset,
+        limit=25,
+        total=True,
+    )
+    return Page(
+        items=[EscalationPolicy.from_api(item) for item in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        more=page.more,
+        total=page.total,
+    )
+
+
+def escalation_policy_get(*, ws: Workspace, policy_id: str) -> EscalationPolicy:
+    """Return an escalation policy with its rules and targets: one call."""
+    body = ws.read(
+        f"/escalation_policies/{policy_id}", scope=Scope.ESCALATION_POLICIES_READ
+    )
+    return EscalationPolicy.from_api(body.get("escalation_policy") or {})
+
+
+# --- Users and teams ---
+
+
+def user_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
+    """Return one page of users with their teams: one call."""
+    params: dict[str, Any] = {"include[]": ["teams"]}
+    if query:
+        params["query"] = query
+    page = ws.read_page(
+        "/users",
+        key="users",
+        scope=Scope.USERS_READ,
+        params=params,
+        offset=offset,
+        limit=25,
+        total=True,
+    )
+    return Page(
+        items=[User.from_api(item) for item in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        more=page.more,
+        total=page.total,
+    )
+
+
+def user_get(*, ws: Workspace, user_id: str) -> User:
+    """Return a user with their teams: one call."""
+    body = ws.read(
+        f"/users/{user_id}", {"include[]": ["teams"]}, scope=Scope.USERS_READ
+    )
+    return User.from_api(body.get("user") or {})
+
+
+def team_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
+    """Return one page of teams: one call."""
+    page = ws.read_page(
+        "/teams",
+        key="teams",
+        scope=Scope.TEAMS_READ,
+        params={"query": query} if query else None,
+        offset=offset,
+        limit=25,
+        total=True,
+    )
+    return Page(
+        items=[Team.from_api(item) for item in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        more=page.more,
+        total=page.total,
+    )
+
+
+def team_get(*, ws: Workspace, team_id: str) -> tuple[Team, list[Member]]:
+    """Return a team and its members (up to 100): two calls."""
+    body = ws.read(f"/teams/{team_id}", scope=Scope.TEAMS_READ)
+    members = ws.read_page(
+        f"/teams/{team_id}/members",
+        key="members",
+        scope=Scope.TEAMS_READ,
+        limit=100,
+    )
+    return (
+        Team.from_api(body.get("team") or {}),
+        [
+            Member(user=ref, role=_role(item))
+            for item in members.items
+            if (ref := Ref.from_api(item.get("user"))) is not None
+        ],
+    )
+
+
+def _role(item: dict) -> str:
+    role = item.get("role")
+    return role if isinstance(role, str) else ""
+
+
+# --- Webhook subscriptions ---
+
+
+def webhook_list(*, ws: Workspace, offset: int = 0) -> Page:
+    """Return one page of webhook subscriptions: one call."""
+    page = ws.read_page(
+        "/webhook_subscriptions",
+        key="webhook_subscriptions",
+        scope=Scope.WEBHOOK_SUBSCRIPTIONS_READ,
+        offset=offset,
+        limit=25,
+        total=True,
+    )
+    return Page(
+        items=[WebhookSubscription.from_api(item) for item in page.items],
+        offset=page.offset,
+        limit=page.limit,
+        more=page.more,
+        total=page.total,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from integrations.exceptions import PagerDutyError
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace.context import Workspace
 
@@ -228,4 +229,263 @@ def service_delete(*, ws: Workspace, service_id: str) -> None:
         lambda: ws.client.delete(
             f"/services/{service_id}", required_scope=Scope.SERVICES_WRITE
         ),
+    )
+
+
+# --- Schedules ---
+
+
+def schedule_override_create(
+    *, ws: Workspace, schedule_id: str, user_id: str, start, end
+) -> None:
+    """Create an override on a schedule.
+
+    PagerDuty answers with a JSON array of per-override results, which the
+    client does not read as an object; a 2xx with that shape is success.
+    """
+    body = {
+        "overrides": [
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "user": {"id": user_id, "type": "user_reference"},
+            }
+        ]
+    }
+    try:
+        _write(
+            ws,
+            lambda: ws.client.post(
+                f"/schedules/{schedule_id}/overrides",
+                body,
+                required_scope=Scope.SCHEDULES_WRITE,
+            ),
+        )
+    except PagerDutyError as exc:
+        if exc.status is None or not 200 <= exc.status < 300:
+            raise
+
+
+def schedule_override_delete(
+    *, ws: Workspace, schedule_id: str, override_id: str
+) -> None:
+    """Delete an override."""
+    _write(
+        ws,
+        lambda: ws.client.delete(
+            f"/schedules/{schedule_id}/overrides/{override_id}",
+            required_scope=Scope.SCHEDULES_WRITE,
+        ),
+    )
+
+
+# --- Escalation policies ---
+
+
+def _policy_body(
+    *, name: str, description: str, num_loops: int, rules: list[dict]
+) -> dict[str, Any]:
+    return {
+        "type": "escalation_policy",
+        "name": name,
+        "description": description,
+        "num_loops": num_loops,
+        "escalation_rules": [
+            {
+                "escalation_delay_in_minutes": rule["delay"],
+                "targets": [
+                    {"id": target_id, "type": f"{kind}_reference"}
+                    for kind, target_id in rule["targets"]
+                ],
+            }
+            for rule in rules
+        ],
+    }
+
+
+def escalation_policy_create(*, ws: Workspace, **fields: Any) -> dict:
+    """Create an escalation policy and return it."""
+    return _write(
+        ws,
+        lambda: ws.client.create_entity(
+            "/escalation_policies",
+            "escalation_policy",
+            _policy_body(**fields),
+            required_scope=Scope.ESCALATION_POLICIES_WRITE,
+        ),
+    )
+
+
+def escalation_policy_update(*, ws: Workspace, policy_id: str, **fields: Any) -> dict:
+    """Replace an escalation policy's name, description, loops and rules."""
+    return _write(
+        ws,
+        lambda: ws.client.update_entity(
+            f"/escalation_policies/{policy_id}",
+            "escalation_policy",
+            _policy_body(**fields),
+            required_scope=Scope.ESCALATION_POLICIES_WRITE,
+        ),
+    )
+
+
+# --- Users and teams ---
+
+
+def user_create(
+    *, ws: Workspace, name: str, email: str, role: str, job_title: str = ""
+) -> dict:
+    """Create a user (PagerDuty wants `From`; the client sends it)."""
+    data = {"type": "user", "name": name, "email": email, "role": role}
+    if job_title:
+        data["job_title"] = job_title
+    return _write(
+        ws,
+        lambda: ws.client.create_entity(
+            "/users", "user", data, required_scope=Scope.USERS_WRITE
+        ),
+    )
+
+
+def user_update(
+    *, ws: Workspace, user_id: str, name: str, email: str, role: str, job_title: str
+) -> dict:
+    """Update a user's name, email, role and job title."""
+    data = {
+        "type": "user",
+        "name": name,
+        "email": email,
+        "role": role,
+        "job_title": job_title,
+    }
+    return _write(
+        ws,
+        lambda: ws.client.update_entity(
+            f"/users/{user_id}", "user", data, required_scope=Scope.USERS_WRITE
+        ),
+    )
+
+
+def user_delete(*, ws: Workspace, user_id: str) -> None:
+    """Delete a user."""
+    _write(
+        ws,
+        lambda: ws.client.delete(f"/users/{user_id}", required_scope=Scope.USERS_WRITE),
+    )
+
+
+def team_create(*, ws: Workspace, name: str, description: str = "") -> dict:
+    """Create a team."""
+    data = {"type": "team", "name": name, "description": description}
+    return _write(
+        ws,
+        lambda: ws.client.create_entity(
+            "/teams", "team", data, required_scope=Scope.TEAMS_WRITE
+        ),
+    )
+
+
+def team_update(*, ws: Workspace, team_id: str, name: str, description: str) -> dict:
+    """Update a team's name and description."""
+    data = {"type": "team", "name": name, "description": description}
+    return _write(
+        ws,
+        lambda: ws.client.update_entity(
+            f"/teams/{team_id}", "team", data, required_scope=Scope.TEAMS_WRITE
+        ),
+    )
+
+
+def team_delete(*, ws: Workspace, team_id: str) -> None:
+    """Delete a team."""
+    _write(
+        ws,
+        lambda: ws.client.delete(f"/teams/{team_id}", required_scope=Scope.TEAMS_WRITE),
+    )
+
+
+def team_add_member(*, ws: Workspace, team_id: str, user_id: str, role: str) -> None:
+    """Add a user to a team with a team role (or change their role)."""
+    _write(
+        ws,
+        lambda: ws.client.put(
+            f"/teams/{team_id}/users/{user_id}",
+            {"role": role},
+            required_scope=Scope.TEAMS_WRITE,
+        ),
+    )
+
+
+def team_remove_member(*, ws: Workspace, team_id: str, user_id: str) -> None:
+    """Remove a user from a team."""
+    _write(
+        ws,
+        lambda: ws.client.delete(
+            f"/teams/{team_id}/users/{user_id}", required_scope=Scope.TEAMS_WRITE
+        ),
+    )
+
+
+# --- Webhook subscriptions ---
+
+
+def webhook_create(
+    *,
+    ws: Workspace,
+    url: str,
+    events: list[str],
+    filter_type: str,
+    filter_id: str = "",
+    description: str = "",
+) -> dict:
+    """Create a webhook subscription; the result carries its secret, once."""
+    flt: dict[str, Any] = {"type": f"{filter_type}_reference"}
+    if filter_type != "account":
+        flt["id"] = filter_id
+    data = {
+        "type": "webhook_subscription",
+        "delivery_method": {"type": "http_delivery_method", "url": url},
+        "events": events,
+        "filter": flt,
+        "description": description,
+        "active": True,
+    }
+    return _write(
+        ws,
+        lambda: ws.client.create_entity(
+            "/webhook_subscriptions",
+            "webhook_subscription",
+            data,
+            required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
+        ),
+    )
+
+
+def webhook_delete(*, ws: Workspace, subscription_id: str) -> None:
+    """Delete a webhook subscription."""
+    _write(
+        ws,
+        lambda: ws.client.delete(
+            f"/webhook_subscriptions/{subscription_id}",
+            required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
+        ),
+    )
+
+
+def webhook_enable(*, ws: Workspace, subscription_id: str) -> None:
+    """Re-enable a temporarily disabled webhook subscription."""
+    _write(
+        ws,
+        lambda: ws.client.post(
+            f"/webhook_subscriptions/{subscription_id}/enable",
+            required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
+        ),
+    )
+
+
+def webhook_ping(*, ws: Workspace, subscription_id: str) -> None:
+    """Ask PagerDuty to send a test event to the subscription."""
+    ws.client.post(
+        f"/webhook_subscriptions/{subscription_id}/ping",
+        required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
     )

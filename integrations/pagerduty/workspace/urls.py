@@ -4,6 +4,7 @@
 from django.urls import path, register_converter
 
 from integrations.pagerduty.workspace import views
+from integrations.pagerduty.workspace import views_directory as directory
 
 
 class PagerDutyIdConverter:
@@ -81,4 +82,77 @@ urlpatterns = [
         name="service_delete",
     ),
     path("oncalls/", views.oncall_list, name="oncall_list"),
+    path("schedules/", directory.schedule_list, name="schedule_list"),
+    path(
+        "schedules/<pdid:schedule_id>/",
+        directory.schedule_detail,
+        name="schedule_detail",
+    ),
+    path(
+        "schedules/<pdid:schedule_id>/overrides/new/",
+        directory.schedule_override_create,
+        name="schedule_override_create",
+    ),
+    path(
+        "schedules/<pdid:schedule_id>/overrides/<pdid:override_id>/delete/",
+        directory.schedule_override_delete,
+        name="schedule_override_delete",
+    ),
+    path(
+        "escalation-policies/",
+        directory.escalation_policy_list,
+        name="escalation_policy_list",
+    ),
+    path(
+        "escalation-policies/new/",
+        directory.escalation_policy_create,
+        name="escalation_policy_create",
+    ),
+    path(
+        "escalation-policies/<pdid:policy_id>/",
+        directory.escalation_policy_detail,
+        name="escalation_policy_detail",
+    ),
+    path(
+        "escalation-policies/<pdid:policy_id>/edit/",
+        directory.escalation_policy_edit,
+        name="escalation_policy_edit",
+    ),
+    path("users/", directory.user_list, name="user_list"),
+    path("users/new/", directory.user_create, name="user_create"),
+    path("users/<pdid:user_id>/", directory.user_detail, name="user_detail"),
+    path("users/<pdid:user_id>/edit/", directory.user_edit, name="user_edit"),
+    path("users/<pdid:user_id>/delete/", directory.user_delete, name="user_delete"),
+    path("teams/", directory.team_list, name="team_list"),
+    path("teams/new/", directory.team_create, name="team_create"),
+    path("teams/<pdid:team_id>/", directory.team_detail, name="team_detail"),
+    path("teams/<pdid:team_id>/edit/", directory.team_edit, name="team_edit"),
+    path("teams/<pdid:team_id>/delete/", directory.team_delete, name="team_delete"),
+    path(
+        "teams/<pdid:team_id>/members/new/",
+        directory.team_member_add,
+        name="team_member_add",
+    ),
+    path(
+        "teams/<pdid:team_id>/members/<pdid:user_id>/remove/",
+        directory.team_member_remove,
+        name="team_member_remove",
+    ),
+    path("webhooks/", directory.webhook_list, name="webhook_list"),
+    path("webhooks/new/", directory.webhook_create, name="webhook_create"),
+    path(
+        "webhooks/<pdid:subscription_id>/delete/",
+        directory.webhook_delete,
+        name="webhook_delete",
+    ),
+    path(
+        "webhooks/<pdid:subscription_id>/enable/",
+        directory.webhook_enable,
+        name="webhook_enable",
+    ),
+    path(
+        "webhooks/<pdid:subscription_id>/ping/",
+        directory.webhook_ping,
+        name="webhook_ping",
+    ),
 ]

@@ -53,6 +53,23 @@ SECTIONS = (
     ),
     Section("services", gettext_lazy("Services"), "service_list", Scope.SERVICES_READ),
     Section("oncalls", gettext_lazy("On-calls"), "oncall_list", Scope.ONCALLS_READ),
+    Section(
+        "schedules", gettext_lazy("Schedules"), "schedule_list", Scope.SCHEDULES_READ
+    ),
+    Section(
+        "escalation_policies",
+        gettext_lazy("Escalation policies"),
+        "escalation_policy_list",
+        Scope.ESCALATION_POLICIES_READ,
+    ),
+    Section("users", gettext_lazy("Users"), "user_list", Scope.USERS_READ),
+    Section("teams", gettext_lazy("Teams"), "team_list", Scope.TEAMS_READ),
+    Section(
+        "webhooks",
+        gettext_lazy("Webhooks"),
+        "webhook_list",
+        Scope.WEBHOOK_SUBSCRIPTIONS_READ,
+    ),
 )
 
 
@@ -191,13 +208,13 @@ def _perform(request, ws, *, form, perform, success, done_url, template, context
     if request.method == "POST":
         if form.is_valid():
             try:
-                perform(form.cleaned_data)
+                result = perform(form.cleaned_data)
             except PagerDutyError as exc:
                 error = describe_error(exc)
                 status = error.status
             else:
                 messages.success(request, success)
-                return redirect(done_url)
+                return redirect(done_url(result) if callable(done_url) else done_url)
         else:
             status = 400
     return render_page(
@@ -702,15 +719,24 @@ def service_edit(request, ws: Workspace, service_id: str):
     return _service_form_page(request, ws, service_id=service_id)
 
 
-def _service_simple_action(request, ws, service_id, *, perform, success):
-    detail_url = _url("service_detail", ws, service_id)
+def simple_action(request, *, perform, success, back_url):
+    """Run a write with no input; confirm or show PagerDuty's message."""
     try:
         perform()
     except PagerDutyError as exc:
         messages.error(request, describe_error(exc).message)
-        return redirect(detail_url)
-    messages.success(request, success)
-    return redirect(detail_url)
+    else:
+        messages.success(request, success)
+    return redirect(back_url)
+
+
+def _service_simple_action(request, ws, service_id, *, perform, success):
+    return simple_action(
+        request,
+        perform=perform,
+        success=success,
+        back_url=_url("service_detail", ws, service_id),
+    )
 
 
 @require_POST

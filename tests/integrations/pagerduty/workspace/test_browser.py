@@ -91,3 +91,36 @@ def test_unavailable_pagerduty_keeps_the_typed_note(page, workspace, sandbox_set
     assert "PagerDuty is unavailable" in page.text_content("#ws-error")
     assert page.input_value("textarea[name=content]") == "Do not lose me"
     save_screenshot(page, "workspace-unavailable")
+
+
+def test_schedule_timeline_and_webhook_create_and_ping(
+    page, workspace, sandbox_settings
+):
+    page.goto(f"{workspace}/schedules/")
+    page.locator("#schedule-table tbody tr a.cell-primary").first.click()
+    page.wait_for_selector("#schedule-timeline")
+    assert page.locator(".ws-tl-row").count() == 15
+    assert page.locator("#timeline-legend li").count() >= 1
+    save_screenshot(page, "workspace-schedule-timeline")
+
+    page.goto(f"{workspace}/webhooks/new/")
+    page.fill("input[name=url]", "http://127.0.0.1:9/hook")
+    page.fill("input[name=description]", "Portal test")
+    page.click("#ws-form-submit")
+    secret = page.input_value("#webhook-secret")
+    assert len(secret) > 20
+    save_screenshot(page, "workspace-webhook-created")
+    page.click("text=Back to webhook subscriptions")
+    assert secret not in page.content()
+    page.click("#webhook-table button:has-text('Ping')")
+    page.wait_for_selector(".message-success")
+    save_screenshot(page, "workspace-webhooks")
+
+    with sandbox_settings.state.lock:
+        subs = [
+            s
+            for s in sandbox_settings.state.webhook_subscriptions.values()
+            if s.description == "Portal test"
+        ]
+    assert len(subs) == 1
+    assert sandbox_settings.count(f"/webhook_subscriptions/{subs[0].id}/ping") == 1

@@ -8,7 +8,16 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE_IDS = {"incident_id": "PINC001", "service_id": "PSVC001"}
+SAMPLE_IDS = {
+    "incident_id": "PINC001",
+    "service_id": "PSVC001",
+    "schedule_id": "PSCH001",
+    "override_id": "POVR001",
+    "policy_id": "PEP0001",
+    "user_id": "PUSER01",
+    "team_id": "PTEAM01",
+    "subscription_id": "PWH0001",
+}
 
 
 def workspace_urls(tenant_id: int) -> list[str]:
@@ -29,7 +38,7 @@ def workspace_urls(tenant_id: int) -> list[str]:
 
 
 def test_every_workspace_url_is_covered():
-    assert len(workspace_urls(1)) == len(urlpatterns) == 20
+    assert len(workspace_urls(1)) == len(urlpatterns) == 45
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -90,3 +90,72 @@ def test_writes_without_their_scope_are_refused_without_calling_pagerduty(
     assert response.status_code == 403
     assert "was not granted" in response.content.decode()
     assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "scope"),
+    [
+        ("schedule_list", [], "schedules.read"),
+        ("escalation_policy_list", [], "escalation_policies.read"),
+        ("user_list", [], "users.read"),
+        ("team_detail", ["PTEAM01"], "teams.read"),
+        ("webhook_list", [], "webhook_subscriptions.read"),
+    ],
+)
+def test_directory_sections_need_their_read_scope(
+    member_client, tenant, read_only, mocked_responses, name, args, scope
+):
+    response = member_client.get(
+        reverse(f"integrations:{name}", args=[tenant.pk, *args])
+    )
+
+    assert response.status_code == 403
+    assert scope in response.content.decode()
+    assert len(mocked_responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "data"),
+    [
+        ("schedule_override_delete", ["PSCH001", "POVR001"], {}),
+        ("escalation_policy_create", [], {"name": "x"}),
+        ("user_delete", ["PUSER01"], {}),
+        ("team_member_remove", ["PTEAM01", "PUSER01"], {}),
+        ("webhook_ping", ["PWH0001"], {}),
+    ],
+)
+def test_directory_writes_without_scope_send_nothing(
+    member_client, tenant, ws_connection, mocked_responses, name, args, data
+):
+    ws_connection.granted_scopes = (
+        "openid incidents.read schedules.read escalation_policies.read users.read "
+        "teams.read webhook_subscriptions.read"
+    )
+    ws_connection.save()
+
+    response = member_client.post(
+        reverse(f"integrations:{name}", args=[tenant.pk, *args]), data
+    )
+
+    assert response.status_code == 403
+    assert len(mocked_responses.calls) == 0
+
+
+def test_write_controls_of_directory_pages_are_disabled_without_scope(
+    member_client, tenant, ws_connection, mocked_responses
+):
+    ws_connection.granted_scopes = "openid incidents.read webhook_subscriptions.read"
+    ws_connection.save()
+    mocked_responses.get(
+        pd.url("/webhook_subscriptions"),
+        json={"webhook_subscriptions": [], "more": False, "total": 0},
+    )
+
+    html = member_client.get(
+        reverse("integrations:webhook_list", args=[tenant.pk])
+    ).content.decode()
+
+    assert "needs webhook_subscriptions.write" in html
+    assert 'id="webhook-create"' not in html
+    assert ">Webhooks</a>" in html
+    assert ">Teams</a>" not in html

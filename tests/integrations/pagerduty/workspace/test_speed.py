@@ -90,3 +90,45 @@ def test_cache_seconds_zero_turns_the_cache_off(
     member_client.get(url)
 
     assert call.call_count == 2
+
+
+LISTS = [
+    ("schedule_list", "/schedules", "schedules"),
+    ("escalation_policy_list", "/escalation_policies", "escalation_policies"),
+    ("user_list", "/users", "users"),
+    ("team_list", "/teams", "teams"),
+    ("webhook_list", "/webhook_subscriptions", "webhook_subscriptions"),
+]
+
+
+@pytest.mark.parametrize("rows", [1, 100])
+@pytest.mark.parametrize(("name", "path", "key"), LISTS)
+def test_directory_lists_cost_one_call_and_few_queries(
+    member_client,
+    tenant,
+    mocked_responses,
+    django_assert_max_num_queries,
+    rows,
+    name,
+    path,
+    key,
+):
+    items = [{"id": f"P{n:06d}", "summary": f"Item {n}"} for n in range(rows)]
+    call = mocked_responses.get(
+        pd.url(path), json={key: items, "more": False, "total": rows}
+    )
+
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = member_client.get(reverse(f"integrations:{name}", args=[tenant.pk]))
+
+    assert response.status_code == 200
+    assert call.call_count == 1
+
+
+@pytest.mark.parametrize(("name", "path", "key"), LISTS)
+def test_directory_lists_cost_one_sandbox_call(sandbox_member, tenant, name, path, key):
+    response = sandbox_member.get(reverse(f"integrations:{name}", args=[tenant.pk]))
+
+    assert response.status_code == 200
+    assert sandbox_member.sandbox.count(path) == 1
+    assert len(sandbox_member.sandbox.request_log) == 1
