@@ -124,3 +124,21 @@ def test_schedule_timeline_and_webhook_create_and_ping(
         ]
     assert len(subs) == 1
     assert sandbox_settings.count(f"/webhook_subscriptions/{subs[0].id}/ping") == 1
+
+
+def test_select_all_then_bulk_acknowledge(page, workspace, sandbox_settings):
+    page.goto(f"{workspace}/incidents/?status=triggered")
+    ids = [
+        row.get_attribute("id").removeprefix("incident-")
+        for row in page.locator("#incident-table tbody tr").all()
+    ]
+
+    page.check("#select-all")
+    page.select_option("#bulk-action", "acknowledge")
+    page.click("#bulk-submit")
+    page.wait_for_selector(".message-success")
+
+    assert f"{len(ids)} incident(s) acknowledged." in page.text_content(".messages")
+    with sandbox_settings.state.lock:
+        statuses = {sandbox_settings.state.incidents[i].status for i in ids}
+    assert statuses == {"acknowledged"}

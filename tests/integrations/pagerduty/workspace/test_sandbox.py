@@ -86,3 +86,144 @@ def test_resolving_twice_shows_the_sandboxs_message(sandbox_member, tenant):
 
     assert response.status_code == 400
     assert "Incident Already Resolved" in response.content.decode()
+
+
+def first_id(client, tenant, name, prefix) -> str:
+    html = client.get(reverse(f"integrations:{name}", args=[tenant.pk])).content
+    return ids(html.decode(), prefix)[0]
+
+
+def test_override_create_and_delete_round_trip(sandbox_member, tenant):
+    sandbox = sandbox_member.sandbox
+    schedule_id = first_id(sandbox_member, tenant, "schedule_list", "schedule")
+    with sandbox.state.lock:
+        schedule = sandbox.state.schedules[schedule_id]
+        before = len(schedule.overrides)
+        user_id = schedule.layers[0].user_ids[0]
+
+    created = sandbox_member.post(
+        reverse("integrations:schedule_override_create", args=[tenant.pk, schedule_id]),
+        {"user": user_id, "start": "2026-12-03T08:00", "end": "2026-12-03T10:00"},
+    )
+    with sandbox.state.lock:
+        override = schedule.overrides[-1]
+        after_create = len(schedule.overrides)
+    deleted = sandbox_member.post(
+        reverse(
+            "integrations:schedule_override_delete",
+            args=[tenant.pk, schedule_id, override.id],
+        )
+    )
+
+    assert created.status_code == 302
+    assert after_create == before + 1
+    assert override.user_id == user_id
+    assert deleted.status_code == 302
+    with sandbox.state.lock:
+        assert len(schedule.overrides) == before
+
+
+def test_team_member_add_and_remove_round_trip(sandbox_member, tenant):
+    sandbox = sandbox_member.sandbox
+    team_id = first_id(sandbox_member, tenant, "team_list", "team")
+    with sandbox.state.lock:
+        team = sandbox.state.teams[team_id]
+        outsider = next(
+            u.id
+            for u in sandbox.state.users.values()
+            if u.account_id == team.account_id and u.id not in team.members
+        )
+
+    sandbox_member.post(
+        reverse("integrations:team_member_add", args=[tenant.pk, team_id]),
+        {"user": outsider, "role": "observer"},
+    )
+    with sandbox.state.lock:
+        added = team.members.get(outsider)
+    page = sandbox_member.get(
+        reverse("integrations:team_detail", args=[tenant.pk, team_id])
+    ).content.decode()
+    sandbox_member.post(
+        reverse("integrations:team_member_remove", args=[tenant.pk, team_id, outsider])
+    )
+
+    assert added == "observer"
+    assert f'id="member-{outsider}"' in page
+    with sandbox.state.lock:
+        assert outsider not in team.members
+
+
+def test_service_create_disable_delete_round_trip(sandbox_member, tenant):
+    sandbox = sandbox_member.sandbox
+    policy_id = first_id(sandbox_member, tenant, "escalation_policy_list", "policy")
+
+    created = sandbox_member.post(
+        reverse("integrations:service_create", args=[tenant.pk]),
+        {"name": "Portal-made service", "escalation_policy": policy_id},
+    )
+    service_id = created["Location"].rstrip("/").rsplit("/", 1)[-1]
+    sandbox_member.post(
+        reverse("integrations:service_disable", args=[tenant.pk, service_id])
+    )
+    with sandbox.state.lock:
+        status = sandbox.state.services[service_id].status
+    sandbox_member.post(
+        reverse("integrations:service_delete", args=[tenant.pk, service_id])
+    )
+
+    assert status == "disabled"
+    with sandbox.state.lock:
+        assert service_id not in sandbox.state.services
+
+
+def test_escalation_policy_and_user_create_round_trip(sandbox_member, tenant):
+    sandbox = sandbox_member.sandbox
+
+    user = sandbox_member.post(
+        reverse("integrations:user_create", args=[tenant.pk]),
+        {"name": "Zed Zane", "email": "zed@acme.example", "role": "user"},
+    )
+    user_id = user["Location"].rstrip("/").rsplit("/", 1)[-1]
+    policy = sandbox_member.post(
+        reverse("integrations:escalation_policy_create", args=[tenant.pk]),
+        {
+            "name": "Portal night",
+            "num_loops": "0",
+            "rule1_delay": "5",
+            "rule1_targets": [f"user:{user_id}"],
+        },
+    )
+    policy_id = policy["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    with sandbox.state.lock:
+        assert sandbox.state.users[user_id].email == "zed@acme.example"
+        rules = sandbox.state.escalation_policies[policy_id].rules
+        assert [(r.delay_minutes, r.targets) for r in rules] == [
+            (5, [("user", user_id)])
+        ]
+
+
+def test_webhook_delete_round_trip(sandbox_member, tenant):
+    sandbox = sandbox_member.sandbox
+    created = sandbox_member.post(
+        reverse("integrations:webhook_create", args=[tenant.pk]),
+        {
+            "url": "https://hooks.example.test/pd",
+            "events": ["incident.triggered"],
+            "filter_type": "account",
+        },
+    )
+    with sandbox.state.lock:
+        sub_id = next(
+            s.id
+            for s in sandbox.state.webhook_subscriptions.values()
+            if s.url == "https://hooks.example.test/pd"
+        )
+
+    sandbox_member.post(
+        reverse("integrations:webhook_delete", args=[tenant.pk, sub_id])
+    )
+
+    assert created.status_code == 201
+    with sandbox.state.lock:
+        assert sub_id not in sandbox.state.webhook_subscriptions
