@@ -11,6 +11,7 @@ Historical models in data migrations still use the library's own cipher;
 a migration that reads or writes an encrypted column must use KEY_RING.
 """
 
+import logging
 import pickle
 import threading
 from base64 import b64decode, b64encode
@@ -29,8 +30,36 @@ ITERATIONS = 100_000
 SERIALIZED_PREFIX = "keyring-fernet:"
 
 
+logger = logging.getLogger(__name__)
+
+
 class UndecryptableValue(Exception):
     """No key of the ring decrypts this value."""
+
+
+class _Undecryptable:
+    """Stands in for a stored value that no configured key decrypts.
+
+    Loading such a row must not take the page down (the tenant is told to
+    reconnect instead), and the stand-in must never be written back: the
+    key ring refuses to encrypt it.
+    """
+
+    def __bool__(self):
+        return False
+
+    def __str__(self):
+        return ""
+
+    def __repr__(self):
+        return "<undecryptable>"
+
+    def __reduce__(self):
+        return "UNDECRYPTABLE"
+
+
+UNDECRYPTABLE = _Undecryptable()
+_UNDECRYPTABLE_PICKLE = pickle.dumps(UNDECRYPTABLE)
 
 
 def _derive(key: str, purpose: bytes) -> bytes:
@@ -72,10 +101,22 @@ class KeyRing:
         self.__dict__.pop("_ciphers", None)
 
     def encrypt(self, data: bytes) -> bytes:
+        if data == _UNDECRYPTABLE_PICKLE:
+            raise UndecryptableValue(
+                "refusing to store a value that could not be decrypted"
+            )
         return self._ciphers[0][1].encrypt(data)
 
     def decrypt(self, data: bytes, ttl: int | None = None) -> bytes:
-        return self.decrypt_with_index(data, ttl)[0]
+        """Return the plaintext, or the pickled UNDECRYPTABLE stand-in."""
+        try:
+            return self.decrypt_with_index(data, ttl)[0]
+        except UndecryptableValue:
+            logger.error(
+                "A stored secret cannot be decrypted with any configured key; "
+                "restore the key in CRYPTOGRAPHY_KEY_FALLBACKS or re-enter it."
+            )
+            return _UNDECRYPTABLE_PICKLE
 
     def decrypt_with_index(self, data: bytes, ttl: int | None = None):
         """Return the plaintext and the position of the key that opened it."""
@@ -99,6 +140,15 @@ def encrypted(field):
     field = encrypt(field)
     field._fernet = KEY_RING
     to_python = field.to_python
+    get_prep_value = field.get_prep_value
+
+    def refuse_undecryptable(value):
+        # Text fields would store str(UNDECRYPTABLE), an empty string.
+        if value is UNDECRYPTABLE:
+            raise UndecryptableValue(
+                "refusing to store a value that could not be decrypted"
+            )
+        return get_prep_value(value)
 
     def value_to_string(obj) -> str:
         value = pickle.dumps(field.value_from_object(obj))
@@ -111,6 +161,7 @@ def encrypted(field):
             return pickle.loads(KEY_RING.decrypt(data))  # noqa: S301
         return to_python(value)
 
+    field.get_prep_value = refuse_undecryptable
     field.value_to_string = value_to_string
     field.to_python = to_python_or_decrypt
     return field

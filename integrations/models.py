@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations import validators
-from integrations.crypto import encrypted
+from integrations.crypto import UNDECRYPTABLE, encrypted
 from integrations.pagerduty import scopes as pd_scopes
 
 CALLBACK_PATH = "/integration-callback"
@@ -261,6 +261,11 @@ class OAuthClient(models.Model):
     def has_secret(self) -> bool:
         return bool(self.secret_last4)
 
+    @property
+    def secret_unreadable(self) -> bool:
+        """Whether the stored secret is under a key no longer configured."""
+        return self.client_secret is UNDECRYPTABLE
+
     def as_social_app(self):
         """Return an unsaved allauth SocialApp carrying these credentials.
 
@@ -394,6 +399,11 @@ class Connection(models.Model):
     def __str__(self):
         where = self.subdomain or "PagerDuty"
         return f"{self.tenant}: {where} ({self.get_status_display()})"
+
+    @property
+    def credentials_unreadable(self) -> bool:
+        """Whether a stored token is under a key no longer configured."""
+        return UNDECRYPTABLE in (self.access_token, self.refresh_token)
 
     @property
     def granted_scope_list(self) -> list[str]:

@@ -170,6 +170,12 @@ def _valid_email(value) -> str:
     return value
 
 
+UNREADABLE = _(
+    "The stored PagerDuty credentials cannot be decrypted with the portal's "
+    "encryption keys (the key changed); a tenant admin must reconnect."
+)
+
+
 def connection_get_access_token(*, connection: Connection) -> str:
     """Return a usable access token, refreshing it first when close to expiry.
 
@@ -181,6 +187,9 @@ def connection_get_access_token(*, connection: Connection) -> str:
         raise ConnectionNeedsReconnect(
             _("PagerDuty is not connected for this tenant; an admin must reconnect.")
         )
+    if connection.credentials_unreadable:
+        connection_mark_needs_reconnect(connection=connection, reason=UNREADABLE)
+        raise ConnectionNeedsReconnect(UNREADABLE)
     if not connection.expires_within(REFRESH_MARGIN):
         return connection.access_token
     try:
@@ -214,7 +223,10 @@ def connection_refresh_tokens(
         if not force and not locked.expires_within(REFRESH_MARGIN):
             return locked
         client = locked.oauth_client
-        if client is None or not client.has_secret or not locked.refresh_token:
+        if locked.credentials_unreadable or (client and client.secret_unreadable):
+            failure = UNREADABLE
+            _mark(locked, reason="undecryptable", message=failure)
+        elif client is None or not client.has_secret or not locked.refresh_token:
             failure = _(
                 "The PagerDuty app these tokens belong to is no longer "
                 "configured; a tenant admin must reconnect."

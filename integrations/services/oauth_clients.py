@@ -117,8 +117,8 @@ VERIFY_WINDOW = 60
 class Verification:
     """The outcome of a credentials check, in words; never holds a secret.
 
-    `outcome` is "ok", "no_subdomain", "invalid_client", "not_scoped",
-    "rejected", "unavailable", "malformed" or "rate_limited".
+    `outcome` is "ok", "unreadable", "no_subdomain", "invalid_client",
+    "not_scoped", "rejected", "unavailable", "malformed" or "rate_limited".
     """
 
     outcome: str
@@ -157,6 +157,16 @@ def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
     account and that the app holds those scopes.
     """
     selected = client.scope_list
+    if client.secret_unreadable:
+        return Verification(
+            "unreadable",
+            _(
+                "The stored Client Secret cannot be decrypted with the portal's "
+                "encryption keys (the key changed). Replace the secret, then "
+                "verify again."
+            ),
+            selected,
+        )
     if not client.subdomain:
         return Verification(
             "no_subdomain",

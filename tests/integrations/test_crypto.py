@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.transaction import atomic
 
-from integrations.crypto import KEY_RING
+from integrations.crypto import KEY_RING, UNDECRYPTABLE, UndecryptableValue
 from integrations.models import Connection, OAuthClient
 from tests.factories import OAuthClientFactory, TenantFactory
 from tests.helpers import raw_column
@@ -152,5 +153,64 @@ def test_flipped_bits_are_rejected_before_unpickling(keys, pagerduty_client):
     for position in range(0, len(stored), 7):
         mutated = bytearray(stored)
         mutated[position] ^= 0x01
-        with pytest.raises(Exception, match="no configured encryption key"):
-            KEY_RING.decrypt(bytes(mutated))
+        with pytest.raises(UndecryptableValue, match="no configured encryption key"):
+            KEY_RING.decrypt_with_index(bytes(mutated))
+
+
+def test_a_row_under_a_removed_key_loads_as_unreadable_and_cannot_be_resaved(
+    keys, tenant
+):
+    keys(K1)
+    connection = Connection.objects.create(
+        tenant=tenant, access_token="access-k1", refresh_token="refresh-k1"
+    )
+    before = raw_column(Connection, "access_token", connection.pk)
+    keys(K2)
+
+    loaded = Connection.objects.get(pk=connection.pk)
+
+    assert loaded.access_token is UNDECRYPTABLE
+    assert loaded.credentials_unreadable
+    assert not loaded.access_token
+    with pytest.raises(UndecryptableValue, match="refusing to store"), atomic():
+        loaded.save()
+    assert raw_column(Connection, "access_token", connection.pk) == before
+
+
+def test_unreadable_tokens_flag_the_connection_for_reconnect(keys, tenant):
+    from integrations.services.connections import (
+        ConnectionNeedsReconnect,
+        connection_get_access_token,
+    )
+
+    keys(K1)
+    connection = Connection.objects.create(
+        tenant=tenant, access_token="access-k1", refresh_token="refresh-k1"
+    )
+    before = raw_column(Connection, "refresh_token", connection.pk)
+    keys(K2)
+
+    with pytest.raises(ConnectionNeedsReconnect, match="cannot be decrypted"):
+        connection_get_access_token(connection=Connection.objects.get(pk=connection.pk))
+
+    connection.refresh_from_db(fields=["status", "last_error"])
+    assert connection.status == Connection.Status.NEEDS_RECONNECT
+    assert "cannot be decrypted" in connection.last_error
+    assert raw_column(Connection, "refresh_token", connection.pk) == before
+
+
+def test_verifying_an_unreadable_client_secret_asks_to_replace_it(
+    keys, pagerduty_client, staff_user
+):
+    from integrations.services.oauth_clients import oauth_client_verify
+
+    keys(K1)
+    pagerduty_client.save()
+    keys(K2)
+
+    result = oauth_client_verify(
+        client=OAuthClient.objects.get(pk=pagerduty_client.pk), actor=staff_user
+    )
+
+    assert result.outcome == "unreadable"
+    assert "Replace the secret" in result.message
