@@ -226,10 +226,11 @@ class OverrideForm(forms.Form):
 
 
 RULE_COUNT = 3
+MAX_LEVELS = 20
 
 
 class EscalationPolicyForm(forms.Form):
-    """Name, loops and up to three levels, each with a delay and targets."""
+    """Name, loops and levels (three, or as many as the policy has)."""
 
     name = forms.CharField(label=_("Name"), max_length=255)
     description = forms.CharField(
@@ -242,9 +243,15 @@ class EscalationPolicyForm(forms.Form):
         initial=0,
     )
 
-    def __init__(self, *args, targets=(), **kwargs):
+    levels = forms.IntegerField(
+        min_value=1, max_value=MAX_LEVELS, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, targets=(), levels=RULE_COUNT, **kwargs):
         super().__init__(*args, **kwargs)
-        for level in range(1, RULE_COUNT + 1):
+        self.level_count = max(1, min(levels, MAX_LEVELS))
+        self.fields["levels"].initial = self.level_count
+        for level in range(1, self.level_count + 1):
             self.fields[f"rule{level}_delay"] = forms.IntegerField(
                 label=_("Level %(n)s: escalate after (minutes)") % {"n": level},
                 min_value=1,
@@ -262,7 +269,7 @@ class EscalationPolicyForm(forms.Form):
     def clean(self):
         data = super().clean()
         rules = []
-        for level in range(1, RULE_COUNT + 1):
+        for level in range(1, self.level_count + 1):
             targets = data.get(f"rule{level}_targets") or []
             if not targets:
                 continue
@@ -279,11 +286,6 @@ class EscalationPolicyForm(forms.Form):
             )
         data["rules"] = rules
         return data
-
-    def rule_fields(self):
-        """Yield (delay field, targets field) per level, for the template."""
-        for level in range(1, RULE_COUNT + 1):
-            yield self[f"rule{level}_delay"], self[f"rule{level}_targets"]
 
 
 USER_ROLES = [

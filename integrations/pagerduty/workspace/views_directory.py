@@ -187,6 +187,12 @@ def _targets(ws: Workspace) -> list[tuple[str, str]]:
 def _policy_form_page(request, ws: Workspace, policy_id: str = ""):
     targets = _targets(ws)
     initial = None
+    levels = ws_forms.RULE_COUNT
+    if request.method == "POST":
+        try:
+            levels = int(request.POST.get("levels", levels))
+        except ValueError:
+            levels = ws_forms.RULE_COUNT
     if policy_id and request.method == "GET":
         policy = selectors.escalation_policy_get(ws=ws, policy_id=policy_id)
         initial = {
@@ -194,8 +200,9 @@ def _policy_form_page(request, ws: Workspace, policy_id: str = ""):
             "description": policy.description,
             "num_loops": policy.num_loops,
         }
+        levels = max(ws_forms.RULE_COUNT, len(policy.rules))
         known = {value for value, _label in targets}
-        for level, rule in enumerate(policy.rules[: ws_forms.RULE_COUNT], start=1):
+        for level, rule in enumerate(policy.rules, start=1):
             initial[f"rule{level}_delay"] = rule.delay_minutes
             values = [f"{t.kind}:{t.ref.id}" for t in rule.targets]
             initial[f"rule{level}_targets"] = values
@@ -206,7 +213,7 @@ def _policy_form_page(request, ws: Workspace, policy_id: str = ""):
             ]
             known.update(values)
     form = ws_forms.EscalationPolicyForm(
-        _posted(request), initial=initial, targets=targets
+        _posted(request), initial=initial, targets=targets, levels=levels
     )
 
     def perform(data):
@@ -255,7 +262,7 @@ def escalation_policy_create(request, ws: Workspace):
     Scope.ESCALATION_POLICIES_WRITE,
 )
 def escalation_policy_edit(request, ws: Workspace, policy_id: str):
-    """Edit an escalation policy (up to three levels)."""
+    """Edit an escalation policy; every existing level is kept editable."""
     return _policy_form_page(request, ws, policy_id)
 
 

@@ -621,3 +621,46 @@ def test_webhook_actions(
     response = member_client.post(url(tenant, name, "PWH0001"), follow=True)
 
     assert message in response.content.decode()
+
+
+def test_policy_edit_keeps_every_level_of_a_long_policy(
+    member_client, tenant, mocked_responses
+):
+    mock_targets(mocked_responses)
+    long_policy = policy()
+    long_policy["escalation_rules"] = [
+        {
+            "escalation_delay_in_minutes": 10 * n,
+            "targets": [pd.ref("user", "PUSER01", "Alice Anders")],
+        }
+        for n in range(1, 6)
+    ]
+    mocked_responses.get(
+        pd.url("/escalation_policies/PEP0001"),
+        json={"escalation_policy": long_policy},
+    )
+    updated = mocked_responses.put(
+        pd.url("/escalation_policies/PEP0001"), json={"escalation_policy": policy()}
+    )
+
+    page = member_client.get(url(tenant, "escalation_policy_edit", "PEP0001"))
+    data = {"name": "Long", "num_loops": "0", "levels": "5"}
+    for n in range(1, 6):
+        data[f"rule{n}_delay"] = str(10 * n)
+        data[f"rule{n}_targets"] = ["user:PUSER01"]
+    response = member_client.post(
+        url(tenant, "escalation_policy_edit", "PEP0001"), data
+    )
+
+    html = page.content.decode()
+    assert 'name="levels" value="5"' in html
+    assert 'name="rule5_targets"' in html
+    assert response.status_code == 302
+    sent = body(updated.calls[0])["escalation_policy"]["escalation_rules"]
+    assert [rule["escalation_delay_in_minutes"] for rule in sent] == [
+        10,
+        20,
+        30,
+        40,
+        50,
+    ]
