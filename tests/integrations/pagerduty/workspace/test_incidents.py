@@ -678,3 +678,23 @@ def test_rate_limit_shows_its_message(member_client, tenant, mocked_responses):
     assert "PagerDuty rate limit reached, try again in 42 s" in (
         response.content.decode()
     )
+
+
+def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
+    member_client, tenant, ws_connection, mocked_responses, caplog
+):
+    mocked_responses.post(
+        pd.url("/incidents/PINC001/notes"),
+        status=401,
+        json={"error": {"message": "Unauthorized"}},
+    )
+
+    response = member_client.post(action_url(tenant, "note"), {"content": "still here"})
+
+    html = response.content.decode()
+    ws_connection.refresh_from_db()
+    assert ws_connection.status == Connection.Status.NEEDS_RECONNECT
+    assert 'id="reconnect-banner"' in html
+    assert "still here" in html
+    assert TOKEN not in html
+    assert TOKEN not in caplog.text

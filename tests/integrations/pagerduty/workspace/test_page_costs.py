@@ -97,3 +97,4 @@ def test_page_cost(sandbox_member, tenant, name, kind, expected):
         counted[key] = counted.get(key, 0) + 1
     assert counted == expected
     assert len(queries) == QUERIES
+    assert sandbox_member.connection.access_token not in response.content.decode()
