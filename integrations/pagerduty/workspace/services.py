@@ -17,6 +17,17 @@ from integrations.pagerduty.workspace.context import Workspace
 BULK_LIMIT = 250
 
 
+class BulkStopped(PagerDutyError):
+    """A bulk update stopped part-way: `done` incidents were already updated."""
+
+    def __init__(self, error: PagerDutyError, *, done: int):
+        super().__init__(
+            error.message, status=error.status, code=error.code, errors=error.errors
+        )
+        self.error = error
+        self.done = done
+
+
 def _write(ws: Workspace, call: Callable[[], Any]) -> Any:
     """Run a write and invalidate the connection's cache, even on failure.
 
@@ -149,12 +160,17 @@ def incident_bulk_update(
                 for incident_id in chunk
             ]
         }
-        _write(
-            ws,
-            lambda body=body: ws.client.put(
-                "/incidents", body, required_scope=Scope.INCIDENTS_WRITE
-            ),
-        )
+        try:
+            _write(
+                ws,
+                lambda body=body: ws.client.put(
+                    "/incidents", body, required_scope=Scope.INCIDENTS_WRITE
+                ),
+            )
+        except PagerDutyError as exc:
+            if done:
+                raise BulkStopped(exc, done=done) from exc
+            raise
         done += len(chunk)
     return done
 

@@ -361,6 +361,7 @@ def _incident_action(
     title,
     button,
     form_kwargs=None,
+    notice="",
 ):
     form = form_class(_posted(request), **(form_kwargs or {}))
     detail_url = _url("incident_detail", ws, incident_id)
@@ -377,6 +378,7 @@ def _incident_action(
             "detail_url": detail_url,
             "title": title,
             "button": button,
+            "notice": notice,
         },
     )
 
@@ -521,6 +523,14 @@ def incident_reassign(request, ws: Workspace, incident_id: str):
         success=_("Incident reassigned."),
         title=_("Reassign incident"),
         button=_("Reassign"),
+        notice=(
+            ""
+            if users or policies
+            else _(
+                "Listing users needs users.read and listing escalation policies "
+                "needs escalation_policies.read; this connection has neither."
+            )
+        ),
     )
 
 
@@ -574,6 +584,14 @@ def incident_bulk(request, ws: Workspace):
         count = services.incident_bulk_update(
             ws=ws, incident_ids=form.cleaned_data["incident_ids"], status=status
         )
+    except services.BulkStopped as exc:
+        messages.error(
+            request,
+            _("%(count)s incident(s) were updated, then PagerDuty refused the rest: ")
+            % {"count": exc.done}
+            + describe_error(exc.error).message,
+        )
+        return redirect(back)
     except PagerDutyError as exc:
         messages.error(request, describe_error(exc).message)
         return redirect(back)

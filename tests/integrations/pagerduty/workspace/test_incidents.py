@@ -698,3 +698,47 @@ def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
     assert "still here" in html
     assert TOKEN not in html
     assert TOKEN not in caplog.text
+
+
+def test_bulk_refused_part_way_says_how_many_were_updated(
+    member_client, tenant, mocked_responses
+):
+    mocked_responses.put(pd.url("/incidents"), json={"incidents": []})
+    mocked_responses.put(
+        pd.url("/incidents"),
+        status=400,
+        json=pd.error("Incident Already Resolved", 1001),
+    )
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+
+    response = member_client.post(
+        reverse("integrations:incident_bulk", args=[tenant.pk]),
+        {"action": "resolve", "incident": [f"PINC{n:04d}" for n in range(300)]},
+        follow=True,
+    )
+
+    assert (
+        "250 incident(s) were updated, then PagerDuty refused the rest: "
+        "Incident Already Resolved" in response.content.decode()
+    )
+
+
+def test_bulk_refused_at_once_shows_pagerdutys_message(
+    member_client, tenant, mocked_responses
+):
+    mocked_responses.put(
+        pd.url("/incidents"),
+        status=400,
+        json=pd.error("Incident Already Resolved", 1001),
+    )
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+
+    response = member_client.post(
+        reverse("integrations:incident_bulk", args=[tenant.pk]),
+        {"action": "resolve", "incident": ["PINC0001"]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Incident Already Resolved" in html
+    assert "were updated" not in html

@@ -159,3 +159,18 @@ def test_write_controls_of_directory_pages_are_disabled_without_scope(
     assert 'id="webhook-create"' not in html
     assert ">Webhooks</a>" in html
     assert ">Teams</a>" not in html
+
+
+def test_reassign_without_list_scopes_explains_and_calls_nothing(
+    member_client, tenant, ws_connection, mocked_responses
+):
+    ws_connection.granted_scopes = "openid incidents.read incidents.write"
+    ws_connection.save()
+
+    response = member_client.get(
+        reverse("integrations:incident_reassign", args=[tenant.pk, "PINC001"])
+    )
+
+    assert response.status_code == 200
+    assert "needs users.read" in response.content.decode()
+    assert len(mocked_responses.calls) == 0
