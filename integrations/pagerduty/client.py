@@ -191,7 +191,7 @@ class PagerDutyClient:
         params: Mapping[str, Any] | None = None,
         *,
         required_scope: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         """Return the JSON body of a GET."""
         return self.request("GET", path, params=params, required_scope=required_scope)
 
@@ -202,7 +202,7 @@ class PagerDutyClient:
         *,
         params: Mapping[str, Any] | None = None,
         required_scope: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         """Return the JSON body of a POST (never retried, except after a 429)."""
         return self.request(
             "POST", path, params=params, json=json, required_scope=required_scope
@@ -215,7 +215,7 @@ class PagerDutyClient:
         *,
         params: Mapping[str, Any] | None = None,
         required_scope: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         """Return the JSON body of a PUT."""
         return self.request(
             "PUT", path, params=params, json=json, required_scope=required_scope
@@ -227,7 +227,7 @@ class PagerDutyClient:
         *,
         params: Mapping[str, Any] | None = None,
         required_scope: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         """Return the JSON body of a DELETE ({} for PagerDuty's usual 204)."""
         return self.request(
             "DELETE", path, params=params, required_scope=required_scope
@@ -345,8 +345,11 @@ class PagerDutyClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         required_scope: str = "",
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         """Send a call and return its JSON body ({} when there is none).
+
+        The body is an object, or an array for the few operations that
+        answer one result per item.
 
         `required_scope` names the scope the operation needs, for the
         message of a 403. Raises a PagerDutyError subclass on failure.
@@ -566,7 +569,7 @@ def _reset_seconds(response: requests.Response) -> int | None:
     return reset if reset is not None else _header_int(response, "retry-after")
 
 
-def _json_body(response: requests.Response) -> dict[str, Any]:
+def _json_body(response: requests.Response) -> dict[str, Any] | list[Any]:
     if response.status_code == 204 or not response.content.strip():
         return {}
     try:
@@ -576,7 +579,9 @@ def _json_body(response: requests.Response) -> dict[str, Any]:
             "PagerDuty answered with something that is not JSON",
             status=response.status_code,
         ) from None
-    if not isinstance(body, dict):
+    # Objects almost everywhere; a few operations (POST /schedules/{id}/
+    # overrides) answer an array of per-item results.
+    if not isinstance(body, dict | list):
         raise PagerDutyError(
             "PagerDuty answered with an unexpected shape", status=response.status_code
         )
@@ -619,15 +624,17 @@ def _clean(value: Any, token: str) -> str:
     return text.strip()[:MAX_MESSAGE_LENGTH]
 
 
-def _unwrap(body: dict[str, Any], key: str) -> dict[str, Any]:
-    entity = body.get(key)
+def _unwrap(body: dict[str, Any] | list[Any], key: str) -> dict[str, Any]:
+    entity = body.get(key) if isinstance(body, dict) else None
     if not isinstance(entity, dict):
         raise PagerDutyError(f"PagerDuty answered without the expected {key}")
     return entity
 
 
-def _page(body: dict[str, Any], *, key: str, offset: int, limit: int) -> Page:
-    items = body.get(key)
+def _page(
+    body: dict[str, Any] | list[Any], *, key: str, offset: int, limit: int
+) -> Page:
+    items = body.get(key) if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise PagerDutyError(f"PagerDuty answered without the expected {key}")
     total = body.get("total")

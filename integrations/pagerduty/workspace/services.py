@@ -256,8 +256,8 @@ def schedule_override_create(
 ) -> None:
     """Create an override on a schedule.
 
-    PagerDuty answers with a JSON array of per-override results, which the
-    client does not read as an object; a 2xx with that shape is success.
+    PagerDuty answers 201 with one result per override, each with its own
+    status, so an override can be refused inside a successful response.
     """
     body = {
         "overrides": [
@@ -268,18 +268,23 @@ def schedule_override_create(
             }
         ]
     }
-    try:
-        _write(
-            ws,
-            lambda: ws.client.post(
-                f"/schedules/{schedule_id}/overrides",
-                body,
-                required_scope=Scope.SCHEDULES_WRITE,
-            ),
-        )
-    except PagerDutyError as exc:
-        if exc.status is None or not 200 <= exc.status < 300:
-            raise
+    results = _write(
+        ws,
+        lambda: ws.client.post(
+            f"/schedules/{schedule_id}/overrides",
+            body,
+            required_scope=Scope.SCHEDULES_WRITE,
+        ),
+    )
+    for result in results if isinstance(results, list) else []:
+        status = result.get("status") if isinstance(result, dict) else None
+        if isinstance(status, int | float) and status >= 300:
+            errors = [e for e in result.get("errors") or [] if isinstance(e, str)]
+            raise PagerDutyError(
+                "; ".join(errors) or "PagerDuty refused the override.",
+                status=int(status),
+                errors=errors,
+            )
 
 
 def schedule_override_delete(

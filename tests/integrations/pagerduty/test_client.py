@@ -486,6 +486,33 @@ def test_success_that_is_not_json_is_an_error(client, mocked_responses):
         client.get("/incidents")
 
 
+def test_an_array_body_is_returned_as_it_is(client, mocked_responses):
+    overrides = f"{API}/schedules/PSCH001/overrides"
+    results = [{"status": 201, "override": {"id": "POVR001"}}]
+    mocked_responses.post(overrides, status=201, json=results)
+
+    body = client.post("/schedules/PSCH001/overrides", {"overrides": []})
+
+    assert body == results
+
+
+@pytest.mark.parametrize("body", ["a string", 42, None])
+def test_a_body_that_is_neither_object_nor_array_is_an_error(
+    client, mocked_responses, body
+):
+    mocked_responses.get(INCIDENTS, body=json.dumps(body))
+
+    with pytest.raises(PagerDutyError, match="unexpected shape"):
+        client.get("/incidents")
+
+
+def test_entity_helpers_refuse_an_array_body(client, mocked_responses):
+    mocked_responses.get(INCIDENT, json=[{"incident": {"id": "PT4KHLK"}}])
+
+    with pytest.raises(PagerDutyError, match="without the expected incident"):
+        client.get_entity("/incidents/PT4KHLK", "incident")
+
+
 def test_redirects_are_not_followed(client, mocked_responses):
     mocked_responses.get(
         INCIDENTS, status=301, headers={"Location": "https://elsewhere.test/incidents"}

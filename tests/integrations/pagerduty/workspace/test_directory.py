@@ -184,6 +184,28 @@ def test_override_refused_keeps_what_was_typed(member_client, tenant, mocked_res
     assert 'value="2026-12-01T10:00"' in html
 
 
+def test_override_refused_inside_a_201_shows_its_errors(
+    member_client, tenant, mocked_responses
+):
+    mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
+    mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
+    mocked_responses.post(
+        pd.url("/schedules/PSCH001/overrides"),
+        status=201,
+        json=[{"status": 400, "errors": ["Override overlaps"], "override": {}}],
+    )
+
+    response = member_client.post(
+        url(tenant, "schedule_override_create", "PSCH001"),
+        {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Override overlaps" in html
+    assert 'value="2026-12-01T10:00"' in html
+
+
 def test_override_delete(member_client, tenant, mocked_responses):
     deleted = mocked_responses.delete(
         pd.url("/schedules/PSCH001/overrides/POVR001"), status=204
