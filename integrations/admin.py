@@ -10,6 +10,8 @@ from integrations.models import (
     Membership,
     OAuthClient,
     Tenant,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from integrations.services.oauth_clients import oauth_client_save
 
@@ -152,6 +154,69 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("refresh token stored"))
     def has_refresh_token(self, obj):
         return bool(obj.refresh_token)
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """The signing secret is never shown; only whether it is stored."""
+
+    list_display = [
+        "connection",
+        "status",
+        "pd_subscription_id",
+        "last_delivery_at",
+        "consecutive_refusals",
+        "has_signing_secret",
+    ]
+    list_filter = ["status", "connection__tenant__environment"]
+    search_fields = ["connection__tenant__name", "pd_subscription_id"]
+    fields = [
+        "connection",
+        "status",
+        "last_error",
+        "pd_subscription_id",
+        "receiver_id",
+        "has_signing_secret",
+        "events",
+        "consecutive_refusals",
+        "last_delivery_at",
+        "last_ping_at",
+        "last_refusal_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description=_("signing secret stored"))
+    def has_signing_secret(self, obj):
+        return bool(obj.signing_secret)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "subscription",
+        "event_type",
+        "resource_id",
+        "incident_status",
+        "outcome",
+    ]
+    list_filter = ["outcome", "event_type"]
+    search_fields = ["webhook_id", "event_id", "resource_id"]
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEvent)

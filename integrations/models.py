@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -43,6 +44,9 @@ class AuditAction(models.TextChoices):
     CONNECTION_DISCONNECTED = "connection.disconnected", _("PagerDuty disconnected")
     CONNECTION_FAILED = "connection.failed", _("Connect attempt failed")
     RESOURCE_CHANGED = "resource.changed", _("PagerDuty resource changed")
+    WEBHOOK_SUBSCRIBED = "webhook.subscribed", _("Live updates subscribed")
+    WEBHOOK_SUBSCRIBE_FAILED = "webhook.subscribe_failed", _("Live updates failed")
+    WEBHOOK_UNSUBSCRIBED = "webhook.unsubscribed", _("Live updates unsubscribed")
 
 
 class Environment(models.Model):
@@ -460,3 +464,136 @@ class AuditEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:integrations_auditevent_change", args=[self.pk])
+
+
+class WebhookSubscriptionStatus(models.TextChoices):
+    CREATED = "created", _("Created, no delivery yet")
+    ACTIVE = "active", _("Receiving")
+    FAILED = "failed", _("Could not subscribe")
+    TEMPORARILY_DISABLED = (
+        "temporarily_disabled",
+        _("Temporarily disabled by PagerDuty"),
+    )
+    DISABLED = "disabled", _("Disabled")
+
+
+class WebhookSubscription(models.Model):
+    """A connection's PagerDuty V3 webhook subscription and its health.
+
+    The receiver URL carries `receiver_id`, an opaque UUID, never the
+    PagerDuty id; the signing secret comes once, in the create response.
+    """
+
+    Status = WebhookSubscriptionStatus
+
+    connection = models.OneToOneField(
+        Connection, on_delete=models.CASCADE, related_name="webhook_subscription"
+    )
+    pd_subscription_id = models.CharField(
+        _("PagerDuty subscription ID"), max_length=40, blank=True
+    )
+    receiver_id = models.UUIDField(
+        _("receiver ID"), default=uuid.uuid4, unique=True, editable=False
+    )
+    signing_secret = encrypted(models.TextField(blank=True))
+    events = models.JSONField(_("events"), default=list, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=Status.choices,
+        default=Status.CREATED,
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_refusals = models.PositiveIntegerField(
+        _("refusals in a row"),
+        default=0,
+        help_text=_("Deliveries answered 4xx since the last accepted one."),
+    )
+    last_delivery_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
+    last_ping_at = models.DateTimeField(_("last ping"), null=True, blank=True)
+    last_refusal_at = models.DateTimeField(_("last refusal"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=WebhookSubscriptionStatus.values),
+                name="webhooksubscription_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["pd_subscription_id"],
+                condition=~Q(pd_subscription_id=""),
+                name="webhooksubscription_unique_pd_id",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.connection.tenant}: {self.get_status_display()}"
+
+    @property
+    def is_receiving(self) -> bool:
+        """Whether deliveries to the receiver URL are verified and recorded."""
+        return bool(self.pd_subscription_id) and self.status in (
+            self.Status.CREATED,
+            self.Status.ACTIVE,
+            self.Status.TEMPORARILY_DISABLED,
+        )
+
+
+class WebhookDeliveryOutcome(models.TextChoices):
+    PROCESSED = "processed", _("Processed")
+    PING = "ping", _("Ping")
+    IGNORED = "ignored", _("Ignored (event type not handled)")
+    STALE = "stale", _("Ignored (older than the retention window)")
+
+
+class WebhookDelivery(models.Model):
+    """One accepted delivery: the dedupe key and what the event changed."""
+
+    Outcome = WebhookDeliveryOutcome
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    webhook_id = models.CharField(_("X-Webhook-Id"), max_length=100)
+    event_id = models.CharField(_("event ID"), max_length=100, blank=True)
+    event_type = models.CharField(_("event type"), max_length=100)
+    resource_type = models.CharField(_("resource type"), max_length=40, blank=True)
+    resource_id = models.CharField(_("resource ID"), max_length=40, blank=True)
+    incident_number = models.PositiveIntegerField(null=True, blank=True)
+    incident_status = models.CharField(max_length=20, blank=True)
+    incident_title = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
+    received_at = models.DateTimeField(
+        _("received"), default=timezone.now, db_index=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "webhook_id"],
+                name="webhookdelivery_unique_webhook_id",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"],
+                condition=~Q(event_id=""),
+                name="webhookdelivery_unique_event_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=WebhookDeliveryOutcome.values),
+                name="webhookdelivery_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["subscription", "resource_id", "occurred_at"],
+                name="webhookdelivery_resource",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.resource_id} ({self.webhook_id})"

@@ -13,6 +13,8 @@ from integrations.models import (
     OAuthClient,
     Provider,
     Tenant,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
@@ -79,6 +81,7 @@ class TenantConnectionRow:
     connection: Connection | None
     configured_scopes: tuple[str, ...]
     missing_scopes: tuple[str, ...]
+    webhook: WebhookSubscription | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -105,7 +108,7 @@ def tenant_connection_list(
     live = (
         Connection.objects.filter(provider=Provider.PAGERDUTY)
         .exclude(status=Connection.Status.REVOKED)
-        .select_related("connected_by", "oauth_client")
+        .select_related("connected_by", "oauth_client", "webhook_subscription")
     )
     tenants = (
         Tenant.objects.filter(environment=environment)
@@ -122,7 +125,8 @@ def tenant_connection_list(
         configured = tuple(source.scope_list) if source else ()
         granted = set(connection.granted_scope_list) if connection else set()
         missing = tuple(s for s in configured if connection and s not in granted)
-        row = TenantConnectionRow(tenant, connection, configured, missing)
+        webhook = getattr(connection, "webhook_subscription", None)
+        row = TenantConnectionRow(tenant, connection, configured, missing, webhook)
         if not attention_only or row.needs_attention:
             rows.append(row)
     return rows
@@ -197,3 +201,46 @@ def oauth_client_for_connect(*, tenant_id) -> OAuthClient | None:
     if client is None or not client.enabled or not client.has_secret:
         return None
     return client
+
+
+def webhook_subscription_for_receiver(*, receiver_id) -> WebhookSubscription | None:
+    """Return the receiving subscription behind a receiver URL, or None."""
+    return (
+        WebhookSubscription.objects.select_related("connection")
+        .filter(
+            receiver_id=receiver_id,
+            connection__status=Connection.Status.ACTIVE,
+            status__in=[
+                WebhookSubscription.Status.CREATED,
+                WebhookSubscription.Status.ACTIVE,
+                WebhookSubscription.Status.TEMPORARILY_DISABLED,
+            ],
+        )
+        .exclude(pd_subscription_id="")
+        .first()
+    )
+
+
+def webhook_subscription_get(*, connection: Connection) -> WebhookSubscription | None:
+    """Return the connection's webhook subscription, if it has one."""
+    return WebhookSubscription.objects.filter(connection=connection).first()
+
+
+def incident_change_list(
+    *, connection: Connection, limit: int = 50
+) -> list[WebhookDelivery]:
+    """Return the latest webhook-reported state of recently changed incidents.
+
+    One delivery per incident, the one that occurred last (not the last to
+    arrive: PagerDuty may deliver out of order), newest first.
+    """
+    deliveries = WebhookDelivery.objects.filter(
+        subscription__connection=connection,
+        outcome=WebhookDelivery.Outcome.PROCESSED,
+    ).exclude(resource_id="")
+    latest = {}
+    for delivery in deliveries.order_by("-occurred_at", "-received_at", "-id")[
+        : limit * 20
+    ]:
+        latest.setdefault(delivery.resource_id, delivery)
+    return list(latest.values())[:limit]

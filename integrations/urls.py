@@ -31,6 +31,11 @@ admin_urlpatterns = [
         staff.tenant_list_view,
         name="tenant_list",
     ),
+    path(
+        "environments/<slug:environment>/tenants/<int:tenant_id>/webhook/",
+        staff.tenant_webhook_recreate,
+        name="tenant_webhook_recreate",
+    ),
     path("audit/", audit.audit_list, name="audit_list"),
 ]
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from integrations.pagerduty.views import oauth2_callback
+from integrations.views.webhooks import pagerduty_webhook
 from portal import health, views
 
 admin.site.site_header = "PagerDuty Portal administration"
@@ -13,6 +14,13 @@ urlpatterns = [
     # PagerDuty's redirect URL, registered on each app; allauth reverses it
     # by this exact name.
     path("integration-callback", oauth2_callback, name="pagerduty_callback"),
+    # Each connection's webhook receiver; the security tests reverse this
+    # name without a namespace.
+    path(
+        "hooks/pagerduty/<uuid:receiver_id>/",
+        pagerduty_webhook,
+        name="pagerduty_webhook",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),

@@ -7,6 +7,7 @@ events name the connection and a reason code, never a token.
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -157,7 +158,23 @@ def connection_save_from_connect(
             "pd_user_id": connection.pd_user_id,
         },
     )
+    # After commit: a PagerDuty call must not hold the row lock, and a
+    # subscription must not outlive a connect that rolled back. Failures
+    # are recorded on the subscription; the connect itself stands.
+    transaction.on_commit(
+        partial(_subscribe_webhooks, connection_id=connection.pk, actor=actor),
+        robust=True,
+    )
     return connection
+
+
+def _subscribe_webhooks(*, connection_id: int, actor) -> None:
+    from integrations.services.webhooks import webhook_subscription_ensure
+
+    connection = Connection.objects.select_related("tenant__environment").get(
+        pk=connection_id
+    )
+    webhook_subscription_ensure(connection=connection, actor=actor)
 
 
 def _valid_email(value) -> str:
@@ -341,13 +358,21 @@ def connection_mark_needs_reconnect(
     return locked
 
 
-@transaction.atomic
 def connection_disconnect(*, connection: Connection, actor) -> Connection:
     """Delete the connection's tokens and mark it revoked; audit it.
 
+    Its webhook subscription is deleted first, while the token still works.
     PagerDuty documents no token revocation endpoint (NOTES §1
     "Revocation"), so the tenant page tells admins what to do in PagerDuty.
     """
+    from integrations.services.webhooks import webhook_subscription_remove
+
+    webhook_subscription_remove(connection=connection, actor=actor)
+    return _disconnect(connection=connection, actor=actor)
+
+
+@transaction.atomic
+def _disconnect(*, connection: Connection, actor) -> Connection:
     locked = Connection.objects.select_for_update().get(pk=connection.pk)
     locked.access_token = ""
     locked.refresh_token = ""

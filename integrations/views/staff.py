@@ -2,15 +2,19 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from integrations.models import Environment
+from integrations.models import Connection, Environment, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
     oauth_client_list_for_environment,
     tenant_connection_list,
 )
+from integrations.services.webhooks import can_subscribe, webhook_subscription_ensure
 
 # The last environment a staff user opened; the home page and the
 # navigation fall back to it on pages without an environment in the URL.
@@ -81,3 +85,37 @@ def tenant_list_view(request, environment: Environment):
             "query": query,
         },
     )
+
+
+@require_POST
+@environment_view
+def tenant_webhook_recreate(request, environment: Environment, tenant_id: int):
+    """Delete and re-create a tenant's webhook subscription at PagerDuty."""
+    connection = get_object_or_404(
+        Connection,
+        tenant_id=tenant_id,
+        tenant__environment=environment,
+        provider=Provider.PAGERDUTY,
+        status=Connection.Status.ACTIVE,
+    )
+    if not can_subscribe(connection):
+        messages.error(
+            request,
+            _(
+                "The connection was not granted webhook_subscriptions.write; "
+                "a tenant admin must reconnect with it."
+            ),
+        )
+    else:
+        subscription = webhook_subscription_ensure(
+            connection=connection, actor=request.user, force=True
+        )
+        if subscription.status == subscription.Status.FAILED:
+            messages.error(request, subscription.last_error)
+        else:
+            messages.success(
+                request,
+                _("Live updates re-subscribed for %(tenant)s.")
+                % {"tenant": connection.tenant.name},
+            )
+    return redirect("integrations:tenant_list", environment=environment.slug)

@@ -16,6 +16,7 @@ from integrations.selectors import (
     membership_get_or_404,
     oauth_client_for_connect,
     oauth_client_get_for_tenant,
+    webhook_subscription_get,
 )
 from integrations.services.audit import audit_record
 from integrations.services.connections import connection_disconnect
@@ -45,6 +46,7 @@ def tenant_home(request, tenant_id: int):
             "tenant": tenant,
             "connection": connection,
             "report": report,
+            "webhook": connection and webhook_subscription_get(connection=connection),
             "can_connect": oauth_client_for_connect(tenant_id=tenant.pk) is not None,
             "was_disconnected": connection is None
             and Connection.objects.filter(

@@ -90,7 +90,14 @@ def test_tenant_admin_connects_and_disconnects_through_the_sandbox(
         AuditEvent.objects.filter(tenant=sandbox_tenant)
         .order_by("id")
         .values_list("action", flat=True)
-    ) == ["connection.created", "connection.disconnected"]
+    ) == [
+        "connection.created",
+        "webhook.subscribed",
+        "webhook.unsubscribed",
+        "connection.disconnected",
+    ]
+    with sandbox_settings.state.lock:
+        assert sandbox_settings.state.webhook_subscriptions == {}
 
 
 def test_denying_on_the_sandbox_ends_on_a_clear_page(

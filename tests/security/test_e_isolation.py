@@ -77,6 +77,14 @@ MATRIX = {
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),
     "integrations:tenant_connect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
     "integrations:tenant_disconnect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    # Re-subscribing calls PagerDuty: covered by test_webhook_subscriptions.
+    "integrations:tenant_webhook_recreate": (
+        "staff",
+        ["post"],
+        {**STAFF_ACTION, "staff": None, "superuser": None},
+    ),
+    # Signed deliveries only (section F); a GET is refused for everyone.
+    "pagerduty_webhook": ("webhook", ["get"], dict.fromkeys(ROLES, 405)),
 }
 WORKSPACE_ROUTE = re.compile(r"^tenants/<int:tenant_id>/pagerduty/")
 # Denials only: members' own pages call PagerDuty (workspace tests cover them).
@@ -93,6 +101,7 @@ SAMPLE_KWARGS = {
     "uidb36": "1",
     "object_id": "1",
     "url": "",
+    "receiver_id": "00000000-0000-0000-0000-000000000000",
 }
 
 
