@@ -136,6 +136,13 @@ class PagerDutyCallbackView(OAuth2CallbackView):
         # from a link checker, a forged POST) must not consume the state.
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
+        issuer = request.GET.get("iss")
+        if issuer is not None and issuer not in id_token.accepted_issuers():
+            # RFC 9207: an authorization response from another issuer is a
+            # mix-up attempt; refuse it before any token request.
+            from integrations.views.tenant import connect_error_response
+
+            return connect_error_response(request, reason=Reason.PROVIDER_ERROR)
         try:
             return super().dispatch(request, *args, **kwargs)
         except (SocialApp.DoesNotExist, MultipleObjectsReturned):

@@ -17,6 +17,7 @@ from integrations.models import AuditEvent, Connection
 from tests.connect_fixtures import (
     AUTHORIZE_URL,
     CLIENT_ID,
+    ISSUER,
     TOKEN_URL,
     callback,
     connection_snapshot,
@@ -347,17 +348,20 @@ def test_t10_token_endpoint_and_issuer_never_come_from_the_request(
     state, _ = started
     extra = {
         "iss-mismatch": {"iss": "https://evil.example"},
-        "iss-matches": {"iss": "https://identity.pagerduty.test"},
+        "iss-matches": {"iss": ISSUER},
         "host-header": {},
         "query-endpoint": {"token_url": "https://evil.example/oauth/token"},
     }[case]
     headers = {"HTTP_X_FORWARDED_HOST": "evil.example"} if case == "host-header" else {}
     if case == "iss-mismatch":
-        pytest.xfail(
-            "RFC 9207 iss is not checked: PagerDuty documents no iss response "
-            "parameter (plan G3); the single callback plus state binding is "
-            "the mix-up defence"
+        response = tenant_admin_client.get(
+            reverse("pagerduty_callback"),
+            {"code": "code-0001", "state": state, **extra},
         )
+        assert response.status_code == 400
+        assert reason_of(response) == "provider_error"
+        assert len(mocked_responses.calls) == 0
+        return
     fake_identity.mock_success()
 
     response = tenant_admin_client.get(
