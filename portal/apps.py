@@ -6,4 +6,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from portal import checks  # noqa: F401 - registers the system checks
+        from portal.sessions import stamp_sign_in
+
+        user_logged_in.connect(stamp_sign_in, dispatch_uid="portal-idle-clock")

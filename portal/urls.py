@@ -11,6 +11,7 @@ admin.site.site_title = "PagerDuty Portal admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("csp-report", views.csp_report, name="csp_report"),
     # PagerDuty's redirect URL, registered on each app; allauth reverses it
     # by this exact name.
     path("integration-callback", oauth2_callback, name="pagerduty_callback"),
@@ -25,3 +26,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
 ]
+
+handler500 = "portal.views.server_error"

@@ -1,8 +1,18 @@
+import json
+import logging
+
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from integrations.selectors import environment_list, membership_list_for_user
 from integrations.views.staff import SESSION_ENVIRONMENT
+
+logger = logging.getLogger(__name__)
+CSP_REPORT_MAX_BYTES = 16 * 1024
 
 
 @login_required
@@ -22,3 +32,34 @@ def home(request):
     if len(memberships) == 1 and not request.user.is_staff:
         return redirect("integrations:tenant_home", memberships[0].tenant_id)
     return render(request, "portal/home.html", {"memberships": memberships})
+
+
+def server_error(request):
+    """Render the 500 page with the request id support can look up in logs.
+
+    Kept free of database access and context processors: the database may be
+    what failed.
+    """
+    html = render_to_string(
+        "500.html", {"request_id": getattr(request, "request_id", "")}
+    )
+    return HttpResponseServerError(html)
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request):
+    """Log a browser's Content Security Policy violation report."""
+    if len(request.body) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        report = json.loads(request.body).get("csp-report", {})
+        directive = str(report.get("violated-directive", ""))[:100]
+        blocked = str(report.get("blocked-uri", ""))[:200]
+        page = str(report.get("document-uri", ""))[:200]
+    except (ValueError, AttributeError):
+        return HttpResponse(status=400)
+    logger.warning(
+        "CSP violation: directive=%s blocked=%s page=%s", directive, blocked, page
+    )
+    return HttpResponse(status=204)

@@ -16,6 +16,14 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start every test with an empty cache (rate-limit counters, reads)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def mocked_responses():
     """Fake the network at the `requests` boundary; unused mocks fail."""

@@ -29,6 +29,7 @@ class Reason:
     ACCOUNT_CHANGED = "account_changed"
     NOT_CONFIGURED = "not_configured"
     NOT_ADMIN = "not_admin"
+    RATE_LIMITED = "rate_limited"
 
 
 # reason: (title, explanation, HTTP status). Explanations take %(name)s
@@ -146,6 +147,15 @@ MESSAGES = {
             "role. Nothing was changed."
         ),
         HTTPStatus.FORBIDDEN,
+    ),
+    Reason.RATE_LIMITED: (
+        _("Too many connection attempts"),
+        _(
+            "PagerDuty was opened for this tenant too often in the last few "
+            "minutes. Nothing was changed. Wait a few minutes, then connect "
+            "again from the tenant page."
+        ),
+        HTTPStatus.TOO_MANY_REQUESTS,
     ),
 }
 

@@ -3,13 +3,13 @@
 import logging
 from dataclasses import asdict, dataclass, field
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from integrations.models import AuditAction, Connection, OAuthClient
 from integrations.pagerduty import identity
 from integrations.pagerduty import scopes as pd_scopes
+from integrations.ratelimit import rate_limit_allows
 from integrations.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -140,13 +140,11 @@ class Verification:
 
 
 def _verify_allowed(client: OAuthClient) -> bool:
-    key = f"pagerduty-verify:{client.environment_id}:{client.tenant_id}"
-    cache.add(key, 0, VERIFY_WINDOW)
-    try:
-        return cache.incr(key) <= VERIFY_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, VERIFY_WINDOW)
-        return True
+    return rate_limit_allows(
+        key=f"pagerduty-verify:{client.environment_id}:{client.tenant_id}",
+        limit=VERIFY_LIMIT,
+        window=VERIFY_WINDOW,
+    )
 
 
 def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:

@@ -1,6 +1,7 @@
 """Pages a tenant's own members see, and the tenant admin's connect actions."""
 
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from integrations.models import AuditAction, Connection, Provider
 from integrations.pagerduty import flow
 from integrations.pagerduty.grants import scope_report
+from integrations.ratelimit import rate_limit_allows
 from integrations.selectors import (
     connection_get_live,
     membership_get_or_404,
@@ -72,6 +74,15 @@ def tenant_connect(request, tenant_id: int):
     if oauth_client_for_connect(tenant_id=tenant.pk) is None:
         return connect_error_response(
             request, reason=flow.Reason.NOT_CONFIGURED, tenant=tenant
+        )
+    limit, window = settings.PAGERDUTY_CONNECT_RATE_LIMIT
+    if not rate_limit_allows(
+        key=f"pagerduty-connect:{request.user.pk}:{tenant.pk}",
+        limit=limit,
+        window=window,
+    ):
+        return connect_error_response(
+            request, reason=flow.Reason.RATE_LIMITED, tenant=tenant
         )
     request.session[flow.SESSION_KEY] = tenant.pk
     provider = get_social_adapter(request).get_provider(request, flow.PROVIDER_ID)

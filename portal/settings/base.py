@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.sessions.IdleSessionTimeoutMiddleware",
 ]
 
 # --- Database ---
@@ -192,8 +193,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
+        "report-uri": ["/csp-report"],
     }
 }
+# Sessions end after SESSION_COOKIE_AGE (two weeks) at most, and after this
+# many seconds without a request.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 # Lax, so the session survives PagerDuty's top-level redirect back to us.
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -244,6 +249,9 @@ PAGERDUTY_TIMEOUT = (
     env.float("PAGERDUTY_READ_TIMEOUT", default=10.0),
 )
 SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TIMEOUT
+# Connect PagerDuty starts per user and tenant: (attempts, seconds). Each
+# start mints a state and a PKCE pair; a person needs only a few.
+PAGERDUTY_CONNECT_RATE_LIMIT = (10, 600)
 # The local PagerDuty stand-in; off unless asked for (dev and test turn it on).
 PAGERDUTY_SANDBOX = env.bool("PAGERDUTY_SANDBOX", default=False)
 if PAGERDUTY_SANDBOX:

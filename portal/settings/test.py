@@ -19,4 +19,6 @@ from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests start many connects in one session; T83 checks the production limit.
+PAGERDUTY_CONNECT_RATE_LIMIT = (10_000, 600)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -62,6 +62,8 @@ HOME = dict.fromkeys(ROLES, 302)
 MATRIX = {
     "home": ("home", ["get"], HOME),
     "healthz": ("public", ["get"], dict.fromkeys(ROLES, 200)),
+    # Browsers post CSP reports without a session; an empty body is refused.
+    "csp_report": ("public", ["post"], dict.fromkeys(ROLES, 400)),
     "pagerduty_callback": ("oauth", ["get"], dict.fromkeys(ROLES, 400)),
     "pagerduty_login": ("oauth", ["post"], dict.fromkeys(ROLES, 404)),
     "integrations:integration_list": ("staff", ["get"], STAFF_PAGE),
