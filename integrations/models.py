@@ -72,6 +72,9 @@ class Environment(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        self.name = validators.clean_display_name(self.name)
+
     @property
     def base_url(self) -> str:
         return self.gateway_url or settings.PORTAL_BASE_URL

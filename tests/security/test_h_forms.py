@@ -196,12 +196,6 @@ def test_t66_names_are_escaped_and_length_limited(client, tenant, tenant_member)
         too_long.full_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: Environment names are not NFC-normalised and keep bidi "
-    "controls (Tenant.clean does it; Environment has no clean(); "
-    "integrations/models.py is mid-edit by its owner)",
-)
 def test_t66_environment_names_are_cleaned_like_tenant_names():
     environment = Environment(name="Prod\u202eved", slug="t66-env")
 
