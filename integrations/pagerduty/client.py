@@ -119,7 +119,11 @@ def needs_from(method: str, path: str) -> bool:
 
 
 class PagerDutyClient:
-    """Call PagerDuty's REST API v2 on behalf of one connection."""
+    """Call PagerDuty's REST API v2 on behalf of one connection.
+
+    On a 401 the client calls `on_unauthorized()`; when it returns True (it
+    obtained a fresh token) the request is sent once more.
+    """
 
     def __init__(
         self,
@@ -127,7 +131,7 @@ class PagerDutyClient:
         api_url: str,
         token_provider: Callable[[], str],
         from_email: str = "",
-        on_unauthorized: Callable[[], None] | None = None,
+        on_unauthorized: Callable[[], bool | None] | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] | None = None,
         max_retries: int = 2,
@@ -160,7 +164,7 @@ class PagerDutyClient:
         connection: Connection,
         *,
         token_provider: Callable[[], str],
-        on_unauthorized: Callable[[], None] | None = None,
+        on_unauthorized: Callable[[], bool | None] | None = None,
         **options: Any,
     ) -> PagerDutyClient:
         """Return a client for a connection's API host and PagerDuty user."""
@@ -358,7 +362,7 @@ class PagerDutyClient:
         url = self._url(path, params)
         retryable = method in IDEMPOTENT_METHODS
         attempt = failures = 0
-        waited_for_rate_limit = False
+        waited_for_rate_limit = retried_unauthorized = False
         while True:
             attempt += 1
             token = self._token()
@@ -423,6 +427,12 @@ class PagerDutyClient:
                 if failures <= self.max_retries:
                     self.sleep(self._backoff_delay(failures))
                     continue
+            if status == 401 and self.on_unauthorized is not None:
+                # The callback may refresh the token; one retry at most.
+                fresh_token = self.on_unauthorized()
+                if fresh_token is True and not retried_unauthorized:
+                    retried_unauthorized = True
+                    continue
             return self._result(response, token, required_scope)
 
     def _url(self, path: str, params: Mapping[str, Any] | None) -> str:
@@ -481,8 +491,6 @@ class PagerDutyClient:
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = error.get("code") if type(error.get("code")) is int else None
         if status == 401:
-            if self.on_unauthorized is not None:
-                self.on_unauthorized()
             raise PagerDutyAuthError(
                 "PagerDuty rejected the connection's token; reconnect PagerDuty.",
                 status=status,

@@ -70,6 +70,7 @@ def test_t31_401_is_bounded_and_asks_for_a_reconnect(
 ):
     mocked_responses.add(responses.GET, ANY_API, status=401, json={})
     mocked_responses.add(responses.POST, ANY_API, status=401, json={})
+    mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
     mocked_responses.assert_all_requests_are_fired = False
 
     if action == "page":
@@ -87,12 +88,6 @@ def test_t31_401_is_bounded_and_asks_for_a_reconnect(
         assert NOTE in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a 401 marks the connection needs-reconnect at once; the "
-    "plan wants one refresh (through the row lock) and one retry first, since "
-    "PagerDuty may drop an access token while its refresh token still works",
-)
 def test_t31_401_tries_one_refresh_and_one_retry_first(
     member, world, mocked_responses, outbound
 ):

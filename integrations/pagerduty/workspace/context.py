@@ -22,8 +22,11 @@ from django.utils.translation import gettext as _
 from integrations.models import Connection, Membership
 from integrations.pagerduty.client import Page, PagerDutyClient
 from integrations.services.connections import (
+    SYNCED_FIELDS,
+    ConnectionNeedsReconnect,
     connection_get_access_token,
     connection_mark_needs_reconnect,
+    connection_refresh_tokens,
 )
 
 DEFAULT_CACHE_SECONDS = 30
@@ -66,6 +69,7 @@ class Workspace:
     fetched_at: list[datetime] = field(default_factory=list)
     _client: PagerDutyClient | None = None
     _version: int | None = None
+    _refreshed_after_401: bool = False
 
     @property
     def tenant(self):
@@ -94,18 +98,36 @@ class Workspace:
                 token_provider=lambda: connection_get_access_token(
                     connection=connection
                 ),
-                on_unauthorized=lambda: connection_mark_needs_reconnect(
-                    connection=connection,
-                    reason=_(
-                        "PagerDuty rejected this connection's token: it expired "
-                        "or access was revoked. A tenant admin must reconnect."
-                    ),
-                ),
+                on_unauthorized=self._after_unauthorized,
                 backoff=float(
                     getattr(settings, "PAGERDUTY_RETRY_BACKOFF", DEFAULT_RETRY_BACKOFF)
                 ),
             )
         return self._client
+
+    def _after_unauthorized(self) -> bool:
+        """Refresh once after a 401; flag the connection if that did not help.
+
+        PagerDuty can drop an access token while its refresh token still
+        works. Return True when the request is worth sending again.
+        """
+        connection = self.connection
+        if not self._refreshed_after_401:
+            self._refreshed_after_401 = True
+            try:
+                connection_refresh_tokens(connection=connection, force=True)
+            except ConnectionNeedsReconnect:
+                return False  # refused and already flagged by the refresh
+            connection.refresh_from_db(fields=SYNCED_FIELDS)
+            return True
+        connection_mark_needs_reconnect(
+            connection=connection,
+            reason=_(
+                "PagerDuty rejected this connection's token: it expired "
+                "or access was revoked. A tenant admin must reconnect."
+            ),
+        )
+        return False
 
     def close(self) -> None:
         if self._client is not None:

@@ -378,6 +378,26 @@ def test_unauthorized_flags_the_connection_once_and_is_not_retried(
     assert sleeps == []
 
 
+def test_unauthorized_is_retried_once_when_the_callback_has_a_fresh_token(
+    make_client, mocked_responses
+):
+    tokens = iter(["old-token", "fresh-token", "fresh-token"])
+    calls = []
+    mocked_responses.get(INCIDENTS, status=401, json={})
+    mocked_responses.get(INCIDENTS, status=401, json={})
+
+    client = make_client(
+        token_provider=lambda: next(tokens),
+        on_unauthorized=lambda: calls.append(1) or True,
+    )
+    with pytest.raises(PagerDutyAuthError):
+        client.get("/incidents")
+
+    sent = [c.request.headers["Authorization"] for c in mocked_responses.calls]
+    assert sent == ["Bearer old-token", "Bearer fresh-token"]
+    assert calls == [1, 1]
+
+
 def test_forbidden_names_the_scope_the_caller_gives(client, mocked_responses):
     mocked_responses.put(INCIDENT, status=403, json={"error": {"message": "Forbidden"}})
 

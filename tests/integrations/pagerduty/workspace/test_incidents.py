@@ -7,6 +7,8 @@ from integrations.models import Connection
 from tests.integrations.pagerduty.workspace import payloads as pd
 from tests.integrations.pagerduty.workspace.conftest import TOKEN
 
+TOKEN_URL = "https://identity.pagerduty.test/oauth/token"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -601,15 +603,45 @@ def test_unauthorized_flags_the_connection_and_links_to_reconnect(
     mocked_responses.get(
         pd.url("/incidents"), status=401, json={"error": {"message": "Unauthorized"}}
     )
+    refused = mocked_responses.post(
+        TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
 
     response = member_client.get(list_url(tenant))
 
     html = response.content.decode()
     ws_connection.refresh_from_db()
+    assert refused.call_count == 1
     assert ws_connection.status == Connection.Status.NEEDS_RECONNECT
     assert 'id="reconnect-banner"' in html
     assert reverse("integrations:tenant_home", args=[tenant.pk]) in html
     assert TOKEN not in html
+
+
+def test_a_dropped_access_token_is_refreshed_once_and_the_page_recovers(
+    member_client, tenant, ws_connection, mocked_responses
+):
+    mocked_responses.get(pd.url("/incidents"), status=401, json={})
+    mocked_responses.post(
+        TOKEN_URL,
+        json={
+            "access_token": "fresh-access",
+            "refresh_token": "fresh-refresh",
+            "token_type": "bearer",
+            "expires_in": 86400,
+        },
+    )
+    retried = mocked_responses.get(
+        pd.url("/incidents"), json={"incidents": [], "more": False, "total": 0}
+    )
+
+    response = member_client.get(list_url(tenant))
+
+    ws_connection.refresh_from_db()
+    assert response.status_code == 200
+    assert retried.calls[-1].request.headers["Authorization"] == "Bearer fresh-access"
+    assert ws_connection.status == Connection.Status.ACTIVE
+    assert ws_connection.access_token == "fresh-access"
 
 
 def test_a_connection_needing_reconnect_calls_nothing(
@@ -688,6 +720,7 @@ def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
         status=401,
         json={"error": {"message": "Unauthorized"}},
     )
+    mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
 
     response = member_client.post(action_url(tenant, "note"), {"content": "still here"})
 
