@@ -11,12 +11,14 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 import time_machine
+from django.core.management import call_command
 from django.db import connection as db_connection
 from django.utils import timezone
 
@@ -438,11 +440,34 @@ def test_t28_refresh_failures_are_classified_and_never_retried_in_a_loop(
         assert "credentials" in stored.last_error
 
 
-def test_t29_idle_tenants_are_kept_alive():
-    pytest.skip(
-        "not implemented yet: no scheduled job refreshes idle connections, so "
-        "a tenant idle for 30 days loses its refresh token (open finding)"
+@pytest.mark.django_db
+def test_t29_idle_tenants_are_kept_alive_and_a_dead_one_asks_for_reconnect(
+    world, mocked_responses
+):
+    fake = FakeTokenEndpoint(current=RT_A)
+    mocked_responses.add_callback("POST", TOKEN_URL, callback=fake)
+    start = timezone.now()
+    # B is not due during the first 29 days; A is refreshed by the job.
+    Connection.objects.filter(pk=world.conn_b.pk).update(
+        refreshed_at=start + timedelta(days=100)
     )
+    Connection.objects.filter(pk=world.conn_a.pk).update(refreshed_at=start)
+
+    for day in range(1, 30):  # the daily job, for 29 idle days
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            call_command("pagerduty_keep_alive", stdout=StringIO())
+    alive = Connection.objects.get(pk=world.conn_a.pk)
+    # Tenant B's refresh token died unused (the job did not reach it):
+    Connection.objects.filter(pk=world.conn_b.pk).update(refreshed_at=None)
+    fake.current = "rotated-for-a-only"
+    with time_machine.travel(start + timedelta(days=31), tick=False):
+        call_command("pagerduty_keep_alive", stdout=StringIO())
+
+    dead = Connection.objects.get(pk=world.conn_b.pk)
+    assert fake.seen[:3] == [RT_A, "CANARY-RT-gen2", "CANARY-RT-gen3"]
+    assert alive.status == Connection.Status.ACTIVE
+    assert alive.refresh_token.startswith("CANARY-RT-gen")
+    assert dead.status == Connection.Status.NEEDS_RECONNECT
 
 
 @pytest.mark.django_db
