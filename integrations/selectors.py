@@ -204,12 +204,17 @@ def oauth_client_for_connect(*, tenant_id) -> OAuthClient | None:
 
 
 def webhook_subscription_for_receiver(*, receiver_id) -> WebhookSubscription | None:
-    """Return the receiving subscription behind a receiver URL, or None."""
+    """Return the receiving subscription behind a receiver URL, or None.
+
+    A connection waiting for a reconnect keeps receiving: the subscription
+    does not depend on its tokens, and refusals would make PagerDuty
+    disable it.
+    """
     return (
         WebhookSubscription.objects.select_related("connection")
+        .exclude(connection__status=Connection.Status.REVOKED)
         .filter(
             receiver_id=receiver_id,
-            connection__status=Connection.Status.ACTIVE,
             status__in=[
                 WebhookSubscription.Status.CREATED,
                 WebhookSubscription.Status.ACTIVE,

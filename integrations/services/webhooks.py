@@ -500,3 +500,49 @@ def webhook_subscription_remove(*, connection: Connection, actor=None) -> None:
         actor,
         {"subscription_id": pd_id, "cleanup_pending": failed},
     )
+
+
+def webhook_subscription_sync(
+    *, subscription: WebhookSubscription
+) -> WebhookSubscription:
+    """Read the subscription's state at PagerDuty into its status.
+
+    PagerDuty reports its 24-hour disable after 3 dropped deliveries as
+    `delivery_method.temporarily_disabled`; a subscription deleted there
+    becomes disabled here. A failed read changes only `last_error`.
+    """
+    connection = subscription.connection
+    path = f"/webhook_subscriptions/{subscription.pd_subscription_id}"
+    try:
+        with _client(connection) as client:
+            remote = client.get_entity(
+                path,
+                "webhook_subscription",
+                required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_READ,
+            )
+    except PagerDutyError as exc:
+        if exc.status == 404:
+            subscription.status = WebhookSubscription.Status.DISABLED
+            subscription.last_error = _(
+                "The subscription no longer exists at PagerDuty; re-create it."
+            )
+        else:
+            subscription.last_error = _(
+                "The subscription's state could not be read from PagerDuty (%(error)s)."
+            ) % {"error": type(exc).__name__}
+        subscription.save(update_fields=["status", "last_error", "updated_at"])
+        return subscription
+    method = remote.get("delivery_method") or {}
+    if remote.get("active") is False:
+        subscription.status = WebhookSubscription.Status.DISABLED
+        subscription.last_error = _("The subscription is switched off in PagerDuty.")
+    elif isinstance(method, dict) and method.get("temporarily_disabled") is True:
+        subscription.status = WebhookSubscription.Status.TEMPORARILY_DISABLED
+        subscription.last_error = _(
+            "PagerDuty disabled deliveries after 3 were dropped; re-create the "
+            "subscription (or enable it in PagerDuty)."
+        )
+    elif subscription.status != WebhookSubscription.Status.ACTIVE:
+        subscription.status = WebhookSubscription.Status.CREATED
+    subscription.save(update_fields=["status", "last_error", "updated_at"])
+    return subscription

@@ -1,4 +1,5 @@
 import hmac
+import time
 from datetime import timedelta
 from io import StringIO
 from unittest import mock
@@ -9,7 +10,7 @@ from django.db import OperationalError
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import Connection, WebhookDelivery, WebhookSubscription
 from integrations.pagerduty.workspace.context import cache_version
 from integrations.selectors import incident_change_list
 from integrations.services.webhooks import MAX_BODY_BYTES, webhook_delivery_prune
@@ -124,6 +125,26 @@ def test_failed_or_unsubscribed_receiver_answers_404(client, connection):
     )
 
     response = deliver(client, failed, envelope())
+
+    assert response.status_code == 404
+
+
+def test_a_connection_waiting_for_reconnect_keeps_receiving(client, subscription):
+    connection = subscription.connection
+    connection.status = Connection.Status.NEEDS_RECONNECT
+    connection.save()
+
+    response = deliver(client, subscription, envelope())
+
+    assert response.status_code == 202
+
+
+def test_a_revoked_connection_no_longer_receives(client, subscription):
+    connection = subscription.connection
+    connection.status = Connection.Status.REVOKED
+    connection.save()
+
+    response = deliver(client, subscription, envelope())
 
     assert response.status_code == 404
 
@@ -298,3 +319,16 @@ def test_prune_deletes_deliveries_past_retention(client, subscription):
     assert list(WebhookDelivery.objects.values_list("webhook_id", flat=True)) == ["new"]
     with pytest.raises(ValueError, match="72 hours"):
         webhook_delivery_prune(older_than=timedelta(hours=24))
+
+
+def test_deliveries_are_answered_well_inside_pagerdutys_5_seconds(client, subscription):
+    timings = []
+    for number in range(30):
+        body = envelope(event_id=f"evt-{number}", title="x" * 55_000)
+        started = time.perf_counter()
+        response = deliver(client, subscription, body, webhook_id=f"wh-{number}")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 202
+
+    assert max(timings) < 1.0
+    assert WebhookDelivery.objects.count() == 30

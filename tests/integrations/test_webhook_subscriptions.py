@@ -1,6 +1,8 @@
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from responses import matchers
 
@@ -311,3 +313,49 @@ def test_tenant_page_says_live_updates_are_on(
     ).content.decode()
 
     assert "Live updates on" in page
+
+
+def _remote(temporarily_disabled=False, active=True):
+    body = _created(secret=None)
+    body["webhook_subscription"]["id"] = "PWHSUB1"
+    body["webhook_subscription"]["active"] = active
+    body["webhook_subscription"]["delivery_method"]["temporarily_disabled"] = (
+        temporarily_disabled
+    )
+    return body
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "words"),
+    [
+        ({"json": _remote(temporarily_disabled=True)}, "temporarily_disabled", "3"),
+        ({"json": _remote(active=False)}, "disabled", "switched off"),
+        ({"status": 404, "json": {}}, "disabled", "no longer exists"),
+        ({"json": _remote()}, "created", ""),
+    ],
+    ids=["temporarily-disabled", "inactive", "deleted", "healthy"],
+)
+def test_check_reads_pagerdutys_state_into_the_status(
+    webhook_connection, mocked_responses, reply, status, words
+):
+    make_subscription(webhook_connection)
+    mocked_responses.get(f"{SUBSCRIPTIONS}/PWHSUB1", **reply)
+    out = StringIO()
+
+    call_command("check_webhook_subscriptions", stdout=out)
+
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.status == status
+    assert words in subscription.last_error
+    assert out.getvalue() == f"Checked subscriptions: 1 {status}.\n"
+
+
+def test_check_that_cannot_read_keeps_the_status(webhook_connection, mocked_responses):
+    make_subscription(webhook_connection, status=WebhookSubscription.Status.ACTIVE)
+    mocked_responses.get(f"{SUBSCRIPTIONS}/PWHSUB1", status=403, json={})
+
+    call_command("check_webhook_subscriptions", stdout=StringIO())
+
+    subscription = WebhookSubscription.objects.get()
+    assert subscription.status == WebhookSubscription.Status.ACTIVE
+    assert "could not be read" in subscription.last_error
