@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,30 @@ def skip_unless_available(condition: bool, reason: str) -> None:
     if os.environ.get("PORTAL_REQUIRE_ALL") == "1":
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def run_in_threads(target, count: int):
+    """Start `target` in `count` threads at once; return (results, errors).
+
+    Each thread closes its own database connection, as Django's per-thread
+    connections would otherwise stay open past the test.
+    """
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait(10)
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors

@@ -11,7 +11,7 @@ from django.utils import timezone
 from integrations.models import Connection
 from integrations.services.connections import connection_get_access_token
 from tests.connect_fixtures import TOKEN_URL
-from tests.helpers import skip_unless_available
+from tests.helpers import run_in_threads, skip_unless_available
 
 pytestmark = [
     pytest.mark.postgres,
@@ -25,27 +25,6 @@ def _environments(seeded_environments):
 
 
 THREADS = 20
-
-
-def _run_threads(target, count=THREADS):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait(10)
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on
-            errors.append(exc)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results, errors
 
 
 @pytest.mark.parametrize("rep", range(3))
@@ -75,7 +54,7 @@ def test_twenty_threads_on_an_expired_connection_refresh_once(
         fresh = Connection.objects.get(pk=connection.pk)
         return connection_get_access_token(connection=fresh)
 
-    results, errors = _run_threads(get_token)
+    results, errors = run_in_threads(get_token, THREADS)
 
     stored = Connection.objects.get(pk=connection.pk)
     assert errors == []
@@ -97,7 +76,7 @@ def test_twenty_threads_on_a_fresh_connection_never_refresh(
         fresh = Connection.objects.get(pk=connection.pk)
         return connection_get_access_token(connection=fresh)
 
-    results, errors = _run_threads(get_token)
+    results, errors = run_in_threads(get_token, THREADS)
 
     assert errors == []
     assert set(results) == {connection.access_token}

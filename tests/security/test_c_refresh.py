@@ -29,7 +29,7 @@ from integrations.services.connections import (
     connection_get_access_token,
 )
 from tests.connect_fixtures import TOKEN_URL
-from tests.helpers import skip_unless_available
+from tests.helpers import run_in_threads, skip_unless_available
 from tests.security.conftest import AT_B, RT_A, RT_B, make_connection
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -73,28 +73,6 @@ class FakeTokenEndpoint:
             return 200, {}, _token_json(access, self.current)
 
 
-def _run_threads(target, count=THREADS):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait(10)
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on
-            errors.append(exc)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
@@ -121,7 +99,7 @@ def test_t21_twenty_callers_at_expiry_refresh_exactly_once(
             connection=Connection.objects.get(pk=world.conn_a.pk)
         )
 
-    results, errors = _run_threads(get_token)
+    results, errors = run_in_threads(get_token, THREADS)
 
     stored = Connection.objects.get(pk=world.conn_a.pk)
     expected_calls = 0 if case == "fresh" else 1
