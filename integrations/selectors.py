@@ -1,6 +1,7 @@
 """Reads. Every tenant-scoped query names its tenant explicitly."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -232,20 +233,32 @@ def webhook_subscription_get(*, connection: Connection) -> WebhookSubscription |
 
 
 def incident_change_list(
-    *, connection: Connection, limit: int = 50
+    *,
+    connection: Connection,
+    limit: int = 50,
+    received_after: datetime | None = None,
 ) -> list[WebhookDelivery]:
     """Return the latest webhook-reported state of recently changed incidents.
 
     One delivery per incident, the one that occurred last (not the last to
-    arrive: PagerDuty may deliver out of order), newest first.
+    arrive: PagerDuty may deliver out of order), newest first. With
+    `received_after`, only incidents whose latest state arrived after it.
     """
     deliveries = WebhookDelivery.objects.filter(
         subscription__connection=connection,
         outcome=WebhookDelivery.Outcome.PROCESSED,
     ).exclude(resource_id="")
+    if received_after is not None:
+        # A late copy of an older event must not win over a newer one that
+        # arrived earlier, so compare against every delivery of the incident.
+        recent = deliveries.filter(received_at__gt=received_after)
+        deliveries = deliveries.filter(resource_id__in=recent.values("resource_id"))
     latest = {}
     for delivery in deliveries.order_by("-occurred_at", "-received_at", "-id")[
         : limit * 20
     ]:
         latest.setdefault(delivery.resource_id, delivery)
-    return list(latest.values())[:limit]
+    changes = list(latest.values())
+    if received_after is not None:
+        changes = [c for c in changes if c.received_at > received_after]
+    return changes[:limit]

@@ -1,78 +1,19 @@
 """End to end: the sandbox delivers a signed incident event to the receiver."""
 
 import time
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from integrations.models import (
-    Connection,
-    Environment,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.pagerduty.client import PagerDutyClient
 from integrations.selectors import incident_change_list
 from integrations.services.webhooks import (
     webhook_subscription_ensure,
     webhook_subscription_remove,
 )
-from tests.factories import TenantFactory
+from tests.integrations.webhook_helpers import triggered_incident, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SCOPES = [
-    "incidents.read",
-    "incidents.write",
-    "services.read",
-    "webhook_subscriptions.write",
-]
-
-
-def _wait_for(query, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = query()
-        if found:
-            return found
-        time.sleep(0.05)
-    return query()
-
-
-@pytest.fixture
-def sandbox_connection(sandbox_settings, live_server, seeded_environments, settings):
-    sandbox = sandbox_settings
-    settings.PORTAL_BASE_URL = live_server.url
-    tenant = TenantFactory(
-        environment=Environment.objects.get(slug="development"), slug="acme"
-    )
-    token = sandbox.issue_token("alice@acme.example", SCOPES)
-    with sandbox.state.lock:
-        account = next(
-            a for a in sandbox.state.accounts.values() if a.subdomain == "acme"
-        )
-    return Connection.objects.create(
-        tenant=tenant,
-        account_id=account.id,
-        subdomain="acme",
-        api_url=sandbox.url,
-        pd_user_id="PALICE",
-        pd_user_email="alice@acme.example",
-        access_token=token,
-        refresh_token="unused",
-        access_expires_at=timezone.now() + timedelta(hours=1),
-        granted_scopes="openid " + " ".join(SCOPES),
-    )
-
-
-def _triggered_incident(sandbox, account_id):
-    with sandbox.state.lock:
-        return next(
-            i
-            for i in sandbox.state.incidents.values()
-            if i.account_id == account_id and i.status == "triggered"
-        )
 
 
 def test_acknowledging_in_the_sandbox_reaches_the_receiver_signed(
@@ -81,7 +22,7 @@ def test_acknowledging_in_the_sandbox_reaches_the_receiver_signed(
     sandbox = sandbox_settings
     subscription = webhook_subscription_ensure(connection=sandbox_connection)
     assert subscription.status == WebhookSubscription.Status.CREATED
-    incident = _triggered_incident(sandbox, sandbox_connection.account_id)
+    incident = triggered_incident(sandbox, sandbox_connection.account_id)
     client = PagerDutyClient.for_connection(
         sandbox_connection, token_provider=lambda: sandbox_connection.access_token
     )
@@ -93,7 +34,7 @@ def test_acknowledging_in_the_sandbox_reaches_the_receiver_signed(
             "incident",
             {"type": "incident_reference", "status": "acknowledged"},
         )
-    delivery = _wait_for(
+    delivery = wait_for(
         lambda: WebhookDelivery.objects.filter(
             resource_id=incident.id, event_type="incident.acknowledged"
         ).first()
@@ -131,7 +72,7 @@ def test_sandbox_ping_marks_the_subscription_healthy_and_delete_removes_it(
 
     with client:
         client.post(f"/webhook_subscriptions/{subscription.pd_subscription_id}/ping")
-    pinged = _wait_for(
+    pinged = wait_for(
         lambda: WebhookSubscription.objects.filter(
             pk=subscription.pk, last_ping_at__isnull=False
         ).exists()

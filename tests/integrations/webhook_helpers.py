@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import time
 
 from django.urls import reverse
 from django.utils import timezone
@@ -89,3 +90,24 @@ def make_subscription(connection, *, secret=SECRET, pd_id="PWHSUB1", **fields):
         events=["incident.acknowledged"],
         **fields,
     )
+
+
+def wait_for(query, seconds=5.0):
+    """Return `query()` once it is truthy, or its last value after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = query()
+        if found:
+            return found
+        time.sleep(0.05)
+    return query()
+
+
+def triggered_incident(sandbox, account_id):
+    """Return one of the sandbox account's triggered incidents."""
+    with sandbox.state.lock:
+        return next(
+            i
+            for i in sandbox.state.incidents.values()
+            if i.account_id == account_id and i.status == "triggered"
+        )

@@ -237,12 +237,35 @@ def test_t54_only_the_webhook_receiver_is_csrf_exempt():
     assert exempt <= {RECEIVER, "csp_report"}
 
 
-def test_t55_older_events_never_overwrite_newer_state():
-    pytest.skip(
-        "not applicable: no incident state is derived from webhooks (each "
-        "delivery is a row; the workspace reads PagerDuty live and only drops "
-        "its cache), so an older event has nothing to overwrite"
+@NO_RECEIVER
+def test_t55_older_events_never_overwrite_newer_state(client, wh, sub_a, world):
+    now = timezone.now()
+    newer = wh.envelope(
+        "incident.resolved",
+        event_id="evt-new",
+        status="resolved",
+        occurred_at=now - timedelta(minutes=1),
     )
+    older = wh.envelope(
+        "incident.acknowledged",
+        event_id="evt-old",
+        status="acknowledged",
+        occurred_at=now - timedelta(minutes=2),
+    )
+    wh.deliver(client, sub_a, newer, webhook_id="wh-new")
+    wh.deliver(client, sub_a, older, webhook_id="wh-old")
+    client.force_login(world.users["a_member"])
+
+    response = client.get(
+        reverse("integrations:incident_changes", args=[world.tenant_a.pk]),
+        {"since": (now - timedelta(hours=1)).isoformat()},
+    )
+
+    assert _deliveries(sub_a) == 2
+    assert response.status_code == 200
+    assert [(c["id"], c["status"]) for c in response.json()["changes"]] == [
+        ("PINC001", "resolved")
+    ]
 
 
 @NO_RECEIVER

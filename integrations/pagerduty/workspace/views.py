@@ -33,7 +33,12 @@ from integrations.pagerduty.workspace import forms as ws_forms
 from integrations.pagerduty.workspace import selectors, services
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import Ref
-from integrations.selectors import connection_get_live, membership_get_or_404
+from integrations.pagerduty.workspace.views_live import live_updates
+from integrations.selectors import (
+    connection_get_live,
+    membership_get_or_404,
+    webhook_subscription_get,
+)
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,11 @@ def workspace_overview(request, ws: Workspace):
         request,
         ws,
         "integrations/pagerduty/overview.html",
-        {"open": open_incidents, "oncalls": oncalls},
+        {
+            "open": open_incidents,
+            "oncalls": oncalls,
+            "webhook": webhook_subscription_get(connection=ws.connection),
+        },
     )
 
 
@@ -293,6 +302,7 @@ def incident_list(request, ws: Workspace):
             "previous_url": _page_url(request, query.page - 1),
             "next_url": _page_url(request, query.page + 1),
             "can_write": ws.can(Scope.INCIDENTS_WRITE),
+            "live": live_updates(ws),
         },
     )
 
@@ -339,6 +349,7 @@ def incident_detail(request, ws: Workspace, incident_id: str):
             "detail": detail,
             "incident": detail.incident,
             "can_write": ws.can(Scope.INCIDENTS_WRITE),
+            "live": live_updates(ws),
             "resolve_form": ws_forms.ResolveForm(),
             "note_form": ws_forms.NoteForm(),
             "urgency_form": ws_forms.UrgencyForm(

@@ -1,0 +1,57 @@
+"""End to end in Chromium: an incident acknowledged in the sandbox turns
+acknowledged on the open incidents page, without a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations.models import Membership
+from integrations.pagerduty.client import PagerDutyClient
+from integrations.services.webhooks import webhook_subscription_ensure
+from tests.browser_fixtures import save_screenshot
+from tests.factories import MembershipFactory, UserFactory
+from tests.integrations.conftest import SANDBOX_SCOPES
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_acknowledged_in_the_sandbox_shows_live_on_the_incidents_page(
+    page, live_server, sandbox_settings, sandbox_connection
+):
+    sandbox = sandbox_settings
+    webhook_subscription_ensure(connection=sandbox_connection)
+    MembershipFactory(
+        tenant=sandbox_connection.tenant,
+        user=UserFactory(username="bob"),
+        role=Membership.Role.MEMBER,
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "bob")
+    page.fill("input[name=password]", "password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(
+        f"{live_server.url}/tenants/{sandbox_connection.tenant.pk}"
+        "/pagerduty/incidents/?status=triggered"
+    )
+    row = page.locator("#incident-table tbody tr").first
+    incident_id = row.get_attribute("data-incident-id")
+    badge = row.locator("[data-incident-status]")
+    expect(badge).to_have_text("Triggered")
+    page.evaluate("window.liveMarker = 'same page'")
+    token = sandbox.issue_token("alice@acme.example", SANDBOX_SCOPES)
+    api = PagerDutyClient.for_connection(
+        sandbox_connection, token_provider=lambda: token
+    )
+
+    with api:
+        api.update_entity(
+            f"/incidents/{incident_id}",
+            "incident",
+            {"type": "incident_reference", "status": "acknowledged"},
+        )
+
+    expect(badge).to_have_text("Acknowledged", timeout=15_000)
+    expect(badge).to_have_class("badge ws-status-acknowledged")
+    expect(page.locator("#live-note")).to_contain_text("Updated live at")
+    assert page.evaluate("window.liveMarker") == "same page"
+    save_screenshot(page, "workspace-live-update")
