@@ -17,6 +17,7 @@ from integrations.selectors import (
 )
 from integrations.services.connections import connection_save_from_connect
 from integrations.views.tenant import connect_error_response
+from portal.redirects import has_hidden_characters
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,6 +31,8 @@ class AccountAdapter(DefaultAccountAdapter):
         allauth's check lets urlsplit's ValueError (e.g. `http://[::1`)
         escape as a 500 on the login and logout pages.
         """
+        if has_hidden_characters(url):
+            return False
         try:
             return super().is_safe_url(url)
         except ValueError:

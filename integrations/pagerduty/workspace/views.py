@@ -39,6 +39,7 @@ from integrations.selectors import (
     membership_get_or_404,
     webhook_subscription_get,
 )
+from portal.redirects import has_hidden_characters
 
 
 @dataclass(frozen=True)
@@ -199,8 +200,12 @@ def _posted(request):
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=False
+    if (
+        target
+        and not has_hidden_characters(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=False
+        )
     ):
         return target
     return fallback
