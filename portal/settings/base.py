@@ -249,6 +249,10 @@ PAGERDUTY_TIMEOUT = (
     env.float("PAGERDUTY_READ_TIMEOUT", default=10.0),
 )
 SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TIMEOUT
+# Seconds a connection's PagerDuty reads stay cached (0: off); any write of
+# that connection drops them. First retry delay for idempotent calls.
+PAGERDUTY_CACHE_SECONDS = env.int("PAGERDUTY_CACHE_SECONDS", default=30)
+PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
 # Connect PagerDuty starts per user and tenant: (attempts, seconds). Each
 # start mints a state and a PKCE pair; a person needs only a few.
 PAGERDUTY_CONNECT_RATE_LIMIT = (10, 600)

@@ -29,13 +29,10 @@ from integrations.services.connections import (
     connection_refresh_tokens,
 )
 
-DEFAULT_CACHE_SECONDS = 30
-DEFAULT_RETRY_BACKOFF = 0.5
-
 
 def cache_seconds() -> int:
     """Return how long reads stay cached; 0 turns the cache off."""
-    return int(getattr(settings, "PAGERDUTY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+    return settings.PAGERDUTY_CACHE_SECONDS
 
 
 def _version_key(connection_id: int) -> str:
@@ -99,9 +96,7 @@ class Workspace:
                     connection=connection
                 ),
                 on_unauthorized=self._after_unauthorized,
-                backoff=float(
-                    getattr(settings, "PAGERDUTY_RETRY_BACKOFF", DEFAULT_RETRY_BACKOFF)
-                ),
+                backoff=settings.PAGERDUTY_RETRY_BACKOFF,
             )
         return self._client
 
