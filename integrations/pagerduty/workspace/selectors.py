@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -337,6 +337,23 @@ def service_recent_incidents(
     return [Incident.from_api(item) for item in page.items]
 
 
+def _entity_page(
+    ws: Workspace,
+    path: str,
+    *,
+    key: str,
+    scope: str,
+    entity,
+    offset: int,
+    params: dict | None = None,
+) -> Page:
+    """Return one page of 25 from `path`, each item built as `entity`."""
+    page = ws.read_page(
+        path, key=key, scope=scope, params=params, offset=offset, limit=25, total=True
+    )
+    return replace(page, items=[entity.from_api(item) for item in page.items])
+
+
 # --- Schedules ---
 
 TIMELINE_DAYS = 14
@@ -345,21 +362,14 @@ TIMELINE_COLORS = 8
 
 def schedule_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
     """Return one page of schedules (entities in `.items`): one call."""
-    page = ws.read_page(
+    return _entity_page(
+        ws,
         "/schedules",
         key="schedules",
         scope=Scope.SCHEDULES_READ,
-        params={"query": query} if query else None,
+        entity=Schedule,
         offset=offset,
-        limit=25,
-        total=True,
-    )
-    return Page(
-        items=[Schedule.from_api(item) for item in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        more=page.more,
-        total=page.total,
+        params={"query": query} if query else None,
     )
 
 
@@ -459,20 +469,13 @@ def _timeline(spans: list[Span], start: datetime, zone) -> tuple[list, list]:
 
 def escalation_policy_list(*, ws: Workspace, offset: int = 0) -> Page:
     """Return one page of escalation policies: one call."""
-    page = ws.read_page(
+    return _entity_page(
+        ws,
         "/escalation_policies",
         key="escalation_policies",
         scope=Scope.ESCALATION_POLICIES_READ,
+        entity=EscalationPolicy,
         offset=offset,
-        limit=25,
-        total=True,
-    )
-    return Page(
-        items=[EscalationPolicy.from_api(item) for item in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        more=page.more,
-        total=page.total,
     )
 
 
@@ -492,21 +495,14 @@ def user_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
     params: dict[str, Any] = {"include[]": ["teams"]}
     if query:
         params["query"] = query
-    page = ws.read_page(
+    return _entity_page(
+        ws,
         "/users",
         key="users",
         scope=Scope.USERS_READ,
-        params=params,
+        entity=User,
         offset=offset,
-        limit=25,
-        total=True,
-    )
-    return Page(
-        items=[User.from_api(item) for item in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        more=page.more,
-        total=page.total,
+        params=params,
     )
 
 
@@ -520,21 +516,14 @@ def user_get(*, ws: Workspace, user_id: str) -> User:
 
 def team_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
     """Return one page of teams: one call."""
-    page = ws.read_page(
+    return _entity_page(
+        ws,
         "/teams",
         key="teams",
         scope=Scope.TEAMS_READ,
-        params={"query": query} if query else None,
+        entity=Team,
         offset=offset,
-        limit=25,
-        total=True,
-    )
-    return Page(
-        items=[Team.from_api(item) for item in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        more=page.more,
-        total=page.total,
+        params={"query": query} if query else None,
     )
 
 
@@ -567,18 +556,11 @@ def _role(item: dict) -> str:
 
 def webhook_list(*, ws: Workspace, offset: int = 0) -> Page:
     """Return one page of webhook subscriptions: one call."""
-    page = ws.read_page(
+    return _entity_page(
+        ws,
         "/webhook_subscriptions",
         key="webhook_subscriptions",
         scope=Scope.WEBHOOK_SUBSCRIPTIONS_READ,
+        entity=WebhookSubscription,
         offset=offset,
-        limit=25,
-        total=True,
-    )
-    return Page(
-        items=[WebhookSubscription.from_api(item) for item in page.items],
-        offset=page.offset,
-        limit=page.limit,
-        more=page.more,
-        total=page.total,
     )
