@@ -42,6 +42,9 @@ OFFSET_CAP = 10_000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 # PagerDuty's budget is per minute; a 429 without headers may last that long.
 DEFAULT_RETRY_AFTER = 60
+# Longest 429 wait inside a page request (SECURITY-TESTS T34); background
+# jobs pass a longer max_rate_limit_wait.
+INTERACTIVE_RATE_LIMIT_WAIT = 2.0
 MAX_MESSAGE_LENGTH = 500
 
 UNAVAILABLE = "PagerDuty is unavailable"
@@ -136,7 +139,7 @@ class PagerDutyClient:
         timeout: float | tuple[float, float] | None = None,
         max_retries: int = 2,
         backoff: float = 0.5,
-        max_rate_limit_wait: float = 5.0,
+        max_rate_limit_wait: float = INTERACTIVE_RATE_LIMIT_WAIT,
         sleep: Callable[[float], None] = time.sleep,
     ):
         if not api_url.startswith(("https://", "http://")):
@@ -419,7 +422,8 @@ class PagerDutyClient:
                     continue
                 retry_after = DEFAULT_RETRY_AFTER if wait is None else wait
                 raise PagerDutyRateLimited(
-                    f"PagerDuty rate limit reached, try again in {retry_after} s",
+                    f"PagerDuty is rate limiting this connection; try again in "
+                    f"{retry_after} s",
                     retry_after=retry_after,
                 )
             if _is_transient(status) and retryable:

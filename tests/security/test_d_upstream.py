@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
-from integrations.exceptions import PagerDutyOffsetCapReached
+from integrations.exceptions import PagerDutyOffsetCapReached, PagerDutyRateLimited
 from integrations.models import Connection
 from integrations.pagerduty.client import PagerDutyClient
 from portal.settings import base
@@ -153,8 +153,13 @@ def test_t33_404_is_not_found_and_not_retried(
 
 @pytest.mark.parametrize(
     ("headers", "seconds"),
-    [({"ratelimit-reset": "20"}, "20"), ({}, "60")],
-    ids=["ratelimit-reset", "no-headers"],
+    [
+        ({"ratelimit-reset": "20"}, "20"),
+        ({"ratelimit-reset": "3"}, "3"),
+        ({"retry-after": "20"}, "20"),
+        ({}, "60"),
+    ],
+    ids=["ratelimit-reset", "reset-just-over-2s", "retry-after", "no-headers"],
 )
 @pytest.mark.parametrize("action", ["page", "write"])
 def test_t34_429_answers_fast_with_the_wait(
@@ -172,9 +177,37 @@ def test_t34_429_answers_fast_with_the_wait(
 
     assert time.monotonic() - began < 2
     assert response.status_code == 429
-    assert seconds in response.content.decode()
+    assert f"rate limiting this connection; try again in {seconds} s" in (
+        response.content.decode()
+    )
     assert len(_api_calls(outbound)) == 1
     assert Connection.objects.get(pk=world.conn_a.pk).status == "active"
+
+
+def test_t34_pages_wait_at_most_2s_and_background_callers_may_wait_longer(
+    mocked_responses,
+):
+    slept = []
+    interactive = PagerDutyClient(
+        api_url=API, token_provider=lambda: AT_A, sleep=slept.append
+    )
+    background = PagerDutyClient(
+        api_url=API,
+        token_provider=lambda: AT_A,
+        sleep=slept.append,
+        max_rate_limit_wait=30,
+    )
+    limited = {"status": 429, "headers": {"ratelimit-reset": "20"}}
+    mocked_responses.get(f"{API}/incidents", **limited)  # the page's call
+    mocked_responses.get(f"{API}/incidents", **limited)  # the job's first call
+    mocked_responses.get(f"{API}/incidents", json={"incidents": []})
+
+    with pytest.raises(PagerDutyRateLimited):
+        interactive.get("/incidents")
+    background.get("/incidents")
+
+    assert interactive.max_rate_limit_wait <= 2
+    assert slept == [20]
 
 
 def test_t35_the_token_travels_only_in_the_authorization_header(

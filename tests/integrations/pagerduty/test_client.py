@@ -273,7 +273,7 @@ def test_short_rate_limit_wait_sleeps_the_reset_then_retries(
     mocked_responses.get(
         INCIDENTS,
         status=429,
-        headers={"ratelimit-remaining": "0", "ratelimit-reset": "3"},
+        headers={"ratelimit-remaining": "0", "ratelimit-reset": "2"},
         json=load_json("pagerduty/error_rate_limit.json"),
     )
     mocked_responses.get(INCIDENTS, json=load_json("pagerduty/incidents_list.json"))
@@ -281,7 +281,33 @@ def test_short_rate_limit_wait_sleeps_the_reset_then_retries(
     page = client.list_page("/incidents", key="incidents")
 
     assert [incident["id"] for incident in page.items] == ["PT4KHLK"]
-    assert sleeps == [3]
+    assert sleeps == [2]
+    assert len(mocked_responses.calls) == 2
+
+
+def test_interactive_client_gives_up_on_a_wait_over_two_seconds(
+    client, sleeps, mocked_responses
+):
+    mocked_responses.get(INCIDENTS, status=429, headers={"ratelimit-reset": "3"})
+
+    with pytest.raises(PagerDutyRateLimited) as caught:
+        client.get("/incidents")
+
+    assert caught.value.retry_after == 3
+    assert sleeps == []
+    assert len(mocked_responses.calls) == 1
+
+
+def test_background_client_may_wait_longer_for_the_reset(
+    make_client, sleeps, mocked_responses
+):
+    client = make_client(max_rate_limit_wait=30)
+    mocked_responses.get(INCIDENTS, status=429, headers={"ratelimit-reset": "20"})
+    mocked_responses.get(INCIDENTS, json=load_json("pagerduty/incidents_list.json"))
+
+    client.get("/incidents")
+
+    assert sleeps == [20]
     assert len(mocked_responses.calls) == 2
 
 
@@ -312,7 +338,9 @@ def test_long_rate_limit_wait_raises_with_the_reset(client, sleeps, mocked_respo
     with pytest.raises(PagerDutyRateLimited) as caught:
         client.get("/incidents")
 
-    assert str(caught.value) == "PagerDuty rate limit reached, try again in 42 s"
+    assert str(caught.value) == (
+        "PagerDuty is rate limiting this connection; try again in 42 s"
+    )
     assert caught.value.retry_after == 42
     assert sleeps == []
     assert len(mocked_responses.calls) == 1
@@ -327,7 +355,9 @@ def test_rate_limit_without_headers_raises_without_waiting(
         client.get("/incidents")
 
     assert caught.value.retry_after == 60
-    assert str(caught.value) == "PagerDuty rate limit reached, try again in 60 s"
+    assert str(caught.value) == (
+        "PagerDuty is rate limiting this connection; try again in 60 s"
+    )
     assert sleeps == []
 
 

@@ -707,7 +707,7 @@ def test_rate_limit_shows_its_message(member_client, tenant, mocked_responses):
     response = member_client.get(list_url(tenant))
 
     assert response.status_code == 429
-    assert "PagerDuty rate limit reached, try again in 42 s" in (
+    assert "PagerDuty is rate limiting this connection; try again in 42 s" in (
         response.content.decode()
     )
 
