@@ -76,7 +76,7 @@ def request_token(
             token_url(),
             data=data,
             headers={"Accept": "application/json"},
-            timeout=settings.PAGERDUTY_TIMEOUT,
+            timeout=settings.PAGERDUTY_TOKEN_TIMEOUT,
             allow_redirects=False,
         )
     except requests.RequestException as exc:

@@ -248,7 +248,14 @@ PAGERDUTY_TIMEOUT = (
     env.float("PAGERDUTY_CONNECT_TIMEOUT", default=3.05),
     env.float("PAGERDUTY_READ_TIMEOUT", default=10.0),
 )
-SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TIMEOUT
+# The OAuth calls (token grants, JWKS, /users/me on the callback) answer in
+# well under a second; a connect page must fail within seconds, and the code
+# lives only 30 s (SECURITY-TESTS T20, T36: at most allauth's 5 s).
+PAGERDUTY_TOKEN_TIMEOUT = (
+    PAGERDUTY_TIMEOUT[0],
+    env.float("PAGERDUTY_TOKEN_READ_TIMEOUT", default=5.0),
+)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TOKEN_TIMEOUT
 # Seconds a connection's PagerDuty reads stay cached (0: off); any write of
 # that connection drops them. First retry delay for idempotent calls.
 PAGERDUTY_CACHE_SECONDS = env.int("PAGERDUTY_CACHE_SECONDS", default=30)

@@ -127,6 +127,7 @@ class Outbound:
     body: str
     status: int | None = None
     response_body: str = ""
+    timeout: object = None
 
 
 class Recorder(list):
@@ -148,6 +149,7 @@ def outbound(monkeypatch):
         if isinstance(body, bytes):
             body = body.decode("latin-1")
         call = Outbound(request.method, request.url, dict(request.headers), body)
+        call.timeout = kwargs.get("timeout")
         calls.append(call)
         response = real_send(self, request, **kwargs)
         call.status = response.status_code

@@ -138,5 +138,7 @@ def test_t20_token_request_hygiene(
     assert sent["client_id"] == [CLIENT_ID]
     assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert "Authorization" not in token_call.headers
+    # (connect, read) on every OAuth call of the callback, read at most 5 s.
+    assert {c.timeout for c in outbound} == {(3.05, 5.0)}
     assert requests.Session().verify is True
     assert reverse("pagerduty_callback") == "/integration-callback"

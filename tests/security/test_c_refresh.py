@@ -346,7 +346,7 @@ def test_t26_a_hanging_token_endpoint_releases_the_lock_quickly(
         refresh = sandbox.state.grant_for_access_token(access).refresh_token
     conn = make_connection(tenant, sandbox_app, access=access, refresh=refresh)
     _expire(conn)
-    settings.PAGERDUTY_TIMEOUT = (0.5, 1.0)
+    settings.PAGERDUTY_TOKEN_TIMEOUT = (0.5, 1.0)
     sandbox.set_latency(5000)
     began = time.monotonic()
 
