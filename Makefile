@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements/lock.txt | cut -d' ' -f1)
 
-.PHONY: install demo test lint screenshots
+.PHONY: install demo test lint screenshots bench
 
 $(STAMP): requirements/lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required.") if sys.version_info < (3, 11) else None'
@@ -43,3 +43,8 @@ lint: install
 # Refresh docs/screenshots/ from the browser tests.
 screenshots: install
 	PORTAL_SCREENSHOTS=1 $(BIN)/pytest -m browser
+
+# Performance figures against the sandbox (README, Performance); e.g.
+# `make bench BENCH_ARGS="--latency-ms 50 --only pages"`.
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

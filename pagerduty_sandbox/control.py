@@ -8,7 +8,9 @@ which change the same state. `--no-control` turns the whole prefix into
 
 from dataclasses import asdict, fields
 
+from integrations.pagerduty.scopes import OPENID
 from pagerduty_sandbox.http import BadRequest, Response
+from pagerduty_sandbox.seed import demo_app_credentials
 from pagerduty_sandbox.state import Config, Fault
 
 FAULT_KINDS = ("500", "429", "timeout")
@@ -56,6 +58,41 @@ def apply_config(config: Config, data) -> None:
             raise ValueError(f"{name} must be a non-negative integer")
     for name, value in data.items():
         setattr(config, name, value)
+
+
+def _mint_tokens(app, state, body) -> Response:
+    """Grant tokens without the browser flow (benchmarks run the portal in
+    other processes, so they can't use the fixture's `issue_token`)."""
+    if not isinstance(body, dict):
+        return _error("Send a JSON object")
+    client_id = body.get("client_id") or demo_app_credentials(state.seed).client_id
+    email, scopes = body.get("user_email"), body.get("scopes")
+    oauth_app = (
+        state.app_by_client_id(client_id) if isinstance(client_id, str) else None
+    )
+    if oauth_app is None:
+        return _error("no app with that client_id")
+    user = state.user_by_email(email) if isinstance(email, str) else None
+    if user is None:
+        return _error("user_email must name a sandbox user")
+    if scopes is None:
+        scopes = list(oauth_app.scopes)
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        return _error("scopes must be a list of strings")
+    if OPENID not in scopes:
+        scopes = [OPENID, *scopes]
+    grant = state.issue_grant(app=oauth_app, user=user, scopes=scopes)
+    now = state.now()
+    return Response.json(
+        {
+            "access_token": grant.access_token,
+            "refresh_token": grant.refresh_token,
+            "expires_in": int((grant.access_expires_at - now).total_seconds()),
+            "scope": " ".join(grant.scopes),
+            "account_id": grant.account_id,
+        },
+        status=201,
+    )
 
 
 def dispatch(app, request) -> Response:
@@ -120,6 +157,8 @@ def dispatch(app, request) -> Response:
             fresh = app.rebuild()
             app.state = fresh
             return Response.json({"seed": fresh.seed})
+        if path == "/_sandbox/tokens" and method == "POST":
+            return _mint_tokens(app, state, body)
         if path == "/_sandbox/advance" and method == "POST":
             seconds = body.get("seconds") if isinstance(body, dict) else None
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):

@@ -360,3 +360,51 @@ def test_control_endpoint_refuses_non_json_posts(pagerduty_sandbox):
 
     assert response.status_code == 415
     assert pagerduty_sandbox.state.faults == []
+
+
+def test_tokens_can_be_minted_through_the_control_endpoint(pagerduty_sandbox):
+    url = f"{pagerduty_sandbox.url}/_sandbox/tokens"
+
+    minted = requests.post(
+        url, json={"user_email": "alice@acme.example"}, timeout=5
+    ).json()
+    me = requests.get(
+        f"{pagerduty_sandbox.url}/users/me",
+        headers={"Authorization": f"Bearer {minted['access_token']}"},
+        timeout=5,
+    )
+    refreshed = requests.post(
+        f"{pagerduty_sandbox.url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": minted["refresh_token"],
+            "client_id": pagerduty_sandbox.demo_app.client_id,
+            "client_secret": pagerduty_sandbox.demo_app.client_secret,
+        },
+        timeout=5,
+    )
+
+    assert me.json()["user"]["email"] == "alice@acme.example"
+    assert minted["scope"].split()[0] == "openid"
+    assert minted["expires_in"] > 0
+    assert minted["account_id"].startswith("P")
+    assert refreshed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"user_email": "nobody@acme.example"},
+        {"user_email": "alice@acme.example", "client_id": "unknown"},
+        {"user_email": "alice@acme.example", "scopes": "incidents.read"},
+        ["alice@acme.example"],
+    ],
+)
+def test_minting_tokens_refuses_bad_requests(pagerduty_sandbox, body):
+    response = requests.post(
+        f"{pagerduty_sandbox.url}/_sandbox/tokens", json=body, timeout=5
+    )
+
+    assert response.status_code == 400
+    assert "error" in response.json()
