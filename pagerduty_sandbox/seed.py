@@ -291,13 +291,19 @@ def _seed_incidents(state: State, account: Account, count: int, now) -> None:
     services = [s for s in state.services.values() if s.account_id == account.id]
     members = [u for u in state.users.values() if u.account_id == account.id]
     statuses = ["triggered", "acknowledged", "resolved"]
+    # About 60 incidents a day: a large seed reaches back over several of
+    # PagerDuty's 6-month query windows, a small one stays within a month.
+    days = max(25, count // 60)
     for index in range(count):
         service = services[index % len(services)]
-        # One in ten is older than PagerDuty's default one-month window.
+        # One in ten is older than the rest (and than PagerDuty's default
+        # one-month window).
         if index % 10 == 9:
-            age = timedelta(days=rng.randint(35, 120), minutes=rng.randint(0, 1439))
+            age = timedelta(
+                days=rng.randint(days + 10, days + 95), minutes=rng.randint(0, 1439)
+            )
         else:
-            age = timedelta(days=rng.randint(0, 25), minutes=rng.randint(0, 1439))
+            age = timedelta(days=rng.randint(0, days), minutes=rng.randint(0, 1439))
         created = now - age - timedelta(minutes=90)
         template = INCIDENT_TITLES[rng.randrange(len(INCIDENT_TITLES))]
         incident = ops.incident_create(

@@ -1,6 +1,7 @@
 """Incidents, their notes and log entries (NOTES §5, OAS Incidents)."""
 
 import copy
+from bisect import bisect_left
 from datetime import timedelta
 
 from pagerduty_sandbox import ops, webhooks
@@ -241,6 +242,26 @@ def _sort(incidents: list[Incident], keys) -> list[Incident]:
     return incidents
 
 
+def _by_created_at(ctx: Ctx) -> tuple[list[Incident], list]:
+    """Return the account's incidents in created_at order, and their times.
+
+    Cached until an incident is added or removed: created_at and the
+    account never change. The sort is stable over insertion order, as the
+    per-request sort was, so ties keep the order PagerDuty-like clients saw.
+    """
+    state = ctx.state
+    key = ("incidents_by_created_at", ctx.account_id)
+    cached = state.indexes.get(key)
+    if cached is None or cached[0] != state.incidents.version:
+        ordered = sorted(
+            (i for i in state.incidents.values() if i.account_id == ctx.account_id),
+            key=lambda i: i.created_at,
+        )
+        cached = (state.incidents.version, ordered, [i.created_at for i in ordered])
+        state.indexes[key] = cached
+    return cached[1], cached[2]
+
+
 @route("GET", "/incidents")
 def incident_list(ctx: Ctx):
     include = includes(ctx, INCIDENT_INCLUDES)
@@ -252,21 +273,38 @@ def incident_list(ctx: Ctx):
     incident_key = ctx.arg("incident_key")
     since, until = _window(ctx)
     keys = _sorter(ctx)
-    found = [
-        i
-        for i in ctx.state.incidents.values()
-        if i.account_id == ctx.account_id
-        and (not statuses or i.status in statuses)
-        and (not urgencies or i.urgency in urgencies)
-        and (not service_ids or i.service_id in service_ids)
-        and (not team_ids or team_ids.intersection(i.team_ids))
-        and (not user_ids or user_ids.intersection(i.assignee_ids))
-        and (not incident_key or i.incident_key == incident_key)
-        and (since is None or since <= i.created_at < until)
-    ]
+    # The default order is the index's, so a date window is two bisections
+    # instead of a scan and a sort of every incident under the state lock.
+    presorted = keys == [("created_at", False)]
+    if presorted:
+        candidates, moments = _by_created_at(ctx)
+        if since is not None:
+            candidates = candidates[
+                bisect_left(moments, since) : bisect_left(moments, until)
+            ]
+    else:
+        candidates = [
+            i
+            for i in ctx.state.incidents.values()
+            if i.account_id == ctx.account_id
+            and (since is None or since <= i.created_at < until)
+        ]
+    if statuses or urgencies or service_ids or team_ids or user_ids or incident_key:
+        found = [
+            i
+            for i in candidates
+            if (not statuses or i.status in statuses)
+            and (not urgencies or i.urgency in urgencies)
+            and (not service_ids or i.service_id in service_ids)
+            and (not team_ids or team_ids.intersection(i.team_ids))
+            and (not user_ids or user_ids.intersection(i.assignee_ids))
+            and (not incident_key or i.incident_key == incident_key)
+        ]
+    else:
+        found = candidates
     return paginate(
         ctx,
-        _sort(found, keys),
+        found if presorted else _sort(found, keys),
         "incidents",
         lambda i: render_incident(ctx, i, include),
     )
