@@ -129,6 +129,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             reason, params = exception.reason, exception.params
         elif state is None:
             reason, params = flow.Reason.STATE, {}
+            flow.audit_state_invalid(request)
         elif error == AuthError.CANCELLED:
             reason, params = flow.Reason.CANCELLED, {}
         elif exception is None:

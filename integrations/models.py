@@ -43,6 +43,10 @@ class AuditAction(models.TextChoices):
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")
     CONNECTION_DISCONNECTED = "connection.disconnected", _("PagerDuty disconnected")
     CONNECTION_FAILED = "connection.failed", _("Connect attempt failed")
+    CONNECT_STATE_INVALID = (
+        "oauth.callback.state_invalid",
+        _("Connect return not verified"),
+    )
     RESOURCE_CHANGED = "resource.changed", _("PagerDuty resource changed")
     WEBHOOK_SUBSCRIBED = "webhook.subscribed", _("Live updates subscribed")
     WEBHOOK_SUBSCRIBE_FAILED = "webhook.subscribe_failed", _("Live updates failed")

@@ -5,14 +5,22 @@ that the user is its admin) and kept in the session; on the callback it is
 read back from allauth's stashed state, never from a query parameter.
 """
 
+import logging
 from http import HTTPStatus
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.providers.base import ProviderException
 from django.utils.translation import gettext_lazy as _
 
+logger = logging.getLogger(__name__)
+
 SESSION_KEY = "pagerduty_connect_tenant"
 PROVIDER_ID = "pagerduty"
+# Audit events for unverifiable callbacks per user (or address) and window:
+# (events, seconds). Past it only the log notes them, so a flood of forged
+# links cannot fill the audit table.
+STATE_AUDIT_LIMIT = (20, 60)
 
 
 class Reason:
@@ -193,3 +201,38 @@ def pending_tenant_id(request) -> int | None:
                 return tenant_id
     tenant_id = request.session.get(SESSION_KEY)
     return tenant_id if isinstance(tenant_id, int) else None
+
+
+def audit_state_invalid(request) -> None:
+    """Audit a callback whose state is missing, forged, expired or reused.
+
+    The tenant is the one this browser was connecting, if any; a state
+    that was never ours names none.
+    """
+    from integrations.ratelimit import rate_limit_allows
+    from integrations.selectors import membership_get_for_user
+    from integrations.services.audit import audit_connect_state_invalid
+
+    user = request.user
+    if user.is_authenticated:
+        source = f"user:{user.pk}"
+    else:
+        try:
+            source = f"ip:{get_account_adapter(request).get_client_ip(request)}"
+        except Exception:  # noqa: BLE001 - no address is still a source
+            source = "ip:unknown"
+    limit, window = STATE_AUDIT_LIMIT
+    if not rate_limit_allows(
+        key=f"pd-state-audit:{source}", limit=limit, window=window
+    ):
+        logger.warning("Unverifiable PagerDuty callback (audit throttled)")
+        return
+    membership = membership_get_for_user(
+        user=user, tenant_id=request.session.get(SESSION_KEY)
+    )
+    audit_connect_state_invalid(
+        actor=user,
+        tenant=membership.tenant if membership else None,
+        state_sent=bool(request.GET.get("state")),
+        provider_error="error" in request.GET,
+    )

@@ -153,6 +153,7 @@ class PagerDutyCallbackView(OAuth2CallbackView):
             reason = Reason.NOT_CONFIGURED
             if flow.pending_tenant_id(request) is None:
                 reason = Reason.STATE
+                flow.audit_state_invalid(request)
             return connect_error_response(request, reason=reason)
 
 

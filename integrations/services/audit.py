@@ -1,6 +1,6 @@
 """The audit trail: who changed what, and when."""
 
-from integrations.models import AuditEvent
+from integrations.models import AuditAction, AuditEvent
 
 
 def audit_record(
@@ -26,3 +26,24 @@ def audit_record(
     event.full_clean()
     event.save()
     return event
+
+
+def audit_connect_state_invalid(
+    *, actor, tenant=None, state_sent: bool, provider_error: bool
+) -> AuditEvent:
+    """Record a PagerDuty callback whose state matched no connect in progress.
+
+    Only safe facts are kept; the state, the code and any other parameter
+    stay out of the trail.
+    """
+    return audit_record(
+        actor=actor,
+        action=AuditAction.CONNECT_STATE_INVALID,
+        target=str(tenant) if tenant is not None else "",
+        environment=tenant.environment if tenant is not None else None,
+        tenant=tenant,
+        details={
+            "state": "sent" if state_sent else "missing",
+            "provider_error": provider_error,
+        },
+    )

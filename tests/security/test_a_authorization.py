@@ -103,7 +103,7 @@ def _forged_states(client, tenant, valid):
     ],
 )
 def test_t02_missing_empty_or_forged_state_is_refused_before_any_token_call(
-    tenant_admin_client, tenant, started, mocked_responses, variant
+    tenant_admin_client, tenant_admin, tenant, started, mocked_responses, variant
 ):
     state, before = started
     if variant == "state-in-post-body":
@@ -125,6 +125,12 @@ def test_t02_missing_empty_or_forged_state_is_refused_before_any_token_call(
     else:
         assert reason_of(response) == "state"
         assert "could not be verified" in response.content.decode()
+        event = AuditEvent.objects.get(action="oauth.callback.state_invalid")
+        assert (event.actor, event.tenant) == (tenant_admin, tenant)
+        assert event.details == {
+            "state": "missing" if variant in ("missing", "empty") else "sent",
+            "provider_error": False,
+        }
 
 
 def test_t03_a_consumed_state_cannot_be_replayed(
@@ -143,6 +149,9 @@ def test_t03_a_consumed_state_cannot_be_replayed(
     assert reason_of(replay) == "state"
     assert len(mocked_responses.calls) == calls
     assert connection_snapshot(tenant) == before
+    event = AuditEvent.objects.get(action="oauth.callback.state_invalid")
+    assert event.details == {"state": "sent", "provider_error": False}
+    assert state not in str(event.details) + event.target
 
 
 @pytest.mark.parametrize("case", ["attacker-session", "expired-601s"])
@@ -584,3 +593,15 @@ def test_t16_reconnect_to_another_pagerduty_account_changes_nothing(
     assert response.status_code == 409
     assert reason_of(response) == "account_changed"
     assert connection_snapshot(tenant) == before
+
+
+def test_t02_unverifiable_callbacks_are_audited_without_flooding_the_trail(client):
+    responses = [
+        client.get(reverse("pagerduty_callback"), {"code": CODE, "state": "x"})
+        for _ in range(25)
+    ]
+
+    events = AuditEvent.objects.filter(action="oauth.callback.state_invalid")
+    assert {response.status_code for response in responses} == {400}
+    assert events.count() == 20
+    assert {(e.actor_id, e.tenant_id) for e in events} == {(None, None)}
