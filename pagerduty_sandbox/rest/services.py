@@ -1,5 +1,7 @@
 """Services (CRUD)."""
 
+from dataclasses import dataclass
+
 from pagerduty_sandbox.http import Response
 from pagerduty_sandbox.rest.base import (
     ApiError,
@@ -27,27 +29,59 @@ def _service(ctx: Ctx, service_id: str) -> Service:
     return ctx.owned(ctx.state.services, service_id, "Service Not Found", 5002)
 
 
-def last_incidents(ctx: Ctx) -> dict[str, object]:
-    """Return each service's latest incident time, in one pass."""
-    latest: dict[str, object] = {}
+@dataclass
+class Activity:
+    """What a service's incidents say about it: latest one, open ones."""
+
+    last: object = None
+    triggered: bool = False
+    acknowledged: bool = False
+
+
+def service_activity(ctx: Ctx) -> dict[str, Activity]:
+    """Return each service's incident activity, in one pass over incidents."""
+    found: dict[str, Activity] = {}
     for incident in ctx.state.incidents.values():
         if incident.account_id != ctx.account_id:
             continue
-        seen = latest.get(incident.service_id)
-        if seen is None or incident.created_at > seen:
-            latest[incident.service_id] = incident.created_at
-    return latest
+        activity = found.get(incident.service_id)
+        if activity is None:
+            activity = found[incident.service_id] = Activity()
+        if activity.last is None or incident.created_at > activity.last:
+            activity.last = incident.created_at
+        if incident.status == "triggered":
+            activity.triggered = True
+        elif incident.status == "acknowledged":
+            activity.acknowledged = True
+    return found
 
 
-def render_service(ctx: Ctx, service: Service, include=(), latest=None) -> dict:
+def service_status(service: Service, activity: Activity | None) -> str:
+    """Return the status PagerDuty reports: set by hand, else from incidents.
+
+    Disabled and maintenance are set on the service; an enabled service is
+    critical with a triggered incident, warning with an acknowledged one,
+    else active (the Service schema's `status` description).
+    """
+    if service.status in ("disabled", "maintenance"):
+        return service.status
+    if activity is not None and activity.triggered:
+        return "critical"
+    if activity is not None and activity.acknowledged:
+        return "warning"
+    return "active"
+
+
+def render_service(ctx: Ctx, service: Service, include=(), activity=None) -> dict:
     from pagerduty_sandbox.rest.oncall import render_policy
     from pagerduty_sandbox.rest.people import render_team
 
     state = ctx.state
     policy = state.escalation_policies.get(service.escalation_policy_id)
-    if latest is None:
-        latest = ctx.memo("last_incidents", lambda: last_incidents(ctx))
-    last = latest.get(service.id)
+    if activity is None:
+        activity = ctx.memo("service_activity", lambda: service_activity(ctx))
+    mine = activity.get(service.id)
+    last = mine.last if mine else None
     data = {
         "id": service.id,
         "type": "service",
@@ -60,7 +94,7 @@ def render_service(ctx: Ctx, service: Service, include=(), latest=None) -> dict:
         "acknowledgement_timeout": service.acknowledgement_timeout,
         "created_at": iso(service.created_at),
         "updated_at": iso(service.updated_at or service.created_at),
-        "status": service.status,
+        "status": service_status(service, mine),
         "escalation_policy": (
             render_policy(ctx, policy)
             if "escalation_policies" in include and policy
@@ -103,9 +137,9 @@ def service_list(ctx: Ctx):
         and (not team_ids or team_ids.intersection(s.team_ids))
     ]
     found.sort(key=lambda s: s.name.lower(), reverse=sort_by == "name:desc")
-    latest = last_incidents(ctx)
+    activity = service_activity(ctx)
     return paginate(
-        ctx, found, "services", lambda s: render_service(ctx, s, include, latest)
+        ctx, found, "services", lambda s: render_service(ctx, s, include, activity)
     )
 
 

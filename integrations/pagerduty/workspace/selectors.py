@@ -204,10 +204,6 @@ class OpenIncidents:
         ]
         return sorted(rows, key=lambda row: (-row[1], row[0].name))
 
-    def count_for(self, service_id: str) -> int:
-        entry = self.by_service.get(service_id)
-        return len(entry[1]) if entry else 0
-
 
 def open_incidents(*, ws: Workspace) -> OpenIncidents:
     """Tally every open incident: one call per 100 open incidents (max 10)."""

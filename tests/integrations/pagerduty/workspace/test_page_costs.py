@@ -34,7 +34,7 @@ PAGES = [
     ),
     ("incident_reassign", "incident", {"/users": 1, "/escalation_policies": 1}),
     ("incident_create", None, {"/services": 1}),
-    ("service_list", None, {"/services": 1, "/incidents": 1}),
+    ("service_list", None, {"/services": 1}),
     ("service_detail", "service", {"/services/ID": 1, "/incidents": 1}),
     ("service_edit", "service", {"/services/ID": 1, "/escalation_policies": 1}),
     ("oncall_list", None, {"/oncalls": 2}),

@@ -24,20 +24,19 @@ def mock_policies(rsps):
     )
 
 
-def test_list_shows_status_policy_team_and_open_incidents(
+def test_list_shows_status_policy_and_team_in_one_call(
     member_client, tenant, mocked_responses
 ):
     services = mocked_responses.get(
         pd.url("/services"),
         json={
-            "services": [pd.service(), pd.service("PSVC002", "Search", "disabled")],
+            "services": [
+                pd.service(status="critical"),
+                pd.service("PSVC002", "Search", "disabled"),
+            ],
             "more": False,
             "total": 2,
         },
-    )
-    mocked_responses.get(
-        pd.url("/incidents"),
-        json=pd.incident_list([pd.incident(), pd.incident("PINC002", 2)]),
     )
 
     response = member_client.get(url(tenant, "service_list"))
@@ -49,9 +48,40 @@ def test_list_shows_status_policy_team_and_open_incidents(
     row = html[html.index('id="service-PSVC001"') : html.index('id="service-PSVC002"')]
     assert "Checkout policy" in row
     assert "Payments" in row
-    assert ">2</a>" in row
+    assert "Critical" in row
     assert "Disabled" in html
     assert "2 services" in html
+
+
+@pytest.mark.parametrize(
+    ("status", "tab"), [("critical", "triggered"), ("warning", "acknowledged")]
+)
+def test_list_links_a_service_with_open_incidents_to_them(
+    member_client, tenant, mocked_responses, status, tab
+):
+    mocked_responses.get(
+        pd.url("/services"),
+        json={"services": [pd.service(status=status)], "more": False, "total": 1},
+    )
+
+    response = member_client.get(url(tenant, "service_list"))
+
+    link = f'href="{url(tenant, "incident_list")}?status={tab}&amp;service=PSVC001"'
+    assert link in response.content.decode()
+
+
+def test_list_links_no_incidents_of_a_quiet_service(
+    member_client, tenant, mocked_responses
+):
+    mocked_responses.get(
+        pd.url("/services"),
+        json={"services": [pd.service()], "more": False, "total": 1},
+    )
+
+    response = member_client.get(url(tenant, "service_list"))
+
+    row = response.content.decode().split('id="service-PSVC001"')[1]
+    assert "status=" not in row.split("</tr>")[0]
 
 
 def test_detail_shows_integrations_and_recent_incidents(
