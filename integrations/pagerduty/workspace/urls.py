@@ -3,7 +3,7 @@
 
 from django.urls import path, register_converter
 
-from integrations.pagerduty.workspace import views, views_live
+from integrations.pagerduty.workspace import views, views_export, views_live
 from integrations.pagerduty.workspace import views_directory as directory
 
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
     path("incidents/new/", views.incident_create, name="incident_create"),
     path("incidents/bulk/", views.incident_bulk, name="incident_bulk"),
+    path("incidents/export/", views_export.incident_export, name="incident_export"),
+    path(
+        "incidents/export.csv",
+        views_export.incident_export_csv,
+        name="incident_export_csv",
+    ),
     path(
         "incidents/changes/",
         views_live.incident_changes,

@@ -1,0 +1,527 @@
+"""Export a tenant's incidents as CSV, page by page, in parallel.
+
+Plan (before the response starts, so failures get a normal error page):
+split [since, until) into windows of at most PagerDuty's 6 months, ask each
+window's total (`total=true`, `limit=1`) and halve any window whose total
+passes the 10,000-result offset cap, recursively.
+
+Fetch: pages of 100 through a bounded thread pool. At most
+2 × concurrency pages are requested or buffered at any time, so memory does
+not grow with the export, and rows leave in a stable order (windows in time
+order, pages in offset order). The workers share one request budget read
+from `ratelimit-remaining` / `ratelimit-reset`: when it runs out they wait
+for the reset instead of collecting 429s. Worker threads only talk HTTP; a
+401 goes back to the request thread, which refreshes the token once through
+the workspace (`Workspace._after_unauthorized`) and sends the page again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from integrations.exceptions import (
+    PagerDutyAuthError,
+    PagerDutyError,
+    PagerDutyRateLimited,
+)
+from integrations.pagerduty.client import (
+    DEFAULT_RETRY_AFTER,
+    MAX_PAGE_SIZE,
+    OFFSET_CAP,
+    PagerDutyClient,
+    RateLimit,
+)
+from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace.context import Workspace
+
+logger = logging.getLogger(__name__)
+
+PATH = "/incidents"
+# PagerDuty: "Maximum range is 6 months"; 180 days stays inside any 6 months.
+MAX_WINDOW = timedelta(days=180)
+MIN_SPLIT = timedelta(seconds=1)
+PAGE_SIZE = MAX_PAGE_SIZE
+# A page refused with 429 after the client's own wait is sent again at most
+# this often, each time after the reset PagerDuty announced.
+MAX_RATE_LIMIT_RETRIES = 3
+INCOMPLETE_MARKER = "# export incomplete"
+CSV_COLUMNS = (
+    "id",
+    "incident_number",
+    "title",
+    "status",
+    "urgency",
+    "priority",
+    "service_id",
+    "service_name",
+    "escalation_policy",
+    "assignees",
+    "created_at",
+    "last_status_change_at",
+    "resolved_at",
+    "html_url",
+)
+# Spreadsheets run cells that start with these as formulas (OWASP "CSV
+# injection"); a leading apostrophe makes them text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportTooDense(PagerDutyError):
+    """A single second holds more incidents than PagerDuty lists for a query."""
+
+
+class ExportIncomplete(Exception):
+    """The export stopped after the response started; the file is partial."""
+
+
+@dataclass(frozen=True)
+class ExportWindow:
+    """A slice of the range small enough for one offset-paginated query."""
+
+    since: datetime
+    until: datetime
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """The windows of an export, in time order, and what they hold."""
+
+    since: datetime
+    until: datetime
+    windows: tuple[ExportWindow, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(window.total for window in self.windows)
+
+    @property
+    def pages(self) -> int:
+        return sum(window.pages for window in self.windows)
+
+
+def export_concurrency() -> int:
+    """Return how many pages an export requests at once."""
+    return max(1, settings.PAGERDUTY_EXPORT_CONCURRENCY)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _params(since: datetime, until: datetime) -> dict[str, Any]:
+    # sort_by makes offsets stable; time_zone makes since/until and the
+    # timestamps in the file UTC whatever the account's zone.
+    return {
+        "since": _stamp(since),
+        "until": _stamp(until),
+        "sort_by": "created_at:asc",
+        "time_zone": "UTC",
+    }
+
+
+def export_plan(*, ws: Workspace, since: datetime, until: datetime) -> ExportPlan:
+    """Return the windows to fetch, each holding at most 10,000 incidents.
+
+    Costs one request per window (more where a window is split). Raises
+    ExportTooDense when one second holds more than 10,000 incidents, and
+    the client's PagerDutyError subclasses when PagerDuty refuses.
+    """
+    if since >= until:
+        raise ValueError("since must be before until")
+    windows: list[ExportWindow] = []
+    start = since
+    while start < until:
+        end = min(start + MAX_WINDOW, until)
+        windows.extend(_split(ws, start, end, _count(ws, start, end)))
+        start = end
+    return ExportPlan(since=since, until=until, windows=tuple(windows))
+
+
+def _count(ws: Workspace, since: datetime, until: datetime) -> int:
+    page = ws.client.list_page(
+        PATH,
+        key="incidents",
+        params=_params(since, until),
+        limit=1,
+        total=True,
+        required_scope=Scope.INCIDENTS_READ,
+    )
+    if page.total is None:
+        raise PagerDutyError(_("PagerDuty did not say how many incidents match."))
+    return page.total
+
+
+def _split(
+    ws: Workspace, since: datetime, until: datetime, total: int
+) -> list[ExportWindow]:
+    if total <= OFFSET_CAP:
+        return [ExportWindow(since, until, total)] if total else []
+    if until - since <= MIN_SPLIT:
+        raise ExportTooDense(
+            _(
+                "More than %(cap)s incidents were created in the second "
+                "starting %(moment)s; PagerDuty cannot list them all."
+            )
+            % {"cap": f"{OFFSET_CAP:,}", "moment": _stamp(since)},
+            status=400,
+        )
+    middle = since + (until - since) / 2
+    middle = middle.replace(microsecond=0)
+    if middle <= since:
+        middle = since + MIN_SPLIT
+    first = _count(ws, since, middle)
+    return [
+        *_split(ws, since, middle, first),
+        *_split(ws, middle, until, total - first),
+    ]
+
+
+class RequestBudget:
+    """Share PagerDuty's rate limit between an export's workers.
+
+    `acquire()` blocks while `concurrency` requests are in flight or while
+    the budget announced by `ratelimit-remaining` is spent, until
+    `ratelimit-reset` passes. The estimate is conservative: requests still
+    in flight may not be counted in the header yet.
+    """
+
+    def __init__(
+        self, concurrency: int, *, clock: Callable[[], float] = time.monotonic
+    ):
+        self.concurrency = concurrency
+        self.clock = clock
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.waits = 0
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+        self.closed = False
+        self._condition = threading.Condition()
+
+    def acquire(self) -> None:
+        """Wait for a slot and budget; raise ExportIncomplete once closed."""
+        with self._condition:
+            waited = False
+            while True:
+                if self.closed:
+                    raise ExportIncomplete("the export was stopped")
+                now = self.clock()
+                if self.reset_at is not None and now >= self.reset_at:
+                    self.remaining = self.reset_at = None
+                spent = self.remaining is not None and self.remaining <= 0
+                if self.in_flight < self.concurrency and not spent:
+                    break
+                if spent and not waited:
+                    waited = True
+                    self.waits += 1
+                timeout = None if self.reset_at is None else self.reset_at - now
+                self._condition.wait(timeout)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self.remaining is not None:
+                self.remaining -= 1
+
+    def release(self, rate_limit: RateLimit | None) -> None:
+        with self._condition:
+            self.in_flight -= 1
+            self._observe(rate_limit)
+            self._condition.notify_all()
+
+    def observe(self, rate_limit: RateLimit | None) -> None:
+        """Take in the headers of a response sent outside the pool."""
+        with self._condition:
+            self._observe(rate_limit)
+
+    def pause(self, seconds: float) -> None:
+        """Stop every worker for `seconds` (after a 429)."""
+        with self._condition:
+            self.remaining = 0
+            self.reset_at = self.clock() + seconds
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        """Turn away every waiting and future request."""
+        with self._condition:
+            self.closed = True
+            self._condition.notify_all()
+
+    def _observe(self, rate_limit: RateLimit | None) -> None:
+        if rate_limit is None or rate_limit.remaining is None:
+            return
+        now = self.clock()
+        reset = DEFAULT_RETRY_AFTER if rate_limit.reset is None else rate_limit.reset
+        reset_at = now + reset
+        estimate = rate_limit.remaining - self.in_flight
+        # A reset further out than the one known means a new budget window;
+        # within a window, answers may arrive out of order, so keep the lower.
+        if self.reset_at is None or reset_at > self.reset_at + 1:
+            self.remaining, self.reset_at = estimate, reset_at
+        else:
+            self.remaining = min(estimate, self.remaining or 0)
+
+
+class _TokenBox:
+    """The access token the workers send; only the request thread changes it."""
+
+    def __init__(self, token: str):
+        self._lock = threading.Lock()
+        self.token = token
+        self.generation = 0
+
+    def get(self) -> str:
+        with self._lock:
+            return self.token
+
+    def replace(self, token: str) -> None:
+        with self._lock:
+            self.token = token
+            self.generation += 1
+
+
+@dataclass
+class _Task:
+    window: int
+    offset: int
+    last_planned: bool
+    attempts: int = 0
+
+
+def export_incidents(
+    *,
+    ws: Workspace,
+    plan: ExportPlan,
+    concurrency: int | None = None,
+    budget: RequestBudget | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield the plan's incidents page by page, in time and offset order.
+
+    Pages are fetched by `concurrency` threads (default
+    PAGERDUTY_EXPORT_CONCURRENCY). Raises a PagerDutyError subclass when a
+    page cannot be fetched; callers streaming a response must then mark
+    the output incomplete.
+    """
+    concurrency = concurrency or export_concurrency()
+    budget = budget or RequestBudget(concurrency)
+    budget.observe(ws.client.rate_limit)
+    connection = ws.connection
+    box = _TokenBox(ws.client.token_provider())
+    local = threading.local()
+    clients: list[PagerDutyClient] = []
+    clients_lock = threading.Lock()
+
+    def client() -> PagerDutyClient:
+        if getattr(local, "client", None) is None:
+            # Each worker its own client (they are not thread-safe); no
+            # on_unauthorized, because refreshing needs the database.
+            local.client = PagerDutyClient.for_connection(
+                connection,
+                token_provider=box.get,
+                backoff=settings.PAGERDUTY_RETRY_BACKOFF,
+            )
+            with clients_lock:
+                clients.append(local.client)
+        return local.client
+
+    def fetch(task: _Task) -> tuple[list[dict[str, Any]], bool]:
+        window = plan.windows[task.window]
+        worker = client()
+        budget.acquire()
+        try:
+            page = worker.list_page(
+                PATH,
+                key="incidents",
+                params=_params(window.since, window.until),
+                offset=task.offset,
+                limit=PAGE_SIZE,
+                required_scope=Scope.INCIDENTS_READ,
+            )
+        finally:
+            budget.release(worker.rate_limit)
+        return page.items, page.more
+
+    def planned() -> Iterator[_Task]:
+        for index, window in enumerate(plan.windows):
+            for page in range(window.pages):
+                yield _Task(index, page * PAGE_SIZE, page == window.pages - 1)
+
+    tasks = planned()
+    pending: deque[tuple[_Task, Future, int]] = deque()
+    executor = ThreadPoolExecutor(
+        max_workers=concurrency, thread_name_prefix="pd-export"
+    )
+
+    def submit(task: _Task, *, first: bool = False) -> None:
+        entry = (task, executor.submit(fetch, task), box.generation)
+        if first:
+            pending.appendleft(entry)
+        else:
+            pending.append(entry)
+
+    def refill() -> None:
+        while len(pending) < 2 * concurrency:
+            task = next(tasks, None)
+            if task is None:
+                return
+            submit(task)
+
+    previous_tail: set[str] = set()
+    current_window = -1
+    try:
+        refill()
+        while pending:
+            task, future, generation = pending.popleft()
+            try:
+                items, more = future.result()
+            except PagerDutyAuthError as exc:
+                if exc.status != 401:
+                    raise
+                _after_401(ws, box, generation)
+                submit(task, first=True)
+                continue
+            except PagerDutyRateLimited as exc:
+                task.attempts += 1
+                if task.attempts > MAX_RATE_LIMIT_RETRIES:
+                    raise
+                budget.pause(exc.retry_after)
+                submit(task, first=True)
+                continue
+            if task.window != current_window:
+                # A window's `since` equals the previous `until`: an
+                # incident there must not appear twice if PagerDuty's
+                # `until` turns out inclusive.
+                current_window = task.window
+                items = [i for i in items if i.get("id") not in previous_tail]
+            if task.last_planned and more and task.offset + 2 * PAGE_SIZE <= OFFSET_CAP:
+                # Incidents appeared after planning: read on, in order.
+                submit(_Task(task.window, task.offset + PAGE_SIZE, True), first=True)
+            elif task.last_planned:
+                previous_tail = {i.get("id") for i in items}
+            refill()
+            yield items
+    finally:
+        budget.close()
+        executor.shutdown(wait=True, cancel_futures=True)
+        for worker in clients:
+            worker.close()
+
+
+def _after_401(ws: Workspace, box: _TokenBox, generation: int) -> None:
+    """Refresh the token once for the whole export, or give up."""
+    if generation < box.generation:
+        return  # sent with a token that was replaced since
+    if not ws._after_unauthorized():
+        raise PagerDutyAuthError(
+            _("PagerDuty rejected the connection's token; reconnect PagerDuty."),
+            status=401,
+        )
+    box.replace(ws.connection.access_token)
+
+
+def csv_safe(value: Any) -> str:
+    """Return a cell value that spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _summary(ref: Any) -> str:
+    return ref.get("summary") or "" if isinstance(ref, dict) else ""
+
+
+def incident_csv_row(incident: dict[str, Any]) -> list[str]:
+    """Return an incident's cells in CSV_COLUMNS order, formula-safe."""
+    service = incident.get("service") or {}
+    assignees = [
+        _summary(assignment.get("assignee"))
+        for assignment in incident.get("assignments") or []
+        if isinstance(assignment, dict)
+    ]
+    status = incident.get("status")
+    resolved_at = incident.get("resolved_at") or (
+        incident.get("last_status_change_at") if status == "resolved" else ""
+    )
+    values = (
+        incident.get("id"),
+        incident.get("incident_number"),
+        incident.get("title"),
+        status,
+        incident.get("urgency"),
+        _summary(incident.get("priority")),
+        service.get("id") if isinstance(service, dict) else "",
+        _summary(service),
+        _summary(incident.get("escalation_policy")),
+        "; ".join(name for name in assignees if name),
+        incident.get("created_at"),
+        incident.get("last_status_change_at"),
+        resolved_at,
+        incident.get("html_url"),
+    )
+    return [csv_safe(value) for value in values]
+
+
+def export_csv(
+    *,
+    ws: Workspace,
+    plan: ExportPlan,
+    concurrency: int | None = None,
+    budget: RequestBudget | None = None,
+) -> Iterator[str]:
+    """Yield the CSV text of an export: a header, then one chunk per page.
+
+    If a page cannot be fetched, the last line is INCOMPLETE_MARKER with
+    the reason and ExportIncomplete is raised, so a streamed response is
+    cut off rather than ending like a complete file.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)
+    rows = 0
+    try:
+        for items in export_incidents(
+            ws=ws, plan=plan, concurrency=concurrency, budget=budget
+        ):
+            writer.writerows(incident_csv_row(incident) for incident in items)
+            rows += len(items)
+            yield _drain(buffer)
+    except Exception as exc:
+        # Whatever stopped it, the file must not end like a complete one.
+        logger.warning(
+            "Incident export of tenant %s stopped after %s rows: %s",
+            ws.tenant.pk,
+            rows,
+            type(exc).__name__,
+        )
+        reason = (
+            exc.message
+            if isinstance(exc, PagerDutyError)
+            else _("the export failed unexpectedly")
+        )
+        yield _drain(buffer) + f"{INCOMPLETE_MARKER}: {csv_safe(reason)}\r\n"
+        raise ExportIncomplete(reason) from exc
+    logger.info("Incident export of tenant %s sent %s rows", ws.tenant.pk, rows)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
