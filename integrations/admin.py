@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -249,3 +250,25 @@ class AuditEventAdmin(admin.ModelAdmin):
 for _model in (SocialApp, SocialToken, SocialAccount):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+
+# allauth's Authenticator admin edits `data`, the (encrypted) TOTP secret and
+# recovery seed. Staff only need to see who enrolled and to delete an
+# authenticator so a user who lost their device can enrol again.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    search_fields = ("user__username", "user__email")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

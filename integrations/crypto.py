@@ -165,3 +165,37 @@ def encrypted(field):
     field.value_to_string = value_to_string
     field.to_python = to_python_or_decrypt
     return field
+
+
+# Marks a text secret encrypted by `encrypt_text` (MFA secrets, which allauth
+# keeps inside a JSON column rather than in a field of ours).
+TEXT_PREFIX = "keyring:"
+
+
+def encrypt_text(text: str) -> str:
+    """Return `text` encrypted under the newest key, as storable text."""
+    return TEXT_PREFIX + b64encode(KEY_RING.encrypt(text.encode())).decode()
+
+
+def decrypt_text(value: str) -> str:
+    """Return the plaintext of `encrypt_text`'s output.
+
+    Raise UndecryptableValue when no configured key opens it, or when the
+    value was never encrypted: plaintext secrets are not accepted.
+    """
+    if not isinstance(value, str) or not value.startswith(TEXT_PREFIX):
+        raise UndecryptableValue("not an encrypted value")
+    data = b64decode(value.removeprefix(TEXT_PREFIX))
+    return KEY_RING.decrypt_with_index(data)[0].decode()
+
+
+def reencrypt_text(value: str) -> str | None:
+    """Return `value` encrypted under the newest key, or None if it already is.
+
+    Raise UndecryptableValue like `decrypt_text`.
+    """
+    if not isinstance(value, str) or not value.startswith(TEXT_PREFIX):
+        raise UndecryptableValue("not an encrypted value")
+    data = b64decode(value.removeprefix(TEXT_PREFIX))
+    plaintext, index = KEY_RING.decrypt_with_index(data)
+    return encrypt_text(plaintext.decode()) if index > 0 else None

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.mfa",
     "portal",
     "integrations",
     # The PagerDuty allauth provider; allauth discovers `provider.py` here.
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.sessions.IdleSessionTimeoutMiddleware",
+    "integrations.mfa.StaffMFAMiddleware",
 ]
 
 # --- Database ---
@@ -138,6 +140,18 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+# https://docs.allauth.org/en/latest/mfa/configuration.html
+# TOTP with recovery codes; secrets are encrypted by integrations.mfa. Users
+# are created by staff without verified addresses, and the address plays no
+# part in the second factor.
+MFA_ADAPTER = "integrations.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "PagerDuty Portal"
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Staff reach the Django admin and the staff pages only with a second factor
+# verified in the session (ASVS 8.4.2). The development profile turns it
+# off so the demo's admin/admin works; production always enforces it.
+PORTAL_REQUIRE_STAFF_MFA = env.bool("PORTAL_REQUIRE_STAFF_MFA", default=True)
 
 # --- Templates ---
 TEMPLATES = [

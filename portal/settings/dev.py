@@ -9,3 +9,6 @@ from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The demo's admin/admin signs in without an authenticator; set it to true
+# to try the production behaviour (README, Accounts and two-factor sign-in).
+PORTAL_REQUIRE_STAFF_MFA = env.bool("PORTAL_REQUIRE_STAFF_MFA", default=False)

@@ -25,6 +25,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 )
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Not configurable here: staff pages always need a second factor (T84).
+PORTAL_REQUIRE_STAFF_MFA = True
 STORAGES = {
     **STORAGES,
     "staticfiles": {

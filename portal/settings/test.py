@@ -22,3 +22,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests start many connects in one session; T83 checks the production limit.
 PAGERDUTY_CONNECT_RATE_LIMIT = (10_000, 600)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Most tests sign staff in with force_login; the MFA tests (T84,
+# tests/integrations/test_mfa.py) turn enforcement on as production has it.
+PORTAL_REQUIRE_STAFF_MFA = False

@@ -140,7 +140,12 @@ def family(route: Route) -> str | None:
         return "django-admin"
     module = getattr(route.callback, "__module__", "")
     if route.route.startswith("accounts/") and module.startswith(
-        ("allauth.account", "allauth.socialaccount.views", "django.views.generic")
+        (
+            "allauth.account",
+            "allauth.mfa",
+            "allauth.socialaccount.views",
+            "django.views.generic",
+        )
     ):
         return "allauth-account"
     if WORKSPACE_ROUTE.match(route.route) and module.startswith(
@@ -241,7 +246,14 @@ def test_t41_django_admin_needs_staff(world):
 
 def test_t41_allauth_account_pages_never_fail_or_show_private_pages(world):
     clients = _clients(world)
-    private = {"account_email", "account_change_password", "account_set_password"}
+    private = {
+        "account_email",
+        "account_change_password",
+        "account_set_password",
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_view_recovery_codes",
+    }
     routes = [r for r in all_routes() if family(r) == "allauth-account" and r.name]
     results = {}
 
@@ -267,6 +279,8 @@ def _missing_tenant_body(client, name, tenant_id):
         "integrations:tenant_home",
         "integrations:workspace_overview",
         "integrations:incident_list",
+        "integrations:incident_export",
+        "integrations:incident_export_csv",
         "integrations:incident_detail",
         "integrations:service_detail",
     ],

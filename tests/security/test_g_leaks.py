@@ -7,6 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
@@ -90,6 +93,28 @@ def test_t60_database_at_rest_holds_only_ciphertext_and_allauth_tables_are_empty
     assert SocialToken.objects.count() == 0
     assert SocialApp.objects.count() == 0
     assert SocialAccount.objects.count() == 0
+
+
+def test_t60_mfa_secrets_are_ciphertext_at_rest_and_never_in_the_admin(
+    client, world, leak_scan
+):
+    superuser = world.users["superuser"]
+    secret = generate_totp_secret()
+    TOTP.activate(superuser, secret)
+    codes = RecoveryCodes.activate(superuser).get_unused_codes()
+    client.force_login(superuser)
+    for authenticator in Authenticator.objects.all():
+        for url in _admin_urls(authenticator):
+            leak_scan.keep(client.get(url))
+
+    sinks = leak_scan.sinks()
+
+    assert len(leak_scan.responses) == 4
+    for value in (secret, *codes):
+        assert [name for name, text in sinks.items() if value in text] == []
+    assert "data" not in admin.site._registry[Authenticator].get_fields(
+        leak_scan.responses[0].wsgi_request
+    )
 
 
 @pytest.fixture

@@ -12,12 +12,15 @@ from datetime import timedelta
 import pytest
 import requests
 import time_machine
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.settings import base
+from tests.integrations.test_mfa import sign_in, totp_code
 from tests.portal.test_settings import PRODUCTION_ENV, _run
 
 pytestmark = pytest.mark.django_db
@@ -304,10 +307,25 @@ def test_t84_admin_needs_staff_and_tenant_admins_are_not_staff(
     assert not tenant_admin.is_staff
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the Django admin does not require MFA (allauth.mfa is "
-    "not installed)",
-)
-def test_t84_admin_requires_mfa():
-    assert "allauth.mfa" in django_settings.INSTALLED_APPS
+def test_t84_admin_requires_staff_plus_mfa(client, staff_user, prod_profile):
+    prod = importlib.import_module("portal.settings.prod")
+    prod_profile.PORTAL_REQUIRE_STAFF_MFA = prod.PORTAL_REQUIRE_STAFF_MFA
+    changelist = reverse("admin:integrations_oauthclient_changelist")
+    sign_in(client, "staff")
+
+    without_mfa = client.get(changelist)
+    secret = generate_totp_secret()
+    TOTP.activate(staff_user, secret)
+    still_password_only = client.get(changelist)
+    client.post(reverse("account_logout"))
+    sign_in(client, "staff")
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    with_mfa = client.get(changelist)
+
+    assert prod.PORTAL_REQUIRE_STAFF_MFA is True
+    assert base.PORTAL_REQUIRE_STAFF_MFA is True
+    assert without_mfa.status_code == 302
+    assert without_mfa["Location"].startswith(reverse("mfa_activate_totp"))
+    assert still_password_only.status_code == 302
+    assert still_password_only["Location"].startswith(reverse("mfa_reauthenticate"))
+    assert with_mfa.status_code == 200

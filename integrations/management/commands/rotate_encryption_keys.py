@@ -1,4 +1,4 @@
-"""Re-encrypt every encrypted column under the newest CRYPTOGRAPHY_KEY.
+"""Re-encrypt every encrypted column and MFA secret under the newest key.
 
 Each row is rewritten in its own transaction, and rows already under the
 newest key are left alone, so the command can be interrupted and re-run at
@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from integrations.crypto import KEY_RING, UndecryptableValue
+from integrations.mfa import authenticator_reencrypt
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ class Command(BaseCommand):
                 changed += outcome == "changed"
                 current += outcome == "current"
                 failed += outcome == "failed"
+        for pk in self._authenticators().values_list("pk", flat=True):
+            if limit is not None and changed >= limit:
+                break
+            outcome = self._rotate_authenticator(pk, dry_run=dry_run)
+            changed += outcome == "changed"
+            current += outcome == "current"
+            failed += outcome == "failed"
         verb = "Would re-encrypt" if dry_run else "Re-encrypted"
         self.stdout.write(
             f"{verb} {changed} rows; {current} already under the current key; "
@@ -100,3 +108,21 @@ class Command(BaseCommand):
                     [connection.Database.Binary(v) for v in updates.values()] + [pk],
                 )
             return "changed"
+
+    def _authenticators(self):
+        # allauth keeps TOTP secrets and recovery seeds inside a JSON column.
+        from allauth.mfa.models import Authenticator
+
+        return Authenticator.objects.order_by("pk")
+
+    def _rotate_authenticator(self, pk, *, dry_run: bool) -> str:
+        with transaction.atomic():
+            authenticator = self._authenticators().select_for_update().get(pk=pk)
+            try:
+                changed = authenticator_reencrypt(
+                    authenticator=authenticator, save=not dry_run
+                )
+            except UndecryptableValue:
+                logger.error("Cannot decrypt mfa.Authenticator pk=%s", pk)
+                return "failed"
+            return "changed" if changed else "current"
