@@ -317,8 +317,8 @@ def incident_list(request, ws: Workspace):
     )
 
 
-# Placeholder for an incident ID in a URL reversed once per page.
-_ID = "PDINCIDENTID"
+# Stands in for an object ID in a URL reversed once per page, not per row.
+_ID = "PDOBJECTID"
 
 
 def _incident_rows(ws: Workspace, incidents, status: str | None) -> list[dict]:
@@ -692,6 +692,7 @@ def service_list(request, ws: Workspace):
         ws=ws, query=query, offset=(number - 1) * limit, limit=limit
     )
     incidents_url = _url("incident_list", ws) if ws.can(Scope.INCIDENTS_READ) else ""
+    detail = _url("service_detail", ws, _ID)
     rows = []
     for service in page.services:
         tab = OPEN_STATUS_TABS.get(service.status)
@@ -699,7 +700,14 @@ def service_list(request, ws: Workspace):
         if tab and incidents_url:
             params = urlencode({"status": tab, "service": service.id})
             open_url = f"{incidents_url}?{params}"
-        rows.append({"service": service, "open_url": open_url})
+        rows.append(
+            {
+                "service": service,
+                "url": detail.replace(_ID, quote(service.id, safe="")),
+                "open_url": open_url,
+                "teams": ", ".join(team.name for team in service.teams),
+            }
+        )
     return render_page(
         request,
         ws,
