@@ -1,0 +1,603 @@
+"""Throughput and the refresh storm against gunicorn (issue 8).
+
+One deployment serves both: gunicorn with 2 gthread workers on the
+benchmark's database and cache. Throughput is requests per second from
+`bench.load` (a fixed number of keep-alive connections for a fixed time, in
+its own process); each page's rate is divided by the trivial view's rate
+measured in the same repetition. The storm sends 50 simultaneous requests
+for a cold workspace page of a tenant whose access token has just expired,
+both in the portal's database and at the sandbox.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+from bench.common import ROOT, Stats, count_upstream, free_port, wait_for
+from bench.load import (
+    WORKER_HEADER,
+    BurstResponse,
+    burst,
+    percentile,
+    run_generator,
+)
+
+WORKERS = 2
+# gthread, not sync: sync workers serve one request at a time and close
+# every connection, so a storm could never have requests in flight in both
+# processes at once, and keep-alive clients would measure TCP setup.
+THREADS = 4
+CONNECTIONS = 8  # one per worker thread: saturated, with no queue to wait in
+STORM_REQUESTS = 50
+TRIVIAL_PATH = "/bench/trivial/"
+RECONNECT_MARK = b'id="reconnect-banner"'
+STAFF_PASSWORD = "bench-staff-password"  # noqa: S105 - throwaway database
+
+
+class Gunicorn:
+    """`gunicorn bench.wsgi:application` in its own process group."""
+
+    def __init__(self, *, workers: int = WORKERS, threads: int = THREADS):
+        self.workers, self.threads = workers, threads
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = ROOT / "var" / f"bench-gunicorn-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def description(self) -> str:
+        return f"{self.workers} gthread workers × {self.threads} threads"
+
+    def __enter__(self) -> "Gunicorn":
+        self.log_path.parent.mkdir(exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={self.workers}",
+            "--worker-class=gthread",
+            f"--threads={self.threads}",
+            "--keep-alive=5",
+            "--timeout=60",
+            "--graceful-timeout=5",
+            "--log-level=warning",
+        ]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own command
+                command,
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_for_workers()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def worker_pids(self) -> list[int]:
+        """Return the master's child processes (Linux /proc; else empty)."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def cpu_seconds(self) -> float | None:
+        """Return the CPU time the workers used so far, or None off Linux."""
+        total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+        pids = self.worker_pids()
+        if not pids:
+            return None
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+            except OSError:
+                return None
+            utime, stime = fields.split()[11:13]
+            total += (int(utime) + int(stime)) / ticks
+        return total
+
+    def _wait_for_workers(self, timeout: float = 90) -> None:
+        """Wait until every worker has answered (its first request imports)."""
+        deadline = time.monotonic() + timeout
+        seen = set()
+        with requests.Session() as session:
+            while len(seen) < self.workers:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"gunicorn workers did not start:\n{self.log_tail()}"
+                    )
+                try:
+                    response = session.get(
+                        f"{self.url}{TRIVIAL_PATH}",
+                        timeout=30,
+                        headers={"Connection": "close"},
+                    )
+                except requests.RequestException:
+                    time.sleep(0.1)
+                    continue
+                seen.add(response.headers.get(WORKER_HEADER))
+
+
+@dataclass
+class Run:
+    """One page's load run: the generator's result and the server's CPU."""
+
+    rate: float
+    requests: int
+    errors: int
+    statuses: dict
+    server_cpu_per_request: float | None
+    generator_cpu_per_request: float
+    upstream: int = 0
+    workers: dict = field(default_factory=dict)
+
+
+def load_run(server: Gunicorn, path: str, *, headers=(), seconds, warmup) -> Run:
+    before = server.cpu_seconds()
+    result = run_generator(
+        port=server.port,
+        path=path,
+        headers=headers,
+        connections=CONNECTIONS,
+        seconds=seconds,
+        warmup=warmup,
+        worker_header=WORKER_HEADER,
+        workers=server.workers,
+    )
+    after = server.cpu_seconds()
+    completed = max(result.completed, 1)
+    return Run(
+        rate=result.rate,
+        requests=result.requests,
+        errors=result.errors,
+        statuses=result.statuses,
+        server_cpu_per_request=(
+            (after - before) / completed
+            if before is not None and after is not None
+            else None
+        ),
+        generator_cpu_per_request=result.cpu_seconds / completed,
+        workers=result.workers,
+    )
+
+
+@dataclass
+class StormResult:
+    refreshes: int
+    errors: int
+    p50: float
+    p95: float
+    max: float
+    workers: int
+    upstream_reads: int
+    statuses: dict
+
+
+def storm_summary(responses: list[BurstResponse], log: list[dict]) -> StormResult:
+    """Count what one storm did from its answers and the sandbox's log.
+
+    A refresh is any POST to the token endpoint (nothing else asks for
+    tokens during a storm). An error is a missing or non-200 answer, or a
+    page that asks for a reconnect.
+    """
+    seconds = [response.seconds for response in responses]
+    statuses: dict[str, int] = {}
+    for response in responses:
+        statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
+    return StormResult(
+        refreshes=count_upstream(log, prefix="/oauth/token", method="POST"),
+        errors=sum(
+            response.status != 200 or RECONNECT_MARK in response.body
+            for response in responses
+        ),
+        p50=percentile(seconds, 50),
+        p95=percentile(seconds, 95),
+        max=max(seconds),
+        workers=len({r.worker for r in responses if r.worker}),
+        upstream_reads=count_upstream(log, method="GET"),
+        statuses=statuses,
+    )
+
+
+def run(ctx) -> None:
+    from django.db import connection as db_connection
+
+    from bench.common import connect_tenant
+
+    repeat = min(ctx.repeat, 2) if ctx.quick else ctx.repeat
+    seconds, warmup = (1.0, 0.2) if ctx.quick else (2.0, 0.3)
+    caveats = []
+    if db_connection.vendor != "postgresql":
+        caveats.append(
+            f"database is {db_connection.vendor}, not PostgreSQL as the issue "
+            "asks; its row locks are what keep the storm to one refresh"
+        )
+    if "Redis" not in ctx.cache:
+        caveats.append(
+            "no Redis: each worker has its own cache, so the cached page is "
+            "warmed per worker and the storm's cache cannot be emptied"
+        )
+    tenant = connect_tenant(ctx.sandbox)
+    storm_tenant = connect_tenant(ctx.sandbox, slug="storm", name="Storm Inc")
+    from django.urls import reverse
+
+    staff_path = reverse(
+        "integrations:pagerduty_config", args=[tenant.tenant.environment.slug]
+    )
+    staff_cookie, staff_how = _staff_session(staff_path)
+    with Gunicorn() as server:
+        deployment = f"{server.description}, {CONNECTIONS} keep-alive connections"
+        ctx.add(
+            "deployment",
+            deployment,
+            note="; ".join(
+                [
+                    "gthread keeps connections alive and serves requests "
+                    "concurrently in both processes (sync workers cannot)",
+                    *caveats,
+                ]
+            ),
+        )
+        _throughput(
+            ctx,
+            server,
+            tenant,
+            staff=(staff_path, staff_cookie, staff_how),
+            repeat=repeat,
+            seconds=seconds,
+            warmup=warmup,
+        )
+        _storm(ctx, server, storm_tenant, repeat)
+    if server.process.returncode not in (0, -signal.SIGTERM):
+        print(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+
+
+def _staff_session(staff_path: str) -> tuple[tuple[str, str], str]:
+    """Sign a staff user in the way a person would; return the cookie and how.
+
+    With PORTAL_REQUIRE_STAFF_MFA the staff pages need a second factor
+    verified in the session, so the user gets a TOTP authenticator and signs
+    in with the password and then a current code (allauth's real forms).
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-staff")
+    user.is_staff = True
+    user.set_password(STAFF_PASSWORD)
+    user.save()
+    client = Client()
+    if "allauth.mfa" in settings.INSTALLED_APPS and getattr(
+        settings, "PORTAL_REQUIRE_STAFF_MFA", False
+    ):
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal import auth as totp
+
+        Authenticator.objects.filter(user=user).delete()
+        secret = totp.generate_totp_secret()
+        totp.TOTP.activate(user, secret)
+        login = client.post(
+            reverse("account_login"),
+            {"login": user.username, "password": STAFF_PASSWORD},
+        )
+        if login.status_code != 302 or login["Location"] != reverse("mfa_authenticate"):
+            raise RuntimeError(f"staff sign-in answered {login.status_code}")
+        code = totp.format_hotp_value(
+            totp.hotp_value(secret, next(iter(_current_counter())))
+        )
+        second = client.post(reverse("mfa_authenticate"), {"code": code})
+        if second.status_code != 302:
+            raise RuntimeError(f"staff TOTP step answered {second.status_code}")
+        how = "staff signed in with password + TOTP code (allauth.mfa)"
+    else:
+        client.force_login(user)
+        how = "staff session without MFA (PORTAL_REQUIRE_STAFF_MFA off)"
+    page = client.get(staff_path)
+    if page.status_code != 200:
+        raise RuntimeError(f"{staff_path} answered {page.status_code} in-process")
+    name = settings.SESSION_COOKIE_NAME
+    return (name, client.cookies[name].value), how
+
+
+def _current_counter():
+    from allauth.mfa import app_settings
+
+    return [int(time.time()) // app_settings.TOTP_PERIOD]
+
+
+def _cookie(name_value: tuple[str, str]) -> str:
+    return f"Cookie: {name_value[0]}={name_value[1]}"
+
+
+def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
+    sandbox = ctx.sandbox
+    staff_path, staff_cookie, staff_how = staff
+    incidents_path = tenant.path("incident_list")
+    member = (_cookie(tenant.session_cookie()),)
+    pages = {
+        "trivial": (TRIVIAL_PATH, ()),
+        "trivial, signed in": (TRIVIAL_PATH, member),
+        "integrations": (staff_path, (_cookie(staff_cookie),)),
+        "incidents": (incidents_path, member),
+    }
+    # Untimed: imports, templates and connections in both workers.
+    for path, headers in pages.values():
+        _warm(server, path, headers)
+        load_run(server, path, headers=headers, seconds=0.5, warmup=0)
+    ceiling = _generator_ceiling(min(repeat, 3), seconds, warmup)
+    runs: dict[str, list[Run]] = {name: [] for name in pages}
+    for _ in range(repeat):
+        for name, (path, headers) in pages.items():
+            if name == "incidents":
+                # ?refresh=1 re-fetches and re-stores the page, so its
+                # PAGERDUTY_CACHE_SECONDS start now and outlast the run.
+                _warm(server, f"{path}?refresh=1", headers)
+                sandbox.clear_log()
+            result = load_run(
+                server, path, headers=headers, seconds=seconds, warmup=warmup
+            )
+            if name == "incidents":
+                result.upstream = count_upstream(sandbox.requests_log())
+            runs[name].append(result)
+
+    def rates(name):
+        return Stats.of(r.rate for r in runs[name])
+
+    def ratios(name, base="trivial"):
+        pairs = zip(runs[name], runs[base], strict=True)
+        return Stats.of(page.rate / below.rate for page, below in pairs)
+
+    trivial_rate = rates("trivial")
+    gen_cpu = Stats.of(r.generator_cpu_per_request for r in runs["trivial"]).median
+    for name, label, target in (
+        ("integrations", "staff integrations page ÷ trivial", 0.5),
+        ("incidents", "cached incidents page ÷ trivial", 0.3),
+    ):
+        ratio = ratios(name)
+        signed_in = ratios(name, "trivial, signed in").median
+        ctx.add(
+            label,
+            ratio,
+            target=f"≥ {target}",
+            met=ratio.median >= target,
+            note=(
+                "per-repetition ratio of requests per second; "
+                f"÷ the signed-in trivial view: {signed_in:.3g}"
+            ),
+        )
+    ctx.add("trivial view", trivial_rate, unit="req/s", note="no session cookie")
+    ctx.add(
+        "trivial view, signed in",
+        rates("trivial, signed in"),
+        unit="req/s",
+        note="member's session cookie: loads the session and the user",
+    )
+    ctx.add(
+        "staff integrations page",
+        rates("integrations"),
+        unit="req/s",
+        note=f"{staff_path}; {staff_how}",
+    )
+    ctx.add("cached incidents page", rates("incidents"), unit="req/s")
+    ctx.add(
+        "load generator ceiling (static ok)",
+        ceiling,
+        unit="req/s",
+        note=(
+            "same generator and connections against a one-line server; during "
+            f"the trivial runs the generator used {gen_cpu * trivial_rate.median:.0%}"
+            " of one core"
+        ),
+    )
+    for name in pages:
+        cpu = [r.server_cpu_per_request for r in runs[name]]
+        if None not in cpu:
+            ctx.add(
+                f"worker CPU per request: {name}",
+                Stats.of(cpu).scaled(1000),
+                unit="ms",
+                note="gunicorn workers' CPU time ÷ answers (PostgreSQL's not included)"
+                if name == "trivial"
+                else "",
+            )
+    errors = sum(r.errors for name in pages for r in runs[name])
+    statuses = {
+        name: _merge(r.statuses for r in runs[name])
+        for name in pages
+        if any(r.errors for r in runs[name])
+    }
+    ctx.add(
+        "non-200 answers under load",
+        errors,
+        target="0",
+        met=errors == 0,
+        note=f"statuses: {statuses}" if statuses else "",
+    )
+    upstream = Stats.of(r.upstream for r in runs["incidents"])
+    ctx.add(
+        "upstream calls during cached-page load",
+        upstream,
+        target="0",
+        met=upstream.max == 0,
+        note="sandbox log of each incidents run",
+    )
+    shares = [
+        min(r.workers.values()) / sum(r.workers.values())
+        if len(r.workers) == server.workers
+        else 0.0
+        for name in pages
+        for r in runs[name]
+    ]
+    ctx.add(
+        "least-busy worker's share of a run",
+        Stats.of(shares),
+        target=f"> 0 (even: {1 / server.workers:.2g})",
+        met=min(shares) > 0,
+        note="connections are rebalanced during each run's warm-up",
+    )
+
+
+def _merge(dicts) -> dict:
+    merged: dict[str, int] = {}
+    for item in dicts:
+        for key, value in item.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def _warm(server: Gunicorn, path: str, headers) -> None:
+    name, _, value = headers[0].partition(": ") if headers else ("", "", "")
+    response = requests.get(
+        f"{server.url}{path}",
+        headers={name: value} if name else {},
+        timeout=60,
+        allow_redirects=False,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"{path} answered {response.status_code}, not 200:\n{server.log_tail()}"
+        )
+
+
+def _generator_ceiling(repeat: int, seconds: float, warmup: float) -> Stats:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "bench.load", "serve-ok", f"--port={port}"],
+        cwd=ROOT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", timeout=30, process=process)
+        return Stats.of(
+            run_generator(
+                port=port,
+                path="/",
+                connections=CONNECTIONS,
+                seconds=seconds,
+                warmup=warmup,
+            ).rate
+            for _ in range(repeat)
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _storm(ctx, server: Gunicorn, tenant, repeat: int) -> None:
+    from django.utils import timezone
+
+    from integrations.models import Connection
+    from integrations.pagerduty.workspace.context import cache_invalidate
+
+    sandbox = ctx.sandbox
+    access_ttl = sandbox.control("GET", "state")["config"]["access_ttl"]
+    path = tenant.path("incident_list")
+    headers = (_cookie(tenant.session_cookie()),)
+    pk = tenant.connection.pk
+    results, advanced, inactive = [], 0, 0
+    try:
+        for _ in range(repeat):
+            # Expired on both sides: a request that used the old token would
+            # get a 401 from the sandbox and refresh a second time.
+            Connection.objects.filter(pk=pk).update(
+                access_expires_at=timezone.now() - timedelta(minutes=1)
+            )
+            sandbox.advance(access_ttl + 1)
+            advanced += access_ttl + 1
+            cache_invalidate(pk)
+            sandbox.clear_log()
+            responses = burst(
+                port=server.port,
+                path=path,
+                headers=headers,
+                count=STORM_REQUESTS,
+                worker_header=WORKER_HEADER,
+                workers=server.workers,
+                probe_path=TRIVIAL_PATH,
+            )
+            results.append(storm_summary(responses, sandbox.requests_log()))
+            connection = Connection.objects.get(pk=pk)
+            inactive += connection.status != Connection.Status.ACTIVE
+            if connection.status != Connection.Status.ACTIVE:
+                break  # every later storm would only count the same failure
+    finally:
+        sandbox.advance(-advanced)
+
+    def stats(attribute):
+        return Stats.of(getattr(result, attribute) for result in results)
+
+    refreshes, errors, workers = stats("refreshes"), stats("errors"), stats("workers")
+    how = (
+        f"{STORM_REQUESTS} simultaneous requests (own connections) for a cold "
+        "incidents page, access token expired in the database and at the sandbox"
+    )
+    ctx.add(
+        "storm: refresh calls",
+        refreshes,
+        target="1",
+        met=refreshes.min == refreshes.max == 1,
+        note=how,
+    )
+    bad = [r.statuses for r in results if r.errors]
+    ctx.add(
+        "storm: errors",
+        errors,
+        target="0",
+        met=errors.max == 0 and inactive == 0,
+        note=(f"statuses: {bad}; " if bad else "")
+        + f"connection flagged for reconnect after {inactive} storm(s)",
+    )
+    ctx.add("storm: p50 latency", stats("p50"), unit="s")
+    ctx.add("storm: p95 latency", stats("p95"), unit="s")
+    ctx.add("storm: max latency", stats("max"), unit="s")
+    ctx.add(
+        "storm: worker processes serving",
+        workers,
+        target=f"{WORKERS}",
+        met=workers.min == WORKERS,
+    )
+    ctx.add(
+        "storm: upstream reads",
+        stats("upstream_reads"),
+        note="GETs to the sandbox per storm: each cold request fetches the page",
+    )
