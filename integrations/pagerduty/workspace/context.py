@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -171,17 +171,26 @@ class Workspace:
         offset: int = 0,
         limit: int = 25,
         total: bool = False,
+        build: Callable[[dict[str, Any]], Any] | None = None,
     ) -> Page:
-        """Return one page of a list, from the cache when fresh."""
-        return self._cached(
-            {
-                "page": path,
-                "params": dict(params or {}),
-                "offset": offset,
-                "limit": limit,
-                "total": total,
-            },
-            lambda: self.client.list_page(
+        """Return one page of a list, from the cache when fresh.
+
+        With `build`, the page's items are `build(item)` and cached that way:
+        entities pickle in a fraction of the time of the raw JSON they come
+        from, and a cache hit does not build them again.
+        """
+        parts = {
+            "page": path,
+            "params": dict(params or {}),
+            "offset": offset,
+            "limit": limit,
+            "total": total,
+        }
+        if build is not None:
+            parts["build"] = f"{build.__module__}.{build.__qualname__}"
+
+        def fetch() -> Page:
+            page = self.client.list_page(
                 path,
                 key=key,
                 params=params,
@@ -189,8 +198,12 @@ class Workspace:
                 limit=limit,
                 total=total,
                 required_scope=scope,
-            ),
-        )
+            )
+            if build is None:
+                return page
+            return replace(page, items=[build(item) for item in page.items])
+
+        return self._cached(parts, fetch)
 
     def invalidate(self) -> None:
         """Forget every cached read of this connection (after a write)."""

@@ -128,11 +128,12 @@ def incident_list(*, ws: Workspace, query: IncidentQuery) -> IncidentPage:
             offset=query.offset,
             limit=query.per_page,
             total=True,
+            build=Incident.from_api,
         )
     except PagerDutyOffsetCapReached:
         return IncidentPage([], None, False, query, cap_reached=True)
     return IncidentPage(
-        incidents=[Incident.from_api(item) for item in page.items],
+        incidents=page.items,
         total=page.total,
         more=page.more,
         query=query,
@@ -259,9 +260,14 @@ def oncall_list(
     if earliest:
         params["earliest"] = True
     page = ws.read_page(
-        "/oncalls", key="oncalls", scope=Scope.ONCALLS_READ, params=params, limit=limit
+        "/oncalls",
+        key="oncalls",
+        scope=Scope.ONCALLS_READ,
+        params=params,
+        limit=limit,
+        build=OnCall.from_api,
     )
-    return [OnCall.from_api(item) for item in page.items]
+    return page.items
 
 
 def refs_list(*, ws: Workspace, path: str, key: str, scope: str) -> list[Ref]:
@@ -294,9 +300,10 @@ def service_list(
         offset=offset,
         limit=limit,
         total=True,
+        build=Service.from_api,
     )
     return ServicePage(
-        services=[Service.from_api(item) for item in page.items],
+        services=page.items,
         total=page.total,
         more=page.more,
         offset=offset,
