@@ -90,7 +90,11 @@ def parse_response(buffer: bytes | bytearray) -> Parsed | None:
         total = body_start + int(headers.get("content-length", "0"))
         if total > len(buffer):
             return None
-    keep_alive = headers.get("connection", "").lower() != "close"
+    connection = headers.get("connection", "").lower()
+    if head[0].startswith("HTTP/1.0"):
+        keep_alive = connection == "keep-alive"
+    else:
+        keep_alive = connection != "close"
     return Parsed(status, total, keep_alive, headers)
 
 
@@ -425,6 +429,24 @@ def serve_ok(port: int, *, host: str = "127.0.0.1", ready=None, stop=None) -> No
             sock.close()
         listener.close()
         selector.close()
+
+
+def ok_app(environ, start_response):
+    """A WSGI app answering "ok" and naming its process, like bench/wsgi.py.
+
+    `/status/<code>` answers with that status instead (for tests).
+    """
+    path = environ.get("PATH_INFO", "")
+    status = path.removeprefix("/status/") if path.startswith("/status/") else "200"
+    start_response(
+        f"{status} Bench",
+        [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", "2"),
+            (WORKER_HEADER, str(os.getpid())),
+        ],
+    )
+    return [b"ok"]
 
 
 def main(argv=None) -> None:

@@ -42,10 +42,16 @@ STAFF_PASSWORD = "bench-staff-password"  # noqa: S105 - throwaway database
 
 
 class Gunicorn:
-    """`gunicorn bench.wsgi:application` in its own process group."""
+    """gunicorn serving `app` (the portal by default) in its own process group."""
 
-    def __init__(self, *, workers: int = WORKERS, threads: int = THREADS):
-        self.workers, self.threads = workers, threads
+    def __init__(
+        self,
+        *,
+        app: str = "bench.wsgi:application",
+        workers: int = WORKERS,
+        threads: int = THREADS,
+    ):
+        self.app, self.workers, self.threads = app, workers, threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = ROOT / "var" / f"bench-gunicorn-{self.port}.log"
@@ -61,7 +67,7 @@ class Gunicorn:
             sys.executable,
             "-m",
             "gunicorn",
-            "bench.wsgi:application",
+            self.app,
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             "--worker-class=gthread",
