@@ -13,6 +13,9 @@ from urllib.parse import urlencode
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    SECRET_SESSION_KEY as TOTP_SECRET_SESSION_KEY,
+)
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -152,6 +155,33 @@ class StaffMFAMiddleware:
             )
         query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
         return HttpResponseRedirect(f"{target}?{query}")
+
+
+class PendingTOTPSecretMiddleware:
+    """Keep the TOTP secret being enrolled encrypted in the stored session.
+
+    allauth holds it in the session between showing the QR code and the
+    first code; sessions live in the database, so it is decrypted for the
+    request and encrypted again before the session is saved.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        stored = session.get(TOTP_SECRET_SESSION_KEY)
+        if stored is not None:
+            try:
+                session[TOTP_SECRET_SESSION_KEY] = decrypt_text(stored)
+            except UndecryptableValue:
+                # Enrolment starts over with a fresh secret.
+                del session[TOTP_SECRET_SESSION_KEY]
+        response = self.get_response(request)
+        secret = session.get(TOTP_SECRET_SESSION_KEY)
+        if secret is not None:
+            session[TOTP_SECRET_SESSION_KEY] = encrypt_text(secret)
+        return response
 
 
 def _is_staff_page(match) -> bool:

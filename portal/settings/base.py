@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.sessions.IdleSessionTimeoutMiddleware",
     "integrations.mfa.StaffMFAMiddleware",
+    "integrations.mfa.PendingTOTPSecretMiddleware",
 ]
 
 # --- Database ---

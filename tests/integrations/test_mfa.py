@@ -14,10 +14,11 @@ from allauth.mfa.totp.internal.auth import (
     generate_totp_secret,
     hotp_value,
 )
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
 
-from integrations.crypto import KEY_RING
+from integrations.crypto import KEY_RING, decrypt_text
 from tests.helpers import raw_column
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,11 @@ def totp_secret(staff_user):
     TOTP.activate(staff_user, secret)
     RecoveryCodes.activate(staff_user)
     return secret
+
+
+def pending_secret(client) -> str:
+    """Return the TOTP secret being enrolled (encrypted in the session)."""
+    return decrypt_text(client.session["mfa.totp.secret"])
 
 
 def with_next(url_name: str, path: str) -> str:
@@ -177,7 +183,7 @@ def test_enrolling_in_the_browser_flow_stores_encrypted_secrets(
     sign_in(client, "staff")
     reauthenticate(client)
     client.get(reverse("mfa_activate_totp"))
-    secret = client.session["mfa.totp.secret"]
+    secret = pending_secret(client)
 
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
 
@@ -188,6 +194,21 @@ def test_enrolling_in_the_browser_flow_stores_encrypted_secrets(
     assert totp.data["secret"].startswith("keyring:")
     assert codes.data["seed"].startswith("keyring:")
     assert "mfa.totp.secret" not in client.session
+
+
+def test_the_secret_being_enrolled_is_encrypted_in_the_stored_session(
+    client, staff_user, enforced
+):
+    sign_in(client, "staff")
+    reauthenticate(client)
+
+    page = client.get(reverse("mfa_activate_totp"))
+
+    stored = Session.objects.get().session_data
+    secret = pending_secret(client)
+    assert secret in page.content.decode()  # shown once, to its owner
+    assert secret not in str(Session.objects.get().get_decoded())
+    assert secret not in stored
 
 
 def test_secrets_are_encrypted_at_rest_and_still_verify(staff_user, totp_secret):
@@ -255,7 +276,7 @@ def test_mfa_pages_keep_to_the_strict_csp(client, staff_user, enforced):
     sign_in(client, "staff")
     reauthenticate(client)
     activate = client.get(reverse("mfa_activate_totp"))
-    secret = client.session["mfa.totp.secret"]
+    secret = pending_secret(client)
     client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     pages = [
         activate,
