@@ -232,6 +232,10 @@ class _QuietHandler(WSGIRequestHandler):
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    # wsgiref closes every connection, so parallel clients (the incident
+    # export) connect per request; socketserver's default backlog of 5
+    # overflowed under load and stalled connects for seconds.
+    request_queue_size = 128
 
 
 def make_sandbox_server(app: SandboxApp, host: str, port: int) -> WSGIServer:
