@@ -278,6 +278,10 @@ PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
 # Connect PagerDuty starts per user and tenant: (attempts, seconds). Each
 # start mints a state and a PKCE pair; a person needs only a few.
 PAGERDUTY_CONNECT_RATE_LIMIT = (10, 600)
+# Incident CSV export: pages requested at once (within PagerDuty's rate
+# limit), and exports a user may start per minute: (attempts, seconds).
+PAGERDUTY_EXPORT_CONCURRENCY = env.int("PAGERDUTY_EXPORT_CONCURRENCY", default=8)
+PAGERDUTY_EXPORT_RATE_LIMIT = (10, 60)
 # The local PagerDuty stand-in; off unless asked for (dev and test turn it on).
 PAGERDUTY_SANDBOX = env.bool("PAGERDUTY_SANDBOX", default=False)
 if PAGERDUTY_SANDBOX:
