@@ -1,13 +1,18 @@
 """The incident export page in Chromium against the PagerDuty sandbox."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.browser_fixtures import save_screenshot
-from tests.integrations.pagerduty.workspace.test_browser import (  # noqa: F401
-    workspace,
+from tests.integrations.pagerduty.workspace.test_browser import (
+    workspace as signed_in,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The fixture of test_browser.py, under this module's own name for it.
+workspace = signed_in
 
 
 def test_export_shows_progress_to_completion_and_offers_the_file(
@@ -23,7 +28,7 @@ def test_export_shows_progress_to_completion_and_offers_the_file(
 
     text = page.text_content("#export-text")
     value = page.eval_on_selector("#export-progress", "p => [p.value, p.max]")
-    lines = open(download.value.path(), newline="").read().split("\r\n")  # noqa: PTH123
+    lines = Path(download.value.path()).read_bytes().decode().split("\r\n")
     rows = len([line for line in lines[1:] if line])
     assert download.value.suggested_filename.startswith("incidents-acme-")
     assert text == f"Export complete: {rows} / {rows}"
