@@ -226,6 +226,24 @@ def test_pages_arrive_complete_and_in_time_order(
     assert len(fake.pages) == sum(w.pages for w in plan.windows)
 
 
+def test_a_slow_reader_holds_back_the_fetching(
+    tenant_member, tenant, ws_connection, mocked_responses
+):
+    """Pages are requested only two per worker ahead of the reader."""
+    fake = FakeIncidents(every(1, 5_000))
+    fake.register(mocked_responses)
+    ws = workspace_for(tenant_member, tenant)
+    plan = export.export_plan(ws=ws, since=BASE, until=BASE + timedelta(days=5))
+    stream = export.export_csv(ws=ws, plan=plan, concurrency=2)
+
+    chunks = [next(stream) for _ in range(1 + 3)]  # the header, three pages
+    stream.close()
+
+    assert plan.pages == 50
+    assert len(rows_of(chunks)) == 300
+    assert len(fake.pages) <= 3 + 2 * 2
+
+
 def test_never_more_pages_in_flight_than_the_concurrency(
     tenant_member, tenant, ws_connection, mocked_responses
 ):
