@@ -16,11 +16,14 @@ would otherwise spend it and measure waiting, not exporting.
 
 import csv
 import io
+import os
+import resource
 import time
 import tracemalloc
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import requests
 
@@ -300,6 +303,22 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """Return the user + system CPU time of this process or of `pid`.
+
+    None where /proc is missing (not Linux).
+    """
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory(fn):
     """Return (fn(), the tracemalloc peak in bytes while it ran)."""
     tracemalloc.start()
@@ -331,6 +350,8 @@ class _Rig:
         self.token = self.counter = ""
         self.running: str | None = None
         self.traffic: dict[str, list[Traffic]] = {}
+        # (this process, the sandbox process) CPU seconds per export.
+        self.cpu: dict[str, list[tuple[float, float]]] = {}
 
     def fresh(self) -> None:
         self.collect()
@@ -356,12 +377,26 @@ class _Rig:
         return answer
 
     def ours(self, since: date, until: date, **options) -> Export:
-        self.running = "ours"
-        return export_ours(self.tenant, self.client, since, until, **options)
+        return self._run(
+            "ours",
+            lambda: export_ours(self.tenant, self.client, since, until, **options),
+        )
 
     def sdk(self, params: dict, **options) -> Export:
-        self.running = "sdk"
-        return export_sdk(self.sandbox, self.token, params, **options)
+        return self._run(
+            "sdk", lambda: export_sdk(self.sandbox, self.token, params, **options)
+        )
+
+    def _run(self, label: str, export):
+        self.running = label
+        pid = self.sandbox.process.pid if self.sandbox.process else -1
+        here, there = cpu_seconds(), cpu_seconds(pid)
+        result = export()
+        if there is not None:
+            self.cpu.setdefault(label, []).append(
+                (cpu_seconds() - here, cpu_seconds(pid) - there)
+            )
+        return result
 
 
 def _concurrency() -> int:
@@ -418,6 +453,7 @@ def _compare(ctx) -> None:
         sdk_rows.append(rig.sdk(sdk_params).rows)
 
     pairs = min(ctx.repeat, SDK_PAIRS)
+    rig.cpu.clear()  # the checked pair parses its CSV; time only plain runs
     ratio, sdk_time, ours_time = paired_ratios(
         timed_sdk, timed_ours, pairs, before_each=rig.fresh
     )
@@ -470,6 +506,27 @@ def _compare(ctx) -> None:
         f"export {label}: upstream requests (SDK)",
         Stats.of(t.requests for t in traffic["sdk"]),
     )
+    _cpu_figures(ctx, rig, label)
+
+
+def _cpu_figures(ctx, rig: _Rig, label: str) -> None:
+    """CPU seconds per export on each side: an export whose wall time is
+    close to one side's CPU is bound by that side, not by latency."""
+    for who, name in (("ours", "ours"), ("sdk", "SDK")):
+        runs = rig.cpu.get(who)
+        if not runs:
+            continue
+        ctx.add(
+            f"export {label}: portal CPU ({name})",
+            Stats.of(here for here, _ in runs),
+            unit="s",
+            note="this process, all threads" if who == "ours" else "",
+        )
+        ctx.add(
+            f"export {label}: sandbox CPU ({name})",
+            Stats.of(there for _, there in runs),
+            unit="s",
+        )
 
 
 def _one(values: list[int]):
@@ -563,6 +620,8 @@ def _large_on(ctx, sandbox: Sandbox) -> None:
         unit="×",
         target="≤ 1.5",
         met=growth <= 1.5,
+        note="whole exports of the newest ~5,000, ~10,000 and all incidents; "
+        "each range's rows equal the sandbox's count",
     )
 
     rig.fresh()
