@@ -288,10 +288,13 @@ class ServicePage:
 def service_list(
     *, ws: Workspace, query: str = "", offset: int = 0, limit: int = 25
 ) -> ServicePage:
-    """Return one page of services with policies and teams: one call."""
-    params: dict[str, Any] = {"include[]": ["escalation_policies", "teams"]}
-    if query:
-        params["query"] = query
+    """Return one page of services with policies and teams: one call.
+
+    The policy and team references already carry their names (`summary`),
+    all the list shows; including the full objects made the response
+    twenty times larger.
+    """
+    params: dict[str, Any] = {"query": query} if query else {}
     page = ws.read_page(
         "/services",
         key="services",

@@ -31,7 +31,14 @@ def test_list_shows_status_policy_and_team_in_one_call(
         pd.url("/services"),
         json={
             "services": [
-                pd.service(status="critical"),
+                # References only: names come from their summaries.
+                {
+                    **pd.service(status="critical"),
+                    "escalation_policy": pd.ref(
+                        "escalation_policy", "PEP0001", "Checkout policy"
+                    ),
+                    "teams": [pd.ref("team", "PTEAM01", "Payments")],
+                },
                 pd.service("PSVC002", "Search", "disabled"),
             ],
             "more": False,
@@ -44,7 +51,7 @@ def test_list_shows_status_policy_and_team_in_one_call(
     html = response.content.decode()
     assert response.status_code == 200
     assert services.call_count == 1
-    assert pd.query(services.calls[0])["include[]"] == ["escalation_policies", "teams"]
+    assert "include[]" not in pd.query(services.calls[0])
     row = html[html.index('id="service-PSVC001"') : html.index('id="service-PSVC002"')]
     assert "Checkout policy" in row
     assert "Payments" in row
