@@ -126,6 +126,7 @@ class _Connection:
         self.sent_at = 0.0
         self.sock = None
         self.worker: str | None = None
+        self.probing = False
 
     def open(self, selector):
         self.sock = socket.create_connection(self.address, timeout=10)
@@ -157,6 +158,7 @@ def generate(
     warmup: float = 0.3,
     worker_header: str = "",
     workers: int = 0,
+    probe_path: str = "",
 ) -> LoadResult:
     """Keep `connections` requests in flight for `warmup` + `seconds`.
 
@@ -164,12 +166,14 @@ def generate(
     sends its next request as soon as the previous answer is read; a
     closed connection is reopened and counted in `reconnects`.
 
-    With `workers`, connections whose first answer names (in
-    `worker_header`) a worker process that already has its share are
-    reopened during the warm-up: the kernel hands connections to whichever
-    process accepts first, and a lopsided split would leave a CPU idle.
+    With `workers`, every new connection first asks for `probe_path` (a
+    cheap page) to learn which worker process holds it (`worker_header`),
+    and is reopened while that worker already has its share, until the
+    timed window starts: the kernel hands connections to whichever process
+    accepts first, and a lopsided split would leave a CPU idle.
     """
     request = build_request(host, port, path, headers)
+    probe = build_request(host, port, probe_path or path, ())
     selector = selectors.DefaultSelector()
     pool = [_Connection((host, port)) for _ in range(connections)]
     statuses, workers_seen, placed = Counter(), Counter(), Counter()
@@ -178,11 +182,19 @@ def generate(
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
     window_start, window_end = started + warmup, started + warmup + seconds
-    for conn in pool:
+
+    def restart(conn: _Connection) -> None:
+        if conn.sock is not None:
+            placed[conn.worker] -= conn.worker is not None
+            conn.close(selector)
         conn.open(selector)
-        conn.send(request)
+        conn.probing = bool(share)
+        conn.send(probe if share else request)
+
+    for conn in pool:
+        restart(conn)
     try:
-        while pool and time.perf_counter() < window_end:
+        while time.perf_counter() < window_end:
             for key, _ in selector.select(timeout=0.05):
                 conn = key.data
                 try:
@@ -191,40 +203,36 @@ def generate(
                     chunk = b""
                 now = time.perf_counter()
                 if not chunk:
-                    if window_start <= now < window_end:
-                        errors += 1
+                    errors += window_start <= now < window_end and not conn.probing
                     reconnects += 1
-                    placed[conn.worker] -= conn.worker is not None
-                    conn.close(selector)
-                    conn.open(selector)
-                    conn.send(request)
+                    restart(conn)
                     continue
                 conn.buffer += chunk
                 parsed = parse_response(conn.buffer)
                 if parsed is None:
                     continue
-                completed += 1
+                del conn.buffer[: parsed.length]
                 worker = parsed.headers.get(worker_header.lower(), "")
+                if conn.probing:
+                    if placed[worker] < share or now >= window_start:
+                        conn.worker, conn.probing = worker, False
+                        placed[worker] += 1
+                        conn.send(request)
+                    else:
+                        restart(conn)
+                    continue
+                completed += 1
                 if window_start <= now < window_end:
                     statuses[str(parsed.status)] += 1
                     errors += parsed.status != 200
                     latencies.append(now - conn.sent_at)
                     if worker_header:
                         workers_seen[worker] += 1
-                del conn.buffer[: parsed.length]
-                reopen = not parsed.keep_alive
-                if share and conn.worker is None:
-                    if placed[worker] < share or now >= window_start:
-                        conn.worker = worker
-                        placed[worker] += 1
-                    else:
-                        reopen = True
-                if reopen:
+                if parsed.keep_alive:
+                    conn.send(request)
+                else:
                     reconnects += 1
-                    placed[conn.worker] -= conn.worker is not None
-                    conn.close(selector)
-                    conn.open(selector)
-                conn.send(request)
+                    restart(conn)
     finally:
         for conn in pool:
             conn.close(selector)
@@ -259,6 +267,7 @@ def run_generator(
     warmup: float = 0.3,
     worker_header: str = "",
     workers: int = 0,
+    probe_path: str = "",
     host: str = "127.0.0.1",
 ) -> LoadResult:
     """Run `generate` in a fresh process (not sharing our GIL) and return it."""
@@ -275,6 +284,7 @@ def run_generator(
         f"--warmup={warmup}",
         f"--worker-header={worker_header}",
         f"--workers={workers}",
+        f"--probe-path={probe_path}",
         *(f"--header={header}" for header in headers),
     ]
     done = subprocess.run(  # noqa: S603 - our own module
@@ -461,6 +471,7 @@ def main(argv=None) -> None:
     load.add_argument("--warmup", type=float, default=0.3)
     load.add_argument("--worker-header", default="")
     load.add_argument("--workers", type=int, default=0)
+    load.add_argument("--probe-path", default="")
     load.add_argument("--header", action="append", default=[])
     serve = commands.add_parser("serve-ok")
     serve.add_argument("--host", default="127.0.0.1")
@@ -479,6 +490,7 @@ def main(argv=None) -> None:
         warmup=args.warmup,
         worker_header=args.worker_header,
         workers=args.workers,
+        probe_path=args.probe_path,
     )
     print(json.dumps(asdict(result)))
 

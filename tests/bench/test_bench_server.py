@@ -186,11 +186,13 @@ def test_storm_summary_counts_every_refresh():
     assert storm_summary(answers, log).refreshes == 2
 
 
-def test_gunicorn_splits_a_burst_and_the_load_over_both_workers():
+def test_gunicorn_splits_a_burst_and_the_load_over_both_workers(tmp_path):
     if not Path("/proc/self/stat").exists():
         pytest.skip("worker processes are found through /proc (Linux only)")
 
-    with Gunicorn(app="bench.load:ok_app", workers=2, threads=2) as server:
+    with Gunicorn(
+        app="bench.load:ok_app", workers=2, threads=2, log_path=tmp_path / "log"
+    ) as server:
         pids = {str(pid) for pid in server.worker_pids()}
         answers = burst(
             port=server.port,
