@@ -586,8 +586,10 @@ def _storm(ctx, server: Gunicorn, tenant, repeat: int, *, shared_cache: bool) ->
 
     refreshes, errors, workers = stats("refreshes"), stats("errors"), stats("workers")
     how = (
-        f"{STORM_REQUESTS} simultaneous requests (own connections) for a cold "
-        "incidents page, access token expired in the database and at the sandbox"
+        f"{STORM_REQUESTS} simultaneous requests (own connections, half per "
+        "worker) for a cold incidents page, access token expired in the "
+        f"database and at the sandbox; {server.workers * server.threads} run "
+        "at a time, the rest queue in gunicorn"
     )
     ctx.add(
         "storm: refresh calls",
@@ -617,5 +619,6 @@ def _storm(ctx, server: Gunicorn, tenant, repeat: int, *, shared_cache: bool) ->
     ctx.add(
         "storm: upstream reads",
         stats("upstream_reads"),
-        note="GETs to the sandbox per storm: each cold request fetches the page",
+        note="GETs to the sandbox per storm: requests that found the page "
+        "not yet cached",
     )

@@ -231,3 +231,15 @@ def _gone(pids, wait: float = 10.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_gunicorn_that_cannot_start_raises_and_leaves_nothing_running(tmp_path):
+    server = Gunicorn(
+        app="bench.load:no_such_app", workers=2, threads=1, log_path=tmp_path / "log"
+    )
+
+    with pytest.raises(RuntimeError, match="did not start"), server:
+        pass
+
+    assert server.process.poll() is not None
+    assert "no_such_app" in (tmp_path / "log").read_text()
