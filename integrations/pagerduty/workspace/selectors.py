@@ -39,7 +39,6 @@ SORTS = {
     "number": "incident_number:desc",
     "urgency": "urgency:desc",
 }
-INCIDENT_INCLUDES = ["services", "assignees"]
 # The overview tallies open incidents from at most this many pages of 100.
 OPEN_PAGES = 10
 
@@ -59,10 +58,9 @@ class IncidentQuery:
     page: int = 1
 
     def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "include[]": INCIDENT_INCLUDES,
-            "sort_by": SORTS[self.sort],
-        }
+        # No include[]: the service and assignee references carry the names
+        # the list shows, and full objects made a page of 100 ~70% larger.
+        params: dict[str, Any] = {"sort_by": SORTS[self.sort]}
         if self.status != "all":
             params["statuses[]"] = [self.status]
         if self.urgency:

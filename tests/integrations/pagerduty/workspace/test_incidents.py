@@ -62,7 +62,7 @@ def mock_detail(rsps, item=None, notes=()):
 # --- List ---
 
 
-def test_list_shows_one_page_from_one_call_with_includes_and_total(
+def test_list_shows_one_page_from_one_call_with_total(
     member_client, tenant, mocked_responses
 ):
     items = [pd.incident(f"PINC00{n}", number=n, title=f"Fire {n}") for n in (1, 2)]
@@ -77,7 +77,7 @@ def test_list_shows_one_page_from_one_call_with_includes_and_total(
     assert call.call_count == 1
     sent = pd.query(mocked_responses.calls[0])
     assert sent["statuses[]"] == ["triggered"]
-    assert sent["include[]"] == ["services", "assignees"]
+    assert "include[]" not in sent
     assert sent["total"] == ["true"]
     assert sent["limit"] == ["25"]
     assert sent["offset"] == ["0"]
@@ -775,3 +775,18 @@ def test_bulk_refused_at_once_shows_pagerdutys_message(
     html = response.content.decode()
     assert "Incident Already Resolved" in html
     assert "were updated" not in html
+
+
+def test_list_names_services_and_assignees_from_their_references(
+    member_client, tenant, mocked_responses
+):
+    item = {**pd.incident(), "service": pd.ref("service", "PSVC001", "Checkout")}
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([item]))
+
+    response = member_client.get(list_url(tenant))
+
+    row = response.content.decode().split('id="incident-PINC001"')[1]
+    row = row.split("</tr>")[0]
+    assert ">Checkout</a>" in row
+    assert "Bob Baker" in row
+    assert "?status=triggered&amp;service=PSVC001" in row
