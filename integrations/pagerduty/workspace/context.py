@@ -42,7 +42,12 @@ def _version_key(connection_id: int) -> str:
 def cache_version(connection_id: int) -> int:
     """Return the connection's current cache version (1 when unset)."""
     key = _version_key(connection_id)
-    cache.add(key, 1, timeout=None)
+    version = cache.get(key)
+    if version is not None:
+        return version
+    # One round trip on the usual path; `add` settles a race with a write.
+    if cache.add(key, 1, timeout=None):
+        return 1
     return cache.get(key) or 1
 
 
