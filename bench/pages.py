@@ -72,7 +72,7 @@ PAGES = (
         "incident_list",
         "?per_page=100",
         list_page=True,
-        why="one GET /incidents with include[] and total",
+        why="one GET /incidents: 100, with the total",
     ),
     PageSpec(
         "incident detail",
@@ -139,7 +139,11 @@ def direct(session: requests.Session, upstream: Upstream):
 
 
 def discover(tenant: ConnectedTenant, client, url: str):
-    """Fetch a page cold; return what it sent upstream and the sandbox log."""
+    """Fetch a page cold; return what it sent upstream and its call count.
+
+    The sandbox logs paths without queries, so the full URLs are taken
+    from the portal's own requests, and checked against the log.
+    """
     from django.core.cache import cache
 
     cache.clear()
