@@ -66,6 +66,7 @@
     }
     var total = parseInt(response.headers.get("X-Export-Total") || "0", 10);
     var reader = response.body.getReader();
+    var decoder = new TextDecoder();
     var parts = [];
     var rows = -1;
     var tail = "";
@@ -78,7 +79,8 @@
       parts.push(step.value);
       rows += countRows(step.value);
       show(Math.max(rows, 0), total);
-      tail = new TextDecoder().decode(step.value.slice(-200));
+      // The marker may straddle two network chunks: keep a rolling tail.
+      tail = (tail + decoder.decode(step.value, { stream: true })).slice(-400);
     }
     if (tail.indexOf(MARKER) !== -1) {
       fail();
