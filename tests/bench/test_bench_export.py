@@ -60,11 +60,24 @@ def test_a_narrower_range_exports_the_sandbox_count_for_it(rig):
         bench_export.sandbox_count, *bench_export.form_window(start, until)
     )
 
-    export, peak = bench_export.peak_memory(lambda: rig.ours(start, until))
+    export = rig.ours(start, until)
 
     assert 50 <= expected < INCIDENTS
     assert export.rows == expected
-    assert peak > 0
+
+
+def test_the_memory_probe_notes_a_peak_at_each_mark_passed(rig):
+    since, until = bench_export._full_range(rig)
+    probe = bench_export.PeakProbe([100, 200, INCIDENTS + 1])
+
+    export, peak = bench_export.peak_memory(
+        lambda: rig.ours(since, until, progress=probe)
+    )
+
+    assert export.rows == INCIDENTS
+    assert set(probe.peaks) == {100, 200}
+    assert 0 < probe.peaks[100] <= probe.peaks[200] <= peak
+    assert probe.marks == [INCIDENTS + 1]
 
 
 def test_sdk_baseline_exports_the_same_incidents_as_ours(rig):
