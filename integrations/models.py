@@ -51,6 +51,7 @@ class AuditAction(models.TextChoices):
     WEBHOOK_SUBSCRIBED = "webhook.subscribed", _("Live updates subscribed")
     WEBHOOK_SUBSCRIBE_FAILED = "webhook.subscribe_failed", _("Live updates failed")
     WEBHOOK_UNSUBSCRIBED = "webhook.unsubscribed", _("Live updates unsubscribed")
+    INCIDENTS_EXPORTED = "incidents.exported", _("Incidents exported (CSV)")
 
 
 class Environment(models.Model):

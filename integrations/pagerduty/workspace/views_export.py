@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from integrations.models import AuditAction
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import export
 from integrations.pagerduty.workspace.context import Workspace
@@ -28,6 +29,7 @@ from integrations.pagerduty.workspace.views import (
     workspace_page,
 )
 from integrations.ratelimit import rate_limit_allows
+from integrations.services.audit import audit_record
 
 DEFAULT_DAYS = 30
 # Each 6-month window costs a counting request; three years is 7 of them.
@@ -117,6 +119,18 @@ def incident_export_csv(request, ws: Workspace):
         return _page(request, ws, form, status=429, error=error)
     since, until = form.window()
     plan = export.export_plan(ws=ws, since=since, until=until)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.INCIDENTS_EXPORTED,
+        target=str(ws.tenant),
+        environment=ws.tenant.environment,
+        tenant=ws.tenant,
+        details={
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "total": plan.total,
+        },
+    )
     response = StreamingHttpResponse(
         export.export_csv(ws=ws, plan=plan), content_type="text/csv; charset=utf-8"
     )

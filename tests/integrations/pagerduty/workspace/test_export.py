@@ -19,7 +19,7 @@ import responses
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Connection
+from integrations.models import AuditAction, AuditEvent, Connection
 from integrations.pagerduty.client import RateLimit
 from integrations.pagerduty.workspace import export
 from integrations.pagerduty.workspace.context import Workspace
@@ -419,6 +419,30 @@ def test_cells_that_spreadsheets_would_run_get_an_apostrophe(value, cell):
     assert export.csv_safe(value) == cell
 
 
+def test_an_export_is_audited_with_its_range_and_size(
+    member_client, tenant, tenant_member, mocked_responses
+):
+    fake = FakeIncidents(every(1, 3, start=timezone.now() - timedelta(days=1)))
+    fake.register(mocked_responses)
+    today = timezone.now().date()
+    since = today - timedelta(days=2)
+
+    response = member_client.get(
+        reverse("integrations:incident_export_csv", args=[tenant.pk]),
+        {"since": since.isoformat(), "until": today.isoformat()},
+    )
+
+    event = AuditEvent.objects.get()
+    assert response.status_code == 200
+    assert (event.action, event.actor, event.tenant) == (
+        AuditAction.INCIDENTS_EXPORTED,
+        tenant_member,
+        tenant,
+    )
+    assert event.details["total"] == 3
+    assert event.details["since"] == f"{since.isoformat()}T00:00:00+00:00"
+
+
 def test_the_downloaded_file_neutralises_formulas_in_titles(
     member_client, tenant, mocked_responses
 ):
@@ -516,6 +540,7 @@ def test_bad_ranges_are_shown_on_the_page_and_call_nothing(
     assert message in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
     assert len(mocked_responses.calls) == 0
+    assert not AuditEvent.objects.exists()
 
 
 def test_pagerduty_down_while_planning_gives_an_error_page_not_a_file(
@@ -530,6 +555,7 @@ def test_pagerduty_down_while_planning_gives_an_error_page_not_a_file(
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/html")
     assert "PagerDuty is unavailable" in response.content.decode()
+    assert not AuditEvent.objects.exists()
 
 
 def test_a_403_while_planning_names_the_missing_scope(
