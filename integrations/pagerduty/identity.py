@@ -4,10 +4,13 @@ Errors never carry the response body or any token: a body can hold tokens
 under an unexpected key, and exception text ends up in logs.
 """
 
+import json
 import logging
+import time
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -24,6 +27,11 @@ KNOWN_ERRORS = {
     "access_denied",
 }
 MAX_EXPIRES_IN = 10 * 365 * 86400
+# A token answer is a few KB. The read timeout counts per socket read, so a
+# server trickling its body would never trip it: the whole answer must
+# arrive within the connect plus read timeout (SECURITY-TESTS T36).
+MAX_BODY = 64 * 1024
+CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -71,47 +79,80 @@ def request_token(
         "client_secret": client_secret,
         **params,
     }
+    timeout = settings.PAGERDUTY_TOKEN_TIMEOUT
+    deadline = time.monotonic() + sum(timeout)
     try:
-        response = requests.post(
+        with requests.post(
             token_url(),
             data=data,
             headers={"Accept": "application/json"},
-            timeout=settings.PAGERDUTY_TOKEN_TIMEOUT,
+            timeout=timeout,
             allow_redirects=False,
-        )
+            stream=True,
+        ) as response:
+            status = response.status_code
+            body = _read_body(response, deadline=deadline)
     except requests.RequestException as exc:
         logger.warning("PagerDuty token endpoint unreachable: %s", type(exc).__name__)
         raise TokenEndpointError("unavailable") from None
-    status = response.status_code
     if status >= 500 or 300 <= status < 400:
         logger.warning("PagerDuty token endpoint answered %s", status)
         raise TokenEndpointError("unavailable", status=status)
     if status >= 400:
-        error = _oauth_error(response)
+        error = _oauth_error(body)
         logger.info(
             "PagerDuty token endpoint refused %s: %s %s", grant_type, status, error
         )
         raise TokenEndpointError("rejected", status=status, error=error)
-    return _parse(response)
+    return _parse(body, status=status)
 
 
-def _oauth_error(response: requests.Response) -> str:
+def _read_body(response: requests.Response, *, deadline: float) -> bytes:
+    """Return the body; raise TokenEndpointError if too large or too slow."""
+    chunks, size = [], 0
+    while True:
+        try:
+            # read1 returns what has arrived; iter_content would wait for a
+            # full chunk, however slowly it trickles in.
+            chunk = response.raw.read1(CHUNK, decode_content=True)
+        except urllib3.exceptions.HTTPError:
+            raise TokenEndpointError(
+                "unavailable", status=response.status_code
+            ) from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_BODY:
+            logger.warning("PagerDuty token endpoint answer over %s bytes", MAX_BODY)
+            raise TokenEndpointError("malformed", status=response.status_code)
+        if time.monotonic() > deadline:
+            logger.warning("PagerDuty token endpoint answer still arriving")
+            raise TokenEndpointError("unavailable", status=response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: bytes):
     try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _oauth_error(body: bytes) -> str:
+    try:
+        error = _json(body).get("error")
+    except AttributeError:
         return "other"
     # PagerDuty's REST errors nest an object under "error"; only a known
     # OAuth error string counts.
     return error if isinstance(error, str) and error in KNOWN_ERRORS else "other"
 
 
-def _parse(response: requests.Response) -> TokenResponse:
-    try:
-        body = response.json()
-    except ValueError:
-        raise TokenEndpointError("malformed", status=response.status_code) from None
+def _parse(data: bytes, *, status: int) -> TokenResponse:
+    body = _json(data)
     if not isinstance(body, dict):
-        raise TokenEndpointError("malformed", status=response.status_code)
+        raise TokenEndpointError("malformed", status=status)
     access_token = body.get("access_token")
     token_type = body.get("token_type")
     expires_in = _expires_in(body.get("expires_in"))
@@ -122,7 +163,7 @@ def _parse(response: requests.Response) -> TokenResponse:
         or token_type.lower() != "bearer"
         or expires_in is None
     ):
-        raise TokenEndpointError("malformed", status=response.status_code)
+        raise TokenEndpointError("malformed", status=status)
     return TokenResponse(
         access_token=access_token,
         token_type=token_type.lower(),

@@ -5,6 +5,7 @@ canary, a recorder of outbound HTTP at the `requests` boundary, and
 `leak_scan`, which searches every sink a secret could end up in (T63).
 """
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from io import StringIO
 
 import pytest
 import requests
+import urllib3
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
@@ -154,6 +156,13 @@ def outbound(monkeypatch):
         response = real_send(self, request, **kwargs)
         call.status = response.status_code
         call.response_body = response.text[:100_000]
+        if kwargs.get("stream"):
+            # The code under test reads a streamed body from `raw` itself.
+            response.raw = urllib3.HTTPResponse(
+                body=io.BytesIO(response.content),
+                status=response.status_code,
+                preload_content=False,
+            )
         return response
 
     monkeypatch.setattr(requests.Session, "send", send)

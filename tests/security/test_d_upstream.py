@@ -8,7 +8,7 @@ import ssl
 import threading
 import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from integrations.exceptions import PagerDutyOffsetCapReached, PagerDutyRateLimited
 from integrations.models import Connection
+from integrations.pagerduty import identity
 from integrations.pagerduty.client import PagerDutyClient
 from portal.settings import base
 from tests.connect_fixtures import API, TOKEN_URL
@@ -255,6 +256,44 @@ def test_t36_slow_or_unresolvable_pagerduty_gives_an_error_page_in_time(
     assert base.PAGERDUTY_TIMEOUT == (3.05, 10.0)
     assert base.PAGERDUTY_TOKEN_TIMEOUT == (3.05, 5.0)
     assert base.SOCIALACCOUNT_REQUESTS_TIMEOUT == base.PAGERDUTY_TOKEN_TIMEOUT
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answer 200 at once, then one byte of body every quarter second."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "400")
+        self.end_headers()
+        for _ in range(400):
+            self.wfile.write(b" ")
+            self.wfile.flush()
+            time.sleep(0.25)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_t36_a_trickling_token_endpoint_fails_within_its_timeouts(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PAGERDUTY_IDENTITY_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.PAGERDUTY_TOKEN_TIMEOUT = (0.5, 1.0)
+    began = time.monotonic()
+
+    try:
+        with pytest.raises(identity.TokenEndpointError) as caught:
+            identity.refresh_token_grant(
+                client_id="client", client_secret="secret", refresh_token="rt"
+            )
+    finally:
+        server.shutdown()
+
+    assert caught.value.kind == "unavailable"
+    assert time.monotonic() - began < 3  # each byte arrives within 1 s
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
