@@ -214,6 +214,7 @@ class RequestBudget:
         self.waits = 0
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self.per_window: int | None = None  # ratelimit-limit, once known
         self.closed = False
         self._condition = threading.Condition()
 
@@ -226,8 +227,17 @@ class RequestBudget:
                     raise ExportIncomplete("the export was stopped")
                 now = self.clock()
                 if self.reset_at is not None and now >= self.reset_at:
-                    self.remaining = self.reset_at = None
+                    # A fresh window holds `ratelimit-limit` calls, not
+                    # `concurrency` at once when the limit is smaller.
+                    self.reset_at = None
+                    self.remaining = (
+                        None
+                        if self.per_window is None
+                        else self.per_window - self.in_flight
+                    )
                 spent = self.remaining is not None and self.remaining <= 0
+                if spent and self.reset_at is None and self.in_flight == 0:
+                    spent = False  # nothing will report: probe with one call
                 if self.in_flight < self.concurrency and not spent:
                     break
                 if spent and not waited:
@@ -267,6 +277,8 @@ class RequestBudget:
     def _observe(self, rate_limit: RateLimit | None) -> None:
         if rate_limit is None or rate_limit.remaining is None:
             return
+        if rate_limit.limit is not None:
+            self.per_window = rate_limit.limit
         now = self.clock()
         reset = DEFAULT_RETRY_AFTER if rate_limit.reset is None else rate_limit.reset
         reset_at = now + reset
@@ -276,7 +288,9 @@ class RequestBudget:
         if self.reset_at is None or reset_at > self.reset_at + 1:
             self.remaining, self.reset_at = estimate, reset_at
         else:
-            self.remaining = min(estimate, self.remaining or 0)
+            self.remaining = (
+                estimate if self.remaining is None else min(estimate, self.remaining)
+            )
 
 
 class _TokenBox:

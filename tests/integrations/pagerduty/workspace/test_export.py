@@ -40,7 +40,7 @@ def stamp(moment: datetime) -> str:
 class FakeIncidents:
     """GET /incidents over incidents created at the given times."""
 
-    def __init__(self, times, *, barrier=None, budget=None):
+    def __init__(self, times, *, barrier=None, budget=None, latency=0.0):
         self.times = sorted(times)
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -56,6 +56,7 @@ class FakeIncidents:
         self.budget = budget
         self.window = (0.0, 0)
         self.refused = 0
+        self.latency = latency
         self.title = "Checkout is down"
 
     def register(self, rsps):
@@ -78,6 +79,8 @@ class FakeIncidents:
         try:
             if held:
                 self.barrier.wait()
+            # Responses that take a while let requests overlap, as upstream.
+            time.sleep(self.latency)
             return self.answer(since, until, offset, limit, query)
         finally:
             with self.lock:
@@ -125,6 +128,7 @@ class FakeIncidents:
         self.window = (started, used + 1)
         reset = max(1, math.ceil(1 - (now - started)))
         return {
+            "ratelimit-limit": str(self.budget),
             "ratelimit-remaining": str(self.budget - used - 1),
             "ratelimit-reset": str(reset),
         }
@@ -265,8 +269,9 @@ def test_never_more_pages_in_flight_than_the_concurrency(
 def test_a_low_remaining_budget_makes_the_workers_wait_for_the_reset(
     tenant_member, tenant, ws_connection, mocked_responses
 ):
-    # Three calls per one-second budget window, fewer than the six needed.
-    fake = FakeIncidents(every(1, 500), budget=3)
+    # Three calls per one-second budget window, fewer than the nine needed
+    # and fewer than the four workers.
+    fake = FakeIncidents(every(1, 800), budget=3, latency=0.05)
     fake.register(mocked_responses)
     ws = workspace_for(tenant_member, tenant)
     plan = export.export_plan(ws=ws, since=BASE, until=BASE + timedelta(days=5))
@@ -274,12 +279,12 @@ def test_a_low_remaining_budget_makes_the_workers_wait_for_the_reset(
 
     rows = rows_of(export.export_csv(ws=ws, plan=plan, concurrency=4, budget=budget))
 
-    assert len(rows) == 500
+    assert len(rows) == 800
     assert fake.refused == 0
     assert budget.waits >= 1
 
 
-def test_request_budget_counts_down_and_forgets_after_the_reset():
+def test_request_budget_counts_down_and_refills_after_the_reset():
     now = [100.0]
     budget = export.RequestBudget(8, clock=lambda: now[0])
     budget.observe(RateLimit(limit=960, remaining=3, reset=10))
@@ -292,7 +297,8 @@ def test_request_budget_counts_down_and_forgets_after_the_reset():
     budget.acquire()
 
     assert remaining_after == 0  # 1 left, minus the call still in flight
-    assert budget.remaining is None
+    # A fresh window of 960, less the call in flight and the one just sent.
+    assert budget.remaining == 958
     assert budget.in_flight == 2
 
 
