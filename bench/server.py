@@ -20,7 +20,14 @@ from pathlib import Path
 
 import requests
 
-from bench.common import ROOT, Stats, count_upstream, free_port, wait_for
+from bench.common import (
+    ROOT,
+    Stats,
+    connect_tenant,
+    count_upstream,
+    free_port,
+    wait_for,
+)
 from bench.load import (
     WORKER_HEADER,
     BurstResponse,
@@ -249,8 +256,6 @@ def storm_summary(responses: list[BurstResponse], log: list[dict]) -> StormResul
 def run(ctx) -> None:
     from django.db import connection as db_connection
     from django.urls import reverse
-
-    from bench.common import connect_tenant
 
     repeat = min(ctx.repeat, 2) if ctx.quick else ctx.repeat
     seconds, warmup = (1.0, 0.2) if ctx.quick else (2.0, 0.3)
