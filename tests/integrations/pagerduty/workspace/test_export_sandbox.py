@@ -108,13 +108,15 @@ def test_a_small_rate_limit_is_waited_out_without_a_429(
 ):
     sandbox = sandbox_member.sandbox
     # A one-second budget window keeps the wait short; 4 calls per window
-    # are far fewer than the 2 counts and 6 pages the export needs.
+    # are fewer than the 8 workers and than the 11 calls the export needs.
+    # Latency lets the workers' requests overlap, as they would upstream.
     monkeypatch.setattr(sandbox_api, "RATE_WINDOW", 1)
     sandbox.configure(rate_limit=4)
+    sandbox.set_latency(30)
     settings.PAGERDUTY_EXPORT_CONCURRENCY = 8
     now = sandbox.state.now()
     add_incidents(
-        sandbox, 500, start=now - timedelta(days=3), step=timedelta(minutes=5)
+        sandbox, 1_000, start=now - timedelta(days=3), step=timedelta(minutes=4)
     )
     since = (now - timedelta(days=5)).replace(hour=0, minute=0, second=0)
     expected = acme_ids_between(sandbox, since, now + timedelta(days=1))
@@ -124,7 +126,7 @@ def test_a_small_rate_limit_is_waited_out_without_a_429(
     statuses = [status for _, path, status in sandbox.request_log]
     assert [row["id"] for row in rows] == expected
     assert 429 not in statuses
-    assert len(statuses) > 4
+    assert len(statuses) > 8
 
 
 def test_the_sandbox_refuses_pages_past_the_offset_cap(sandbox_member):
