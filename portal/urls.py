@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,9 @@ from portal import health, views
 
 admin.site.site_header = "PagerDuty Portal administration"
 admin.site.site_title = "PagerDuty Portal admin"
+# The admin's own password form would skip allauth's second factor and its
+# login rate limits; signing in always goes through allauth.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

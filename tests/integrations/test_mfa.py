@@ -295,3 +295,15 @@ def test_mfa_pages_keep_to_the_strict_csp(client, staff_user, enforced):
         assert " style=" not in html
         assert not INLINE_SCRIPT.search(html)
         assert "data:image" not in html
+
+
+def test_the_admin_login_form_cannot_skip_the_second_factor(
+    client, staff_user, totp_secret
+):
+    response = client.post(
+        reverse("admin:login"), {"username": "staff", "password": "password"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
