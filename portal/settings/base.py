@@ -91,7 +91,12 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+# Reusing a worker's connection saves a connect (and PostgreSQL a backend
+# start) per request; the health check replaces one the server dropped
+# before a request uses it. 0 closes after every request (ASGI, poolers).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- Cache ---
 # Redis in production (REDIS_URL), process memory otherwise. allauth's login
