@@ -39,7 +39,7 @@ from bench.common import (
     paired_ratios,
 )
 
-SDK_PAIRS = 3
+SDK_PAIRS = 5
 LARGE_INCIDENTS = 25_000
 LARGE_RUNS = 2
 MEMORY_RUNS = 2
