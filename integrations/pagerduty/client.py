@@ -8,6 +8,7 @@ sent. A client is not thread-safe: give each worker its own.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -28,6 +29,12 @@ from integrations.exceptions import (
     PagerDutyRateLimited,
     PagerDutyUnavailable,
 )
+from integrations.pagerduty.http import (
+    BodyError,
+    BodyTooLarge,
+    read_body,
+    timeout_total,
+)
 
 if TYPE_CHECKING:
     from integrations.models import Connection
@@ -46,6 +53,9 @@ DEFAULT_RETRY_AFTER = 60
 # jobs pass a longer max_rate_limit_wait.
 INTERACTIVE_RATE_LIMIT_WAIT = 2.0
 MAX_MESSAGE_LENGTH = 500
+# A page of 100 incidents with includes is a few hundred KB; anything near
+# this is not an answer worth holding in a worker's memory (T38).
+MAX_BODY = 16 * 1024 * 1024
 
 UNAVAILABLE = "PagerDuty is unavailable"
 CAP_MESSAGE = (
@@ -366,19 +376,17 @@ class PagerDutyClient:
         retryable = method in IDEMPOTENT_METHODS
         attempt = failures = 0
         waited_for_rate_limit = retried_unauthorized = False
+        # One deadline for every attempt of the call, so retries cannot
+        # stretch a page past what one slow answer may take (T36).
+        deadline = time.monotonic() + timeout_total(self.timeout)
         while True:
             attempt += 1
             token = self._token()
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=self._headers(method, path, token, json is not None),
-                    json=json,
-                    timeout=self.timeout,
-                    allow_redirects=False,
+                status, headers, body = self._send(
+                    method, url, path, token, json, deadline=deadline
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, BodyError) as exc:
                 failures += 1
                 logger.warning(
                     "PagerDuty %s %s failed: %s (attempt %s)",
@@ -387,9 +395,20 @@ class PagerDutyClient:
                     type(exc).__name__,
                     attempt,
                 )
-                if retryable and failures <= self.max_retries:
-                    self.sleep(self._backoff_delay(failures))
+                delay = self._backoff_delay(failures)
+                if (
+                    retryable
+                    and failures <= self.max_retries
+                    and not isinstance(exc, BodyTooLarge)
+                    and time.monotonic() + delay < deadline
+                ):
+                    self.sleep(delay)
                     continue
+                if isinstance(exc, BodyTooLarge):
+                    raise PagerDutyError(
+                        "PagerDuty answered with more data than the portal reads",
+                        status=getattr(exc, "status", None),
+                    ) from None
                 raise PagerDutyUnavailable(UNAVAILABLE) from None
             except requests.RequestException as exc:
                 logger.error(
@@ -400,8 +419,7 @@ class PagerDutyClient:
                 )
                 raise PagerDutyError("PagerDuty could not be called") from None
 
-            status = response.status_code
-            self._note_rate_limit(response)
+            self._note_rate_limit(headers)
             logger.log(
                 _log_level(status),
                 "PagerDuty %s %s answered %s (attempt %s)",
@@ -411,7 +429,7 @@ class PagerDutyClient:
                 attempt,
             )
             if status == 429:
-                wait = _reset_seconds(response)
+                wait = _reset_seconds(headers)
                 if (
                     wait is not None
                     and wait <= self.max_rate_limit_wait
@@ -419,6 +437,7 @@ class PagerDutyClient:
                 ):
                     waited_for_rate_limit = True
                     self.sleep(wait)
+                    deadline += wait
                     continue
                 retry_after = DEFAULT_RETRY_AFTER if wait is None else wait
                 raise PagerDutyRateLimited(
@@ -428,8 +447,9 @@ class PagerDutyClient:
                 )
             if _is_transient(status) and retryable:
                 failures += 1
-                if failures <= self.max_retries:
-                    self.sleep(self._backoff_delay(failures))
+                delay = self._backoff_delay(failures)
+                if failures <= self.max_retries and time.monotonic() + delay < deadline:
+                    self.sleep(delay)
                     continue
             if status == 401 and self.on_unauthorized is not None:
                 # The callback may refresh the token; one retry at most.
@@ -437,7 +457,37 @@ class PagerDutyClient:
                 if fresh_token is True and not retried_unauthorized:
                     retried_unauthorized = True
                     continue
-            return self._result(response, token, required_scope)
+            return self._result(status, body, token, required_scope)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        token: str,
+        json: Any,
+        *,
+        deadline: float,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one attempt; return its status, headers and whole body."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise requests.Timeout("no time left for another attempt")
+        with self.session.request(
+            method,
+            url,
+            headers=self._headers(method, path, token, json is not None),
+            json=json,
+            timeout=_cap_timeout(self.timeout, left),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            try:
+                body = read_body(response, deadline=deadline, max_bytes=MAX_BODY)
+            except BodyError as exc:
+                exc.status = response.status_code
+                raise
+            return response.status_code, response.headers, body
 
     def _url(self, path: str, params: Mapping[str, Any] | None) -> str:
         if not _PATH.fullmatch(path):
@@ -470,20 +520,19 @@ class PagerDutyClient:
     def _backoff_delay(self, failures: int) -> float:
         return self.backoff * 2 ** (failures - 1)
 
-    def _note_rate_limit(self, response: requests.Response) -> None:
+    def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         values = [
-            _header_int(response, name)
+            _header_int(headers, name)
             for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
         ]
         if any(value is not None for value in values):
             self.rate_limit = RateLimit(*values)
 
     def _result(
-        self, response: requests.Response, token: str, required_scope: str
-    ) -> dict[str, Any]:
-        status = response.status_code
+        self, status: int, body: bytes, token: str, required_scope: str
+    ) -> dict[str, Any] | list[Any]:
         if 200 <= status < 300:
-            return _json_body(response)
+            return _json_body(status, body)
         if _is_transient(status):
             raise PagerDutyUnavailable(UNAVAILABLE, status=status)
         if 300 <= status < 400:
@@ -491,7 +540,7 @@ class PagerDutyClient:
                 f"PagerDuty answered with an unexpected redirect (HTTP {status})",
                 status=status,
             )
-        body = _error_body(response)
+        body = _error_body(body)
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = error.get("code") if type(error.get("code")) is int else None
         if status == 401:
@@ -564,8 +613,18 @@ def _param_value(value: Any) -> str:
     return str(value)
 
 
-def _header_int(response: requests.Response, name: str) -> int | None:
-    raw = response.headers.get(name, "").strip()
+def _cap_timeout(
+    timeout: float | tuple[float, float], left: float
+) -> float | tuple[float, float]:
+    """Return `timeout` shortened so that an attempt ends within `left` s."""
+    connect, read = timeout if isinstance(timeout, tuple | list) else (timeout,) * 2
+    if connect <= left and read <= left:
+        return timeout
+    return (min(connect, left), min(read, left))
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    raw = (headers.get(name) or "").strip()
     try:
         value = float(raw)
     except ValueError:
@@ -575,34 +634,33 @@ def _header_int(response: requests.Response, name: str) -> int | None:
     return math.ceil(value)
 
 
-def _reset_seconds(response: requests.Response) -> int | None:
+def _reset_seconds(headers: Mapping[str, str]) -> int | None:
     # PagerDuty documents ratelimit-reset only; Retry-After is a fallback.
-    reset = _header_int(response, "ratelimit-reset")
-    return reset if reset is not None else _header_int(response, "retry-after")
+    reset = _header_int(headers, "ratelimit-reset")
+    return reset if reset is not None else _header_int(headers, "retry-after")
 
 
-def _json_body(response: requests.Response) -> dict[str, Any] | list[Any]:
-    if response.status_code == 204 or not response.content.strip():
+def _json_body(status: int, data: bytes) -> dict[str, Any] | list[Any]:
+    if status == 204 or not data.strip():
         return {}
     try:
-        body = response.json()
+        body = json.loads(data)
     except ValueError:
         raise PagerDutyError(
-            "PagerDuty answered with something that is not JSON",
-            status=response.status_code,
+            "PagerDuty answered with something that is not JSON", status=status
         ) from None
     # Objects almost everywhere; a few operations (POST /schedules/{id}/
     # overrides) answer an array of per-item results.
     if not isinstance(body, dict | list):
         raise PagerDutyError(
-            "PagerDuty answered with an unexpected shape", status=response.status_code
+            "PagerDuty answered with an unexpected shape", status=status
         )
     return body
 
 
-def _error_body(response: requests.Response) -> dict[str, Any]:
+def _error_body(data: bytes) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json.loads(data)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -10,8 +10,14 @@ import time
 from dataclasses import dataclass
 
 import requests
-import urllib3
 from django.conf import settings
+
+from integrations.pagerduty.http import (
+    BodyError,
+    BodyTooLarge,
+    read_body,
+    timeout_total,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,6 @@ MAX_EXPIRES_IN = 10 * 365 * 86400
 # server trickling its body would never trip it: the whole answer must
 # arrive within the connect plus read timeout (SECURITY-TESTS T36).
 MAX_BODY = 64 * 1024
-CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def request_token(
         **params,
     }
     timeout = settings.PAGERDUTY_TOKEN_TIMEOUT
-    deadline = time.monotonic() + sum(timeout)
+    deadline = time.monotonic() + timeout_total(timeout)
     try:
         with requests.post(
             token_url(),
@@ -109,27 +114,14 @@ def request_token(
 
 def _read_body(response: requests.Response, *, deadline: float) -> bytes:
     """Return the body; raise TokenEndpointError if too large or too slow."""
-    chunks, size = [], 0
-    while True:
-        try:
-            # read1 returns what has arrived; iter_content would wait for a
-            # full chunk, however slowly it trickles in.
-            chunk = response.raw.read1(CHUNK, decode_content=True)
-        except urllib3.exceptions.HTTPError:
-            raise TokenEndpointError(
-                "unavailable", status=response.status_code
-            ) from None
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > MAX_BODY:
-            logger.warning("PagerDuty token endpoint answer over %s bytes", MAX_BODY)
-            raise TokenEndpointError("malformed", status=response.status_code)
-        if time.monotonic() > deadline:
-            logger.warning("PagerDuty token endpoint answer still arriving")
-            raise TokenEndpointError("unavailable", status=response.status_code)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return read_body(response, deadline=deadline, max_bytes=MAX_BODY)
+    except BodyTooLarge:
+        logger.warning("PagerDuty token endpoint answer over %s bytes", MAX_BODY)
+        raise TokenEndpointError("malformed", status=response.status_code) from None
+    except BodyError as exc:
+        logger.warning("PagerDuty token endpoint answer: %s", exc)
+        raise TokenEndpointError("unavailable", status=response.status_code) from None
 
 
 def _json(body: bytes):

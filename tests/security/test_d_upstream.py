@@ -19,7 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
-from integrations.exceptions import PagerDutyOffsetCapReached, PagerDutyRateLimited
+from integrations.exceptions import (
+    PagerDutyError,
+    PagerDutyOffsetCapReached,
+    PagerDutyRateLimited,
+    PagerDutyUnavailable,
+)
 from integrations.models import Connection
 from integrations.pagerduty import identity
 from integrations.pagerduty.client import PagerDutyClient
@@ -261,25 +266,43 @@ def test_t36_slow_or_unresolvable_pagerduty_gives_an_error_page_in_time(
 class _Trickle(BaseHTTPRequestHandler):
     """Answer 200 at once, then one byte of body every quarter second."""
 
-    def do_POST(self):
+    requests = 0
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        type(self).requests += 1
+        self._trickle()
+
+    def do_POST(self):  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers["Content-Length"]))
+        self._trickle()
+
+    def _trickle(self):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", "400")
         self.end_headers()
-        for _ in range(400):
-            self.wfile.write(b" ")
-            self.wfile.flush()
-            time.sleep(0.25)
+        try:
+            for _ in range(400):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.25)
+        except OSError:
+            pass  # the client gave up, as it should
 
     def log_message(self, *args):
         pass
 
 
-def test_t36_a_trickling_token_endpoint_fails_within_its_timeouts(settings):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+def _trickle_server():
+    handler = type("Trickle", (_Trickle,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, handler
+
+
+def test_t36_a_trickling_token_endpoint_fails_within_its_timeouts(settings):
+    server, _handler = _trickle_server()
     settings.PAGERDUTY_IDENTITY_URL = f"http://127.0.0.1:{server.server_address[1]}"
     settings.PAGERDUTY_TOKEN_TIMEOUT = (0.5, 1.0)
     began = time.monotonic()
@@ -294,6 +317,64 @@ def test_t36_a_trickling_token_endpoint_fails_within_its_timeouts(settings):
 
     assert caught.value.kind == "unavailable"
     assert time.monotonic() - began < 3  # each byte arrives within 1 s
+
+
+def test_t36_a_trickling_api_answer_gives_an_error_page_within_the_deadline(
+    member, world, settings
+):
+    server, handler = _trickle_server()
+    settings.PAGERDUTY_TIMEOUT = (0.5, 1.0)
+    Connection.objects.filter(pk=world.conn_a.pk).update(
+        api_url=f"http://127.0.0.1:{server.server_address[1]}"
+    )
+    began = time.monotonic()
+
+    try:
+        response = member.get(_list(world))
+    finally:
+        server.shutdown()
+
+    assert response.status_code in (502, 503)
+    assert "PagerDuty is unavailable" in response.content.decode()
+    # Each byte arrives within the read timeout; only the whole-answer
+    # deadline (connect + read, shared by the retries) stops the read.
+    assert time.monotonic() - began < 15
+    assert handler.requests == 1
+
+
+def test_t36_retries_share_one_deadline(mocked_responses, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+
+    def slow_timeout(request):
+        clock[0] += 8  # a read timeout of the (3.05, 10) default, nearly
+        raise requests.ReadTimeout("read timed out")
+
+    mocked_responses.add_callback(responses.GET, ANY_API, callback=slow_timeout)
+    client = PagerDutyClient(
+        api_url=API,
+        token_provider=lambda: AT_A,
+        timeout=(3.05, 10),
+        sleep=lambda s: None,
+    )
+
+    with pytest.raises(PagerDutyUnavailable):
+        client.get("/incidents")
+
+    # 3 attempts would take 24 s; the second is cut to the 5 s left.
+    timeouts = [c.request.req_kwargs["timeout"] for c in mocked_responses.calls]
+    assert timeouts == [(3.05, 10), (3.05, pytest.approx(5.05))]
+
+
+def test_t38_an_answer_over_16_mb_is_refused_unread(mocked_responses):
+    mocked_responses.get(f"{API}/incidents", body=b"[" + b" " * (17 * 2**20) + b"]")
+    client = PagerDutyClient(api_url=API, token_provider=lambda: AT_A)
+
+    with pytest.raises(PagerDutyError) as caught:
+        client.get("/incidents")
+
+    assert "more data than the portal reads" in str(caught.value)
+    assert len(mocked_responses.calls) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
