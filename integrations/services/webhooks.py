@@ -37,6 +37,7 @@ from integrations.models import (
 )
 from integrations.pagerduty.client import PagerDutyClient
 from integrations.pagerduty.scopes import Scope
+from integrations.ratelimit import rate_limit_allows
 from integrations.services.audit import audit_record
 from integrations.services.connections import connection_get_access_token
 
@@ -49,6 +50,13 @@ MAX_SIGNATURES = 10
 # PagerDuty retries for up to 48 h; dedupe keys must outlive every retry.
 RETENTION = timedelta(hours=72)
 REFUSALS_BEFORE_DISABLE = 3
+# Bad signatures one source address may send a minute before the rest are
+# answered 429 (T83). A valid delivery is verified and accepted whatever
+# the count, so a flood from a shared address cannot block PagerDuty.
+INVALID_SIGNATURE_LIMIT = (20, 60)
+SIGNATURE_REFUSALS = frozenset(
+    {"missing_signature", "malformed_signature", "signature_mismatch"}
+)
 PING = "pagey.ping"
 INCIDENT_EVENTS = (
     "incident.acknowledged",
@@ -200,12 +208,15 @@ def webhook_receive(
     body: bytes,
     signature: str | None,
     webhook_id: str | None,
+    source: str = "unknown",
 ) -> WebhookDelivery | None:
     """Verify, deduplicate and record one delivery; return None for a duplicate.
 
     Raise `WebhookRefused` (4xx; the refusal is counted on the subscription)
     or `WebhookUnavailable` / `DatabaseError` (5xx). An accepted incident
-    event invalidates the connection's cached workspace reads.
+    event invalidates the connection's cached workspace reads. Past
+    INVALID_SIGNATURE_LIMIT bad signatures from `source` (the sender's
+    address), the refusal is a 429 and nothing is written or logged.
     """
     secret = subscription.signing_secret
     if not secret:
@@ -222,6 +233,8 @@ def webhook_receive(
         if not key:
             raise WebhookRefused(400, "missing_webhook_id")
     except WebhookRefused as exc:
+        if exc.reason in SIGNATURE_REFUSALS and not _invalid_signature_allowed(source):
+            raise WebhookRefused(429, "too_many_invalid_signatures") from None
         _record_refusal(subscription, exc.reason)
         raise
     duplicate = Q(webhook_id=key)
@@ -280,6 +293,15 @@ REFUSAL_TEXT = {
     "malformed_webhook_id": "a delivery had a malformed X-Webhook-Id",
     "missing_webhook_id": "a delivery had no X-Webhook-Id nor event id",
 }
+
+
+def _invalid_signature_allowed(source: str) -> bool:
+    limit, window = INVALID_SIGNATURE_LIMIT
+    if rate_limit_allows(key=f"pdwh-invalid:{source}", limit=limit, window=window):
+        return True
+    if cache.add(f"pdwh:flood:{source}", 1, timeout=window):
+        logger.warning("Webhook bad-signature flood from %s: answering 429", source)
+    return False
 
 
 def _record_refusal(subscription, reason: str) -> None:

@@ -1,5 +1,7 @@
 """PagerDuty's webhook deliveries: the one CSRF-exempt view of the portal."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
@@ -19,7 +21,18 @@ def _answer(status: int, text: str) -> HttpResponse:
     response = HttpResponse(text, status=status, content_type="text/plain")
     if status == 503:
         response["Retry-After"] = "30"
+    elif status == 429:
+        response["Retry-After"] = "60"
     return response
+
+
+def _source(request) -> str:
+    # The address allauth's login rate limits count, so both honour
+    # ALLAUTH_TRUSTED_PROXY_COUNT behind a proxy the same way.
+    try:
+        return get_account_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        return "unknown"
 
 
 # PagerDuty signs instead of sending a CSRF token; the signature check below
@@ -49,6 +62,7 @@ def pagerduty_webhook(request, receiver_id):
             body=body,
             signature=request.headers.get("X-PagerDuty-Signature"),
             webhook_id=request.headers.get("X-Webhook-Id"),
+            source=_source(request),
         )
     except WebhookRefused as exc:
         return _answer(exc.status, "Refused")

@@ -19,8 +19,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.models import WebhookDelivery
+from integrations.services.webhooks import INVALID_SIGNATURE_LIMIT
 from portal.settings import base
 from tests.integrations.test_mfa import sign_in, totp_code
+from tests.integrations.webhook_helpers import (
+    OTHER_SECRET,
+    deliver,
+    envelope,
+    make_subscription,
+    sign,
+)
 from tests.portal.test_settings import PRODUCTION_ENV, _run
 
 pytestmark = pytest.mark.django_db
@@ -293,6 +302,34 @@ def test_t83_oauth_start_is_rate_limited(
 
     assert time.monotonic() - began < 60
     assert 429 in statuses
+
+
+def test_t83_webhook_bad_signature_floods_are_limited_per_ip_not_valid_ones(
+    connection,
+):
+    subscription = make_subscription(connection)
+    limit, _window = INVALID_SIGNATURE_LIMIT
+    flooder = Client(REMOTE_ADDR="203.0.113.9")
+    bystander = Client(REMOTE_ADDR="198.51.100.7")
+    body = envelope()
+    forged = sign(body, OTHER_SECRET)
+
+    flood = []
+    for n in range(limit + 5):
+        # A made-up X-Forwarded-For is no way out (T81).
+        flooder.defaults["HTTP_X_FORWARDED_FOR"] = f"10.0.0.{n}"
+        flood.append(deliver(flooder, subscription, body, signature=forged))
+    subscription.refresh_from_db()
+    refusals_counted = subscription.consecutive_refusals
+    valid = deliver(flooder, subscription, body)
+    elsewhere = deliver(bystander, subscription, body, signature=forged)
+
+    assert [r.status_code for r in flood] == [403] * limit + [429] * 5
+    assert flood[-1]["Retry-After"] == "60"
+    assert refusals_counted == limit  # past the limit nothing is written
+    assert valid.status_code == 202
+    assert WebhookDelivery.objects.filter(subscription=subscription).count() == 1
+    assert elsewhere.status_code == 403
 
 
 def test_t84_admin_needs_staff_and_tenant_admins_are_not_staff(
