@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from integrations.models import (
@@ -36,6 +37,41 @@ def membership_list_for_user(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("tenant__environment")
 
 
+def environment_list_for_request(*, request) -> list[Environment]:
+    """Return all environments in display order, read once per request.
+
+    A staff page's view and the navigation both need them.
+    """
+    environments = getattr(request, "_portal_environments", None)
+    if environments is None:
+        environments = list(environment_list())
+        request._portal_environments = environments
+    return environments
+
+
+def membership_list_for_request(*, request) -> list[Membership]:
+    """Return the signed-in user's memberships, read once per request.
+
+    A tenant page's view and the navigation both need them.
+    """
+    memberships = getattr(request, "_portal_memberships", None)
+    if memberships is None:
+        memberships = list(membership_list_for_user(user=request.user))
+        request._portal_memberships = memberships
+    return memberships
+
+
+def membership_get_for_request_or_404(*, request, tenant_id: int) -> Membership:
+    """Return the signed-in user's membership in a tenant; 404 if none.
+
+    Like `membership_get_or_404`, from the memberships the navigation shows.
+    """
+    for membership in membership_list_for_request(request=request):
+        if membership.tenant_id == tenant_id:
+            return membership
+    raise Http404("No Membership matches the given query.")
+
+
 def oauth_client_get_for_environment(
     *, environment: Environment, provider: str = Provider.PAGERDUTY
 ) -> OAuthClient | None:
@@ -63,6 +99,7 @@ def connection_get_live(*, tenant: Tenant) -> Connection | None:
     return (
         Connection.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY)
         .exclude(status=Connection.Status.REVOKED)
+        .select_related("webhook_subscription")
         .first()
     )
 
@@ -158,8 +195,8 @@ def audit_event_last_verification(*, client: OAuthClient) -> AuditEvent | None:
     return (
         AuditEvent.objects.filter(
             action=AuditEvent.Action.CONFIG_VERIFIED,
-            environment=client.environment,
-            tenant=client.tenant,
+            environment_id=client.environment_id,
+            tenant_id=client.tenant_id,
         )
         .order_by("-created_at", "-id")
         .first()
@@ -228,8 +265,14 @@ def webhook_subscription_for_receiver(*, receiver_id) -> WebhookSubscription | N
 
 
 def webhook_subscription_get(*, connection: Connection) -> WebhookSubscription | None:
-    """Return the connection's webhook subscription, if it has one."""
-    return WebhookSubscription.objects.filter(connection=connection).first()
+    """Return the connection's webhook subscription, if it has one.
+
+    A connection from `connection_get_live` carries it already (no query).
+    """
+    try:
+        return connection.webhook_subscription
+    except WebhookSubscription.DoesNotExist:
+        return None
 
 
 def incident_change_list(

@@ -1,7 +1,10 @@
 from django.urls import NoReverseMatch, reverse
 
 from integrations.adapters import AccountAdapter
-from integrations.selectors import environment_list, membership_list_for_user
+from integrations.selectors import (
+    environment_list_for_request,
+    membership_list_for_request,
+)
 from integrations.views.staff import SESSION_ENVIRONMENT
 
 # Which navigation entry each URL name belongs to.
@@ -25,13 +28,13 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return context
     if not user.is_staff:
-        context["nav_memberships"] = membership_list_for_user(user=user)
+        context["nav_memberships"] = membership_list_for_request(request=request)
         return context
 
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
     kwargs = dict(match.kwargs) if match else {}
-    environments = list(environment_list())
+    environments = environment_list_for_request(request=request)
     wanted = kwargs.get("environment") or request.session.get(SESSION_ENVIRONMENT)
     current = next((e for e in environments if e.slug == wanted), None)
     if current is None and environments:

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from integrations.models import Connection, Environment, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
+    environment_list_for_request,
     oauth_client_list_for_environment,
     tenant_connection_list,
 )
@@ -40,7 +42,16 @@ def environment_view(view):
     @wraps(view)
     @staff_required
     def wrapper(request, environment: str, *args, **kwargs):
-        found = get_object_or_404(Environment, slug=environment)
+        found = next(
+            (
+                e
+                for e in environment_list_for_request(request=request)
+                if e.slug == environment
+            ),
+            None,
+        )
+        if found is None:
+            raise Http404("No Environment matches the given query.")
         if request.session.get(SESSION_ENVIRONMENT) != found.slug:
             request.session[SESSION_ENVIRONMENT] = found.slug
         return view(request, found, *args, **kwargs)

@@ -40,7 +40,7 @@ from integrations.pagerduty.workspace.entities import (
 from integrations.pagerduty.workspace.views_live import live_updates
 from integrations.selectors import (
     connection_get_live,
-    membership_get_or_404,
+    membership_get_for_request_or_404,
     webhook_subscription_get,
 )
 from portal.redirects import has_hidden_characters
@@ -153,7 +153,9 @@ def workspace_page(section: str, scope: str = "", write_scope: str = ""):
         @login_required
         @wraps(view)
         def wrapper(request, tenant_id: int, **kwargs):
-            membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+            membership = membership_get_for_request_or_404(
+                request=request, tenant_id=tenant_id
+            )
             connection = connection_get_live(tenant=membership.tenant)
             ws = Workspace(
                 membership=membership,

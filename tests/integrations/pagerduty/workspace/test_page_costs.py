@@ -13,11 +13,10 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, membership with tenant, connection, the shell's tenant list.
-QUERIES = 5
-# The overview and the incident pages also read the webhook subscription
-# (last event, live updates on or off).
-LIVE_PAGES = {"workspace_overview", "incident_list", "incident_detail"}
+# Session, user, the user's memberships with their tenants (the page's and
+# the shell's tenant list), the connection with its webhook subscription
+# (the overview's last event, the incident pages' live updates).
+QUERIES = 4
 
 # (URL name, object kind to pick or None, {path prefix: calls}).
 PAGES = [
@@ -99,5 +98,5 @@ def test_page_cost(sandbox_member, tenant, name, kind, expected):
         key = path.replace(args[0], "ID") if args else path
         counted[key] = counted.get(key, 0) + 1
     assert counted == expected
-    assert len(queries) == QUERIES + (name in LIVE_PAGES)
+    assert len(queries) == QUERIES
     assert sandbox_member.connection.access_token not in response.content.decode()
