@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from integrations import validators
 from integrations.models import AuditAction, Environment, OAuthClient, Tenant
 from integrations.pagerduty import scopes as pd_scopes
+from portal.form_renderers import FastWidgetRenderer
 
 
 class OAuthClientForm(forms.ModelForm):
     """The app's settings; the secret is write-only and never rendered back."""
 
+    default_renderer = FastWidgetRenderer
     new_client_secret = forms.CharField(
         label=_("Client Secret"),
         required=False,

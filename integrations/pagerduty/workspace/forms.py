@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from integrations.pagerduty.workspace.selectors import PAGE_SIZES, SORTS, STATUS_TABS
+from portal.form_renderers import FastWidgetRenderer
 
 pd_id = RegexValidator(r"^[A-Za-z0-9]{1,40}$", _("Enter a PagerDuty ID."), "pd_id")
 URGENCY_CHOICES = [("high", _("High")), ("low", _("Low"))]
@@ -15,6 +16,8 @@ def _choices(refs, blank):
 
 
 class IncidentFilterForm(forms.Form):
+    default_renderer = FastWidgetRenderer
+
     status = forms.ChoiceField(
         choices=[(s, s) for s in STATUS_TABS], required=False, initial="triggered"
     )
