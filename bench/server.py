@@ -3,10 +3,11 @@
 One deployment serves both: gunicorn with 2 gthread workers on the
 benchmark's database and cache. Throughput is requests per second from
 `bench.load` (a fixed number of keep-alive connections for a fixed time, in
-its own process); each page's rate is divided by the trivial view's rate
-measured in the same repetition. The storm sends 50 simultaneous requests
-for a cold workspace page of a tenant whose access token has just expired,
-both in the portal's database and at the sandbox.
+its own process); each page's rate is divided by the rate of the trivial
+view requested with the page's own session cookie in the same repetition
+(the session-less trivial view is kept as context). The storm sends 50
+simultaneous requests for a cold workspace page of a tenant whose access
+token has just expired, both in the portal's database and at the sandbox.
 """
 
 import os
@@ -371,10 +372,12 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
     staff_path, staff_cookie, staff_how = staff
     incidents_path = tenant.path("incident_list")
     member = (_cookie(tenant.session_cookie()),)
+    staff = (_cookie(staff_cookie),)
     pages = {
         "trivial": (TRIVIAL_PATH, ()),
         "trivial, signed in": (TRIVIAL_PATH, member),
-        "integrations": (staff_path, (_cookie(staff_cookie),)),
+        "trivial, staff signed in": (TRIVIAL_PATH, staff),
+        "integrations": (staff_path, staff),
         "incidents": (incidents_path, member),
     }
     # Untimed: imports, templates and connections in both workers.
@@ -406,28 +409,44 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
 
     trivial_rate = rates("trivial")
     gen_cpu = Stats.of(r.generator_cpu_per_request for r in runs["trivial"]).median
-    for name, label, target in (
-        ("integrations", "staff integrations page ÷ trivial", 0.5),
-        ("incidents", "cached incidents page ÷ trivial", 0.3),
+    # The targets divide by the trivial view requested with the same
+    # signed-in cookie: same client, same middleware, only the view differs
+    # (the lead's reading of issue 8). Without a session the trivial view
+    # skips the session and user loads every portal page needs.
+    for name, base, label, target in (
+        (
+            "integrations",
+            "trivial, staff signed in",
+            "staff integrations page ÷ signed-in trivial",
+            0.5,
+        ),
+        (
+            "incidents",
+            "trivial, signed in",
+            "cached incidents page ÷ signed-in trivial",
+            0.3,
+        ),
     ):
-        ratio = ratios(name)
+        ratio = ratios(name, base)
         ctx.add(
             label,
             ratio,
             target=f"≥ {target}",
             met=ratio.median >= target,
-            note="per-repetition ratio of requests per second; the trivial "
-            "view answered without a session, as Django alone would",
+            note="per-repetition ratio of requests per second; the baseline "
+            "is the trivial view with the page's own session cookie, so both "
+            "load a session and a user and differ only in the view",
         )
     for name, label in (
-        ("integrations", "staff integrations page ÷ signed-in trivial"),
-        ("incidents", "cached incidents page ÷ signed-in trivial"),
+        ("integrations", "staff integrations page ÷ trivial"),
+        ("incidents", "cached incidents page ÷ trivial"),
     ):
         ctx.add(
             label,
-            ratios(name, "trivial, signed in"),
-            note="context: the trivial view with a session cookie, so a "
-            "session and a user are loaded as on every page",
+            ratios(name),
+            note="context: the trivial view answered without a session, as "
+            "Django alone would; not the baseline, since every portal page "
+            "loads a session and a user",
         )
     ctx.add("trivial view", trivial_rate, unit="req/s", note="no session cookie")
     ctx.add(
@@ -435,6 +454,12 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
         rates("trivial, signed in"),
         unit="req/s",
         note="member's session cookie: loads the session and the user",
+    )
+    ctx.add(
+        "trivial view, staff signed in",
+        rates("trivial, staff signed in"),
+        unit="req/s",
+        note="the staff page's session cookie",
     )
     ctx.add(
         "staff integrations page",
