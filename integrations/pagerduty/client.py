@@ -1,9 +1,11 @@
 """PagerDuty REST API v2 client: one keep-alive session per connection.
 
 Every call has a timeout. Idempotent calls are retried with backoff on
-network errors and 5xx; a 429 waits for `ratelimit-reset` only when the
-wait is short. Errors and logs never carry tokens, headers or bodies we
-sent. A client is not thread-safe: give each worker its own.
+network errors and 5xx. A 429 cools the connection down for every client
+of it (`cooldown.py`): a page waits at most 2 s, a background client
+(`background=True`) sleeps out the reset, with jitter, up to 3 times.
+Errors and logs never carry tokens, headers or bodies we sent. A client is
+not thread-safe: give each worker its own.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -28,6 +32,13 @@ from integrations.exceptions import (
     PagerDutyOffsetCapReached,
     PagerDutyRateLimited,
     PagerDutyUnavailable,
+)
+from integrations.pagerduty.cooldown import (
+    MAX_ROUNDS,
+    Cooldown,
+    RateLimitGate,
+    no_header_wait,
+    token_key,
 )
 from integrations.pagerduty.http import (
     BodyError,
@@ -49,9 +60,15 @@ OFFSET_CAP = 10_000
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 # PagerDuty's budget is per minute; a 429 without headers may last that long.
 DEFAULT_RETRY_AFTER = 60
-# Longest 429 wait inside a page request (SECURITY-TESTS T34); background
-# jobs pass a longer max_rate_limit_wait.
+# Longest a call waits on 429s in all: a page (SECURITY-TESTS T34), or a
+# background job sleeping out up to three per-minute resets.
 INTERACTIVE_RATE_LIMIT_WAIT = 2.0
+BACKGROUND_RATE_LIMIT_WAIT = 300.0
+# Background sleeps are stretched by up to this share, so callers that
+# waited for the same reset do not all wake at once.
+RATE_LIMIT_JITTER = 0.1
+# How often a caller looks whether another caller's probe was answered.
+PROBE_POLL = 1.0
 MAX_MESSAGE_LENGTH = 500
 # A page of 100 incidents with includes is a few hundred KB; anything near
 # this is not an answer worth holding in a worker's memory (T38).
@@ -149,13 +166,21 @@ class PagerDutyClient:
         timeout: float | tuple[float, float] | None = None,
         max_retries: int = 2,
         backoff: float = 0.5,
-        max_rate_limit_wait: float = INTERACTIVE_RATE_LIMIT_WAIT,
+        background: bool = False,
+        max_rate_limit_wait: float | None = None,
+        rate_limit_key: str = "",
         sleep: Callable[[float], None] = time.sleep,
     ):
         if not api_url.startswith(("https://", "http://")):
             raise ValueError("api_url must be an http(s) URL")
         if from_email and not _HEADER_VALUE.fullmatch(from_email):
             raise ValueError("from_email is not usable as a header value")
+        if max_rate_limit_wait is None:
+            max_rate_limit_wait = (
+                BACKGROUND_RATE_LIMIT_WAIT
+                if background
+                else INTERACTIVE_RATE_LIMIT_WAIT
+            )
         if max_retries < 0 or backoff < 0 or max_rate_limit_wait < 0:
             raise ValueError("retry settings must not be negative")
         self.api_url = api_url.rstrip("/")
@@ -167,7 +192,11 @@ class PagerDutyClient:
         self.timeout = settings.PAGERDUTY_TIMEOUT if timeout is None else timeout
         self.max_retries = max_retries
         self.backoff = backoff
+        self.background = background
         self.max_rate_limit_wait = max_rate_limit_wait
+        # A page probes once; a background job retries up to 3 times.
+        self.rate_limit_retries = MAX_ROUNDS if background else 1
+        self.rate_limit_key = rate_limit_key
         self.sleep = sleep
         self.rate_limit: RateLimit | None = None
 
@@ -181,6 +210,8 @@ class PagerDutyClient:
         **options: Any,
     ) -> PagerDutyClient:
         """Return a client for a connection's API host and PagerDuty user."""
+        if connection.pk is not None:
+            options.setdefault("rate_limit_key", f"connection:{connection.pk}")
         return cls(
             api_url=connection.api_url or api_url_for_region(connection.region),
             from_email=connection.pd_user_email,
@@ -375,13 +406,20 @@ class PagerDutyClient:
         url = self._url(path, params)
         retryable = method in IDEMPOTENT_METHODS
         attempt = failures = 0
-        waited_for_rate_limit = retried_unauthorized = False
+        retried_unauthorized = False
+        wait = _RateLimitWait(self)
         # One deadline for every attempt of the call, so retries cannot
         # stretch a page past what one slow answer may take (T36).
         deadline = time.monotonic() + timeout_total(self.timeout)
         while True:
             attempt += 1
             token = self._token()
+            if wait.gate is None:
+                wait.gate = RateLimitGate(
+                    self.rate_limit_key or token_key(self.api_url, token)
+                )
+            if wait.probing is None:
+                deadline += wait.take_turn(wait.gate.current())
             try:
                 status, headers, body = self._send(
                     method, url, path, token, json, deadline=deadline
@@ -429,22 +467,11 @@ class PagerDutyClient:
                 attempt,
             )
             if status == 429:
-                wait = _reset_seconds(headers)
-                if (
-                    wait is not None
-                    and wait <= self.max_rate_limit_wait
-                    and not waited_for_rate_limit
-                ):
-                    waited_for_rate_limit = True
-                    self.sleep(wait)
-                    deadline += wait
-                    continue
-                retry_after = DEFAULT_RETRY_AFTER if wait is None else wait
-                raise PagerDutyRateLimited(
-                    f"PagerDuty is rate limiting this connection; try again in "
-                    f"{retry_after} s",
-                    retry_after=retry_after,
-                )
+                deadline += wait.after_429(_reset_seconds(headers))
+                continue
+            if wait.probing is not None:
+                wait.gate.clear()
+                wait.probing = None
             if _is_transient(status) and retryable:
                 failures += 1
                 delay = self._backoff_delay(failures)
@@ -575,6 +602,83 @@ class PagerDutyClient:
         )
 
 
+class _RateLimitWait:
+    """One call's share of its connection's cooldown: waits and probes."""
+
+    def __init__(self, client: PagerDutyClient):
+        self.client = client
+        self.gate: RateLimitGate | None = None
+        self.probing: Cooldown | None = None
+        self.probes = 0
+        self.waited = 0.0
+
+    def after_429(self, wait: int | None) -> float:
+        """Record a 429; return the seconds slept before the next attempt.
+
+        Raise PagerDutyRateLimited when this call may not wait or retry.
+        """
+        cooldown = self.gate.limited(wait=wait, probed=self.probing)
+        self.probing = None
+        if wait is None and not self.client.background:
+            # A page does not guess: PagerDuty's budget is per minute.
+            raise _limited(DEFAULT_RETRY_AFTER)
+        asked = no_header_wait(cooldown.round) if wait is None else wait
+        return self.take_turn(cooldown, retry_after=wait, asked=asked)
+
+    def take_turn(
+        self,
+        cooldown: Cooldown | None,
+        *,
+        retry_after: int | None = None,
+        asked: float | None = None,
+    ) -> float:
+        """Wait until this call may send; return the seconds slept.
+
+        Return at once without a cooldown; otherwise sleep out the reset
+        and take the round's probe, or wait for another caller's probe.
+        """
+        slept = 0.0
+        waited_for = None
+        while cooldown is not None:
+            left = cooldown.until - self.gate.clock()
+            if waited_for is not None and cooldown.until <= waited_for:
+                left = 0.0  # already slept out (the sleep may be a test's)
+            elif asked is not None and 0 < asked - left < 1:
+                left = asked  # the wait PagerDuty asked of this very call
+            give_up_in = retry_after or max(1, math.ceil(left))
+            if cooldown.exhausted or self.probes >= self.client.rate_limit_retries:
+                raise _limited(give_up_in)
+            if left > 0:
+                slept += self._sleep(left, give_up_in)
+                waited_for = cooldown.until
+            if self.gate.take_probe(cooldown):
+                self.probes += 1
+                self.probing = cooldown
+                return slept
+            # Another caller is probing this round: wait for its answer.
+            slept += self._sleep(PROBE_POLL, give_up_in)
+            waited_for = max(waited_for or 0.0, cooldown.until)
+            cooldown = self.gate.current()
+        return slept
+
+    def _sleep(self, seconds: float, give_up_in: int) -> float:
+        client = self.client
+        if client.background:
+            seconds *= 1 + random.uniform(0, RATE_LIMIT_JITTER)  # noqa: S311 - jitter
+        if self.waited + seconds > client.max_rate_limit_wait + 1e-9:
+            raise _limited(give_up_in)
+        self.waited += seconds
+        client.sleep(seconds)
+        return seconds
+
+
+def _limited(retry_after: int) -> PagerDutyRateLimited:
+    return PagerDutyRateLimited(
+        f"PagerDuty is rate limiting this connection; try again in {retry_after} s",
+        retry_after=retry_after,
+    )
+
+
 def _log_level(status: int) -> int:
     if status < 400:
         return logging.DEBUG
@@ -635,9 +739,28 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
 
 
 def _reset_seconds(headers: Mapping[str, str]) -> int | None:
-    # PagerDuty documents ratelimit-reset only; Retry-After is a fallback.
-    reset = _header_int(headers, "ratelimit-reset")
-    return reset if reset is not None else _header_int(headers, "retry-after")
+    # PagerDuty documents ratelimit-reset only; a Retry-After (seconds or
+    # an HTTP date) is honoured too, and the later of the two wins.
+    waits = [
+        wait
+        for wait in (
+            _header_int(headers, "ratelimit-reset"),
+            _header_int(headers, "retry-after"),
+            _retry_after_date(headers),
+        )
+        if wait is not None
+    ]
+    return max(waits) if waits else None
+
+
+def _retry_after_date(headers: Mapping[str, str]) -> int | None:
+    try:
+        moment = parsedate_to_datetime((headers.get("retry-after") or "").strip())
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0, math.ceil((moment - datetime.now(UTC)).total_seconds()))
 
 
 def _json_body(status: int, data: bytes) -> dict[str, Any] | list[Any]:

@@ -7,7 +7,7 @@ import re
 import ssl
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
@@ -190,30 +190,125 @@ def test_t34_429_answers_fast_with_the_wait(
     assert Connection.objects.get(pk=world.conn_a.pk).status == "active"
 
 
-def test_t34_pages_wait_at_most_2s_and_background_callers_may_wait_longer(
+def _client(**options):
+    options.setdefault("sleep", lambda seconds: None)
+    return PagerDutyClient(api_url=API, token_provider=lambda: AT_A, **options)
+
+
+def test_t34_pages_wait_at_most_2s_and_background_callers_sleep_the_reset(
     mocked_responses,
 ):
     slept = []
-    interactive = PagerDutyClient(
-        api_url=API, token_provider=lambda: AT_A, sleep=slept.append
-    )
-    background = PagerDutyClient(
-        api_url=API,
-        token_provider=lambda: AT_A,
-        sleep=slept.append,
-        max_rate_limit_wait=30,
-    )
+    interactive = _client(sleep=slept.append)
+    background = _client(sleep=slept.append, background=True)
     limited = {"status": 429, "headers": {"ratelimit-reset": "20"}}
     mocked_responses.get(f"{API}/incidents", **limited)  # the page's call
-    mocked_responses.get(f"{API}/incidents", **limited)  # the job's first call
     mocked_responses.get(f"{API}/incidents", json={"incidents": []})
 
-    with pytest.raises(PagerDutyRateLimited):
+    with pytest.raises(PagerDutyRateLimited) as caught:
         interactive.get("/incidents")
     background.get("/incidents")
 
     assert interactive.max_rate_limit_wait <= 2
-    assert slept == [20]
+    assert caught.value.retry_after == 20
+    # The job slept out the page's 429 (the cooldown is the connection's).
+    assert len(slept) == 1
+    assert 20 <= slept[0] <= 22
+
+
+@pytest.mark.parametrize(
+    ("headers", "waits"),
+    [
+        ({"ratelimit-reset": "20"}, [20, 20, 20]),
+        ({}, [1, 2, 4]),
+        ({"retry-after": "7"}, [7, 7, 7]),
+        ({"ratelimit-reset": "3", "retry-after": "9"}, [9, 9, 9]),
+    ],
+    ids=["ratelimit-reset", "no-headers", "retry-after", "both"],
+)
+def test_t34_background_retries_3_times_after_the_reset_with_jitter(
+    mocked_responses, headers, waits
+):
+    slept = []
+    mocked_responses.get(f"{API}/incidents", status=429, headers=headers)
+
+    with pytest.raises(PagerDutyRateLimited):
+        _client(sleep=slept.append, background=True).get("/incidents")
+
+    assert len(mocked_responses.calls) == 1 + 3
+    assert len(slept) == len(waits)
+    for seconds, wait in zip(slept, waits, strict=True):
+        assert wait <= seconds <= wait * 1.1
+    assert slept != waits  # jitter, so waiting callers do not wake together
+
+
+def test_t34_a_retry_after_date_is_honoured(mocked_responses):
+    slept = []
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime(
+        "%a, %d %b %Y %H:%M:%S GMT"
+    )
+    mocked_responses.get(f"{API}/incidents", status=429, headers={"Retry-After": later})
+    mocked_responses.get(f"{API}/incidents", json={"incidents": []})
+
+    _client(sleep=slept.append, background=True).get("/incidents")
+
+    assert len(slept) == 1
+    assert 20 <= slept[0] <= 31 * 1.1
+
+
+def test_t34_a_page_answers_at_once_while_its_connection_cools_down(
+    member, world, mocked_responses, outbound
+):
+    mocked_responses.add(
+        responses.GET, ANY_API, status=429, headers={"ratelimit-reset": "20"}
+    )
+    mocked_responses.assert_all_requests_are_fired = False
+
+    first = member.get(_list(world))
+    second = member.get(_list(world))
+
+    assert first.status_code == second.status_code == 429
+    assert "try again in 20 s" in second.content.decode()
+    assert len(_api_calls(outbound)) == 1
+
+
+@pytest.mark.parametrize("background", [True, False], ids=["background", "pages"])
+def test_t34_twenty_concurrent_callers_cost_at_most_20_plus_3_calls(
+    mocked_responses, background
+):
+    callers = 20
+    barrier = threading.Barrier(callers, timeout=30)
+    first_calls = []
+    lock = threading.Lock()
+
+    def limited(request):
+        with lock:
+            first = len(first_calls) < callers
+            first_calls.append(request.url)
+        if first:
+            barrier.wait()  # every caller's first call is in flight at once
+        return 429, {"ratelimit-reset": "20"}, "{}"
+
+    mocked_responses.add_callback(responses.GET, ANY_API, callback=limited)
+    outcomes = []
+
+    def call():
+        client = _client(background=background, rate_limit_key="connection:1")
+        try:
+            client.get("/incidents")
+        except PagerDutyRateLimited as exc:
+            outcomes.append(exc.retry_after)
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == callers
+    assert callers <= len(mocked_responses.calls) <= callers + 3
+    if not background:
+        assert len(mocked_responses.calls) == callers
 
 
 def test_t35_the_token_travels_only_in_the_authorization_header(

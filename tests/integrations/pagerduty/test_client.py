@@ -373,6 +373,35 @@ def test_rate_limit_is_waited_out_once_only(client, sleeps, mocked_responses):
     assert len(mocked_responses.calls) == 2
 
 
+def test_a_probe_answered_ok_ends_the_cooldown_for_every_client(
+    make_client, sleeps, mocked_responses
+):
+    listed = load_json("pagerduty/incidents_list.json")
+    mocked_responses.get(INCIDENTS, status=429, headers={"ratelimit-reset": "1"})
+    mocked_responses.get(INCIDENTS, json=listed)
+    mocked_responses.get(INCIDENTS, json=listed)
+
+    make_client().get("/incidents")
+    make_client().get("/incidents")
+
+    assert sleeps == [1]
+    assert len(mocked_responses.calls) == 3
+
+
+def test_the_cooldown_belongs_to_one_connection(make_client, mocked_responses):
+    mocked_responses.get(INCIDENTS, status=429, headers={"ratelimit-reset": "30"})
+    mocked_responses.get(INCIDENTS, json=load_json("pagerduty/incidents_list.json"))
+
+    with pytest.raises(PagerDutyRateLimited):
+        make_client(rate_limit_key="connection:1").get("/incidents")
+    make_client(rate_limit_key="connection:2").get("/incidents")
+    with pytest.raises(PagerDutyRateLimited) as caught:
+        make_client(rate_limit_key="connection:1").get("/incidents")
+
+    assert caught.value.retry_after == 30
+    assert len(mocked_responses.calls) == 2
+
+
 def test_last_rate_limit_headers_are_exposed(client, mocked_responses):
     mocked_responses.get(
         INCIDENTS,
