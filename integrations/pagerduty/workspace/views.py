@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from html import escape
 from urllib.parse import quote, urlencode
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -292,6 +294,8 @@ def incident_list(request, ws: Workspace):
         page=data.get("page") or 1,
     )
     page = selectors.incident_list(ws=ws, query=query)
+    can_write = ws.can(Scope.INCIDENTS_WRITE)
+    rows = _incident_rows(ws, page.incidents, form["status"].value())
     narrower = None
     if page.cap_reached or page.passes_cap:
         since, until = selectors.narrower_window(query)
@@ -308,12 +312,13 @@ def incident_list(request, ws: Workspace):
         {
             "form": form,
             "page": page,
-            "rows": _incident_rows(ws, page.incidents, form["status"].value()),
+            "rows": rows,
+            "rows_html": _incident_rows_html(rows, can_write=can_write),
             "tabs": _tabs(request, query.status),
             "narrower": narrower,
             "previous_url": _page_url(request, query.page - 1),
             "next_url": _page_url(request, query.page + 1),
-            "can_write": ws.can(Scope.INCIDENTS_WRITE),
+            "can_write": can_write,
             "live": live_updates(ws),
         },
     )
@@ -363,6 +368,62 @@ def _incident_rows(ws: Workspace, incidents, status: str | None) -> list[dict]:
             }
         )
     return rows
+
+
+# One table row per incident, written in code the way the admin's change
+# list writes its cells: a 100-row page spent most of its CPU rendering
+# these cells one template node at a time. Every value is escaped with
+# html.escape, which is what Django's escape runs, minus its lazy-string
+# wrapper (the values are plain strings).
+_ROW = (
+    '<tr id="incident-{id}" data-incident-id="{id}">\n'
+    "<td>{select}</td>\n"
+    '<td class="mono">{number}</td>\n'
+    '<td><a href="{url}" class="cell-primary">{title}</a></td>\n'
+    '<td><span class="badge ws-status-{status}" data-incident-status>'
+    "{status_label}</span></td>\n"
+    '<td><span class="badge ws-urgency-{urgency}">{urgency_label}</span></td>\n'
+    "<td>{service}</td>\n"
+    "<td>{assignees}</td>\n"
+    '<td class="nowrap">{created}</td>\n'
+    "</tr>\n"
+)
+_SELECT = '<input type="checkbox" name="incident" value="{}" aria-label="{}">'
+_SERVICE = '<a href="{}">{}</a>'
+_NOBODY = '<span class="muted">—</span>'
+_ESCAPED = (
+    "id",
+    "number",
+    "url",
+    "title",
+    "status",
+    "status_label",
+    "urgency",
+    "urgency_label",
+    "created",
+)
+
+
+def _incident_rows_html(rows: list[dict], *, can_write: bool) -> str:
+    """Return the incident table's body rows as escaped HTML."""
+    html = []
+    for row in rows:
+        cells = {key: escape(str(row[key])) for key in _ESCAPED}
+        if can_write:
+            select = _SELECT.format(cells["id"], escape(row["select_label"]))
+        else:
+            select = ""
+        if row["service_url"]:
+            service = _SERVICE.format(
+                escape(row["service_url"]), escape(row["service_name"])
+            )
+        else:
+            service = ""
+        assignees = escape(row["assignees"]) if row["assignees"] else _NOBODY
+        html.append(
+            _ROW.format(select=select, service=service, assignees=assignees, **cells)
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every value is escaped above
 
 
 def _tabs(request, current: str) -> list[dict]:

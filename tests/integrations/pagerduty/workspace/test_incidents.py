@@ -92,6 +92,25 @@ def test_list_shows_one_page_from_one_call_with_total(
     assert TOKEN not in html
 
 
+def test_list_rows_escape_what_pagerduty_sends(member_client, tenant, mocked_responses):
+    hostile = "<b>\"Fire\" & 'smoke'</b>"
+    items = [
+        pd.incident("PINC001", title=hostile, service=("PSVC001", hostile)),
+        pd.incident("PINC002", number=2, assignee=None),
+    ]
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(items))
+
+    response = member_client.get(list_url(tenant))
+
+    html = response.content.decode()
+    escaped = "&lt;b&gt;&quot;Fire&quot; &amp; &#x27;smoke&#x27;&lt;/b&gt;"
+    assert hostile not in html
+    assert f'class="cell-primary">{escaped}</a>' in html
+    assert f'<a href="?status=triggered&amp;service=PSVC001">{escaped}</a>' in html
+    assert '<tr id="incident-PINC002" data-incident-id="PINC002">' in html
+    assert '<td><span class="muted">—</span></td>' in html
+
+
 def test_list_sends_filters_sort_and_page_size(member_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 

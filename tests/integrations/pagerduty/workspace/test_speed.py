@@ -9,9 +9,9 @@ from tests.integrations.pagerduty.workspace import payloads as pd
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, membership (with tenant and environment), connection, and
-# the shell's list of the user's tenants.
-MAX_QUERIES = 5
+# Session, user, the user's memberships with their tenants (the page's and
+# the shell's list), and the connection with its webhook subscription.
+MAX_QUERIES = 4
 
 
 def count_queries(client, url) -> int:
@@ -31,8 +31,7 @@ def test_incident_list_costs_one_call_and_few_queries_whatever_the_rows(
     )
     url = reverse("integrations:incident_list", args=[tenant.pk]) + "?per_page=100"
 
-    # One more: the webhook subscription says whether live updates are on.
-    with django_assert_max_num_queries(MAX_QUERIES + 1):
+    with django_assert_max_num_queries(MAX_QUERIES):
         response = member_client.get(url)
 
     assert response.status_code == 200
