@@ -176,7 +176,6 @@ def sdk_available() -> bool:
 
 def export_sdk(sandbox: Sandbox, token: str, params: dict, *, collect=False) -> Export:
     """Page `/incidents` with the SDK's `iter_all` and write CSV rows."""
-    import httpx
     import pagerduty
 
     https = sandbox.url.replace("http://", "https://", 1)
@@ -186,7 +185,6 @@ def export_sdk(sandbox: Sandbox, token: str, params: dict, *, collect=False) -> 
         base_url=https,
         transport=_PlainHttp(),
     )
-    sdk.headers["User-Agent"] = f"bench python-httpx/{httpx.__version__}"
     sink = _Sink()
     writer = csv.writer(sink)
     writer.writerow(COLUMNS)
