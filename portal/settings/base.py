@@ -137,6 +137,15 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Open sign-up is off: users are created by staff in the Django admin.
 ACCOUNT_ALLOW_SIGNUP = env.bool("ACCOUNT_ALLOW_SIGNUP", default=False)
+# https://docs.allauth.org/en/latest/common/configuration.html
+# Which address the login and webhook-signature limits count. Behind a proxy
+# REMOTE_ADDR is the proxy's, so every sender would share one count; the
+# proxy's header is trusted only when the deployment says how many proxies
+# (or which header) sit in front.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    env.str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
+)
 # https://docs.allauth.org/en/latest/socialaccount/configuration.html
 # PagerDuty is connected per tenant, never used to sign in; app credentials
 # come from OAuthClient rows through the adapter, tokens live encrypted in

@@ -81,3 +81,22 @@ def test_check_deploy_warns_when_production_has_no_shared_cache():
 
     assert "portal.W001" in result.stderr
     assert "set REDIS_URL" in result.stderr
+
+
+def test_behind_a_proxy_the_rate_limits_count_the_forwarded_address():
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from allauth.account.adapter import get_adapter\n"
+        "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
+        "HTTP_X_FORWARDED_FOR='203.0.113.9, 10.0.0.1')\n"
+        "print(get_adapter(request).get_client_ip(request))\n"
+    )
+
+    direct = _run(["-c", script], PRODUCTION_ENV)
+    proxied = _run(
+        ["-c", script], {**PRODUCTION_ENV, "ALLAUTH_TRUSTED_PROXY_COUNT": "2"}
+    )
+
+    assert direct.stdout.strip() == "10.0.0.2", direct.stderr
+    assert proxied.stdout.strip() == "203.0.113.9", proxied.stderr
