@@ -347,10 +347,11 @@ def can_subscribe(connection: Connection) -> bool:
     return Scope.WEBHOOK_SUBSCRIPTIONS_WRITE in connection.granted_scope_list
 
 
-def _client(connection: Connection) -> PagerDutyClient:
+def _client(connection: Connection, *, background: bool = False) -> PagerDutyClient:
     return PagerDutyClient.for_connection(
         connection,
         token_provider=lambda: connection_get_access_token(connection=connection),
+        background=background,
     )
 
 
@@ -536,7 +537,8 @@ def webhook_subscription_sync(
     connection = subscription.connection
     path = f"/webhook_subscriptions/{subscription.pd_subscription_id}"
     try:
-        with _client(connection) as client:
+        # Runs from the hourly command: sleeping out a 429 beats a missed check.
+        with _client(connection, background=True) as client:
             remote = client.get_entity(
                 path,
                 "webhook_subscription",

@@ -359,3 +359,17 @@ def test_check_that_cannot_read_keeps_the_status(webhook_connection, mocked_resp
     subscription = WebhookSubscription.objects.get()
     assert subscription.status == WebhookSubscription.Status.ACTIVE
     assert "could not be read" in subscription.last_error
+
+
+def test_check_rides_out_pagerdutys_rate_limit(webhook_connection, mocked_responses):
+    # The hourly check is a background client: it sleeps out 429s (here a
+    # reset of 0 s) where a page would answer at once.
+    make_subscription(webhook_connection, status=WebhookSubscription.Status.CREATED)
+    limited = {"status": 429, "json": {}, "headers": {"ratelimit-reset": "0"}}
+    mocked_responses.get(f"{SUBSCRIPTIONS}/PWHSUB1", **limited)
+    mocked_responses.get(f"{SUBSCRIPTIONS}/PWHSUB1", **limited)
+    mocked_responses.get(f"{SUBSCRIPTIONS}/PWHSUB1", json=_remote(active=False))
+
+    call_command("check_webhook_subscriptions", stdout=StringIO())
+
+    assert WebhookSubscription.objects.get().status == "disabled"
