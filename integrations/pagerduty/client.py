@@ -1,11 +1,13 @@
-"""PagerDuty REST API v2 client: one keep-alive session per connection.
+"""PagerDuty REST API v2 client over a keep-alive session per thread and host.
 
 Every call has a timeout. Idempotent calls are retried with backoff on
 network errors and 5xx. A 429 cools the connection down for every client
 of it (`cooldown.py`): a page waits at most 2 s, a background client
 (`background=True`) sleeps out the reset, with jitter, up to 3 times.
 Errors and logs never carry tokens, headers or bodies we sent. A client is
-not thread-safe: give each worker its own.
+not thread-safe: give each worker its own. Clients without an injected
+session share their thread's pooled session for the API host
+(`pooled_session`), so a worker reuses its TLS connection across requests.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ import logging
 import math
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
+from requests.cookies import RequestsCookieJar
 
 from integrations.exceptions import (
     PagerDutyAuthError,
@@ -132,6 +137,36 @@ class Page:
         return self.offset + len(self.items)
 
 
+_pooled = threading.local()
+
+
+class _NoCookies(RequestsCookieJar):
+    """A jar that keeps nothing: tenants share a pooled session, and no
+    cookie of one tenant's answer may be sent with another's request."""
+
+    def __init__(self):
+        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+    def set_cookie(self, cookie, *args, **kwargs):
+        return None
+
+
+def pooled_session(api_url: str) -> requests.Session:
+    """Return this thread's keep-alive session for an API host.
+
+    requests.Session is not thread-safe, so each thread has its own; it
+    keeps no cookies, and clients send their Authorization per request.
+    """
+    sessions = getattr(_pooled, "sessions", None)
+    if sessions is None:
+        sessions = _pooled.sessions = {}
+    session = sessions.get(api_url)
+    if session is None:
+        session = sessions[api_url] = requests.Session()
+        session.cookies = _NoCookies()
+    return session
+
+
 def api_url_for_region(region: str) -> str:
     """Return the configured REST API host of a service region."""
     if region == "eu":
@@ -187,8 +222,7 @@ class PagerDutyClient:
         self.token_provider = token_provider
         self.from_email = from_email
         self.on_unauthorized = on_unauthorized
-        self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else pooled_session(self.api_url)
         self.timeout = settings.PAGERDUTY_TIMEOUT if timeout is None else timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -221,9 +255,7 @@ class PagerDutyClient:
         )
 
     def close(self) -> None:
-        """Close the session if this client created it."""
-        if self._owns_session:
-            self.session.close()
+        """Leave the session open: it is injected or this thread's pooled one."""
 
     def __enter__(self) -> PagerDutyClient:
         return self

@@ -1,5 +1,6 @@
 import json
 import logging
+import threading
 import traceback
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -861,3 +862,44 @@ def test_an_injected_session_is_used_and_left_open(make_client, mocked_responses
     assert client.session is session
     assert len(mocked_responses.calls) == 2
     assert session.closed is False
+
+
+def test_clients_in_one_thread_share_the_pooled_session_of_their_host(make_client):
+    first = make_client()
+    second = make_client()
+    other_host = make_client(api_url="https://api.eu.pagerduty.test")
+
+    assert first.session is second.session
+    assert other_host.session is not first.session
+    first.close()
+    assert make_client().session is first.session
+
+
+def test_clients_in_different_threads_get_their_own_session(make_client):
+    here = make_client().session
+    there = []
+    worker = threading.Thread(target=lambda: there.append(make_client().session))
+    worker.start()
+    worker.join()
+
+    assert there[0] is not here
+
+
+def test_the_pooled_session_keeps_no_cookie_between_calls(
+    make_client, mocked_responses
+):
+    mocked_responses.get(
+        INCIDENTS,
+        json=load_json("pagerduty/incidents_list.json"),
+        headers={"Set-Cookie": "tenant=acme; Path=/"},
+    )
+    client = make_client()
+
+    client.get("/incidents")
+    make_client(token_provider=lambda: "other-token").get("/incidents")
+
+    assert len(client.session.cookies) == 0
+    second = mocked_responses.calls[1].request
+    assert "Cookie" not in second.headers
+    assert second.headers["Authorization"] == "Bearer other-token"
+    assert "Authorization" not in client.session.headers
