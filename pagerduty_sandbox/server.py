@@ -12,7 +12,12 @@ import threading
 import time
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import (
+    ServerHandler,
+    WSGIRequestHandler,
+    WSGIServer,
+    make_server,
+)
 
 from django.template import Context, Engine
 
@@ -224,17 +229,113 @@ class SandboxApp:
         )
 
 
+class _Http11Handler(ServerHandler):
+    http_version = "1.1"
+    framed = False  # whether the answer carried a Content-Length
+
+    def send_headers(self):
+        self.framed = "Content-Length" in self.headers
+        super().send_headers()
+
+
 class _QuietHandler(WSGIRequestHandler):
+    """Answer HTTP/1.1 and keep the connection open, as PagerDuty does.
+
+    wsgiref answers one request per connection; here a connection serves
+    requests until the client closes it, asks to, or idles for a minute.
+    """
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 60
+
+    def handle(self):
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self):
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except TimeoutError:
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            self.close_connection = True
+            return
+        if not self.parse_request():  # an error was sent
+            self.close_connection = True
+            return
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # only Content-Length bodies are read
+        body = _Body(self.rfile, self.headers.get("Content-Length"))
+        handler = _Http11Handler(
+            body, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
+        )
+        handler.request_handler = self  # backpointer for logging
+        handler.run(self.server.get_app())
+        if not body.drain() or not handler.framed:
+            self.close_connection = True  # the next request cannot be framed
+
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
         logger.debug("%s %s", self.address_string(), format % args)
+
+
+class _Body:
+    """A request body of Content-Length bytes, so the next request on the
+    connection starts where this one ends."""
+
+    MAX_DRAIN = 1024 * 1024
+
+    def __init__(self, rfile, length):
+        self.rfile = rfile
+        try:
+            self.left = max(int(length or 0), 0)
+        except ValueError:
+            self.left = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.rfile.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.rfile.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        return list(iter(self.readline, b""))
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def drain(self) -> bool:
+        """Skip what the app left unread; return whether that was possible."""
+        if self.left > self.MAX_DRAIN:
+            return False
+        while self.left:
+            if not self.read(self.left):
+                return False
+        return True
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
-    # wsgiref closes every connection, so parallel clients (the incident
-    # export) connect per request; socketserver's default backlog of 5
-    # overflowed under load and stalled connects for seconds.
+    # Many parallel clients (the incident export) may connect at once;
+    # socketserver's default backlog of 5 overflowed under load and stalled
+    # connects for seconds.
     request_queue_size = 128
 
 

@@ -1,5 +1,7 @@
+import http.client
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -408,3 +410,21 @@ def test_minting_tokens_refuses_bad_requests(pagerduty_sandbox, body):
 
     assert response.status_code == 400
     assert "error" in response.json()
+
+
+def test_server_keeps_the_connection_open_between_requests(pagerduty_sandbox):
+    address = urlsplit(pagerduty_sandbox.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=5)
+    answers = []
+
+    connection.request("POST", "/no-such-path", body=b'{"unread": true}')
+    answers.append(connection.getresponse())
+    answers[-1].read()
+    socket = connection.sock
+    connection.request("GET", "/sign_in")
+    answers.append(connection.getresponse())
+    answers[-1].read()
+
+    assert [(a.version, a.status) for a in answers] == [(11, 404), (11, 200)]
+    assert connection.sock is socket
+    connection.close()
