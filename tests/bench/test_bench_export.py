@@ -7,6 +7,7 @@ import pytest
 
 from bench import export as bench_export
 from bench.common import Sandbox
+from tests.helpers import skip_unless_available
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +82,10 @@ def test_the_memory_probe_notes_a_peak_at_each_mark_passed(rig):
 
 
 def test_sdk_baseline_exports_the_same_incidents_as_ours(rig):
-    if not bench_export.sdk_available():
-        pytest.skip(
-            "PagerDuty's SDK is benchmark-only: "
-            "pip install --require-hashes -r bench/requirements.txt"
-        )
+    skip_unless_available(
+        bench_export.sdk_available(),
+        "PagerDuty's SDK is benchmark-only: make bench-install",
+    )
     since, until = bench_export._full_range(rig)
 
     ours = rig.ours(since, until, collect=True)
