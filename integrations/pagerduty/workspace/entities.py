@@ -128,6 +128,46 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class IncidentListItem:
+    """An incident as one row of the incident list shows it.
+
+    A page of 100 is built, pickled into the cache and read back on every
+    view of the list, so it holds only the row's fields: no escalation
+    policy, teams, links or description, and people by name.
+    """
+
+    id: str
+    number: int | None
+    title: str
+    status: str
+    urgency: str
+    created_at: datetime | None
+    service: Ref | None
+    assignee_names: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> IncidentListItem:
+        number = data.get("incident_number")
+        return cls(
+            id=_str(data.get("id")),
+            number=number if type(number) is int else None,
+            title=_str(data.get("title")) or _str(data.get("summary")),
+            status=_str(data.get("status")),
+            urgency=_str(data.get("urgency")),
+            created_at=_time(data.get("created_at")),
+            service=Ref.from_api(data.get("service")),
+            assignee_names=tuple(
+                ref.name
+                for ref in (
+                    Ref.from_api(item.get("assignee"))
+                    for item in _dicts(data.get("assignments"))
+                )
+                if ref is not None
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """One line of an incident's timeline."""
 

@@ -17,6 +17,7 @@ from integrations.pagerduty.workspace.entities import (
     EscalationPolicy,
     Incident,
     IncidentCounts,
+    IncidentListItem,
     LogEntry,
     Member,
     Note,
@@ -87,7 +88,7 @@ class IncidentQuery:
 class IncidentPage:
     """One page of incidents with what the pager needs."""
 
-    incidents: list[Incident]
+    incidents: list[IncidentListItem]
     total: int | None
     more: bool
     query: IncidentQuery
@@ -126,7 +127,7 @@ def incident_list(*, ws: Workspace, query: IncidentQuery) -> IncidentPage:
             offset=query.offset,
             limit=query.per_page,
             total=True,
-            build=Incident.from_api,
+            build=IncidentListItem.from_api,
         )
     except PagerDutyOffsetCapReached:
         return IncidentPage([], None, False, query, cap_reached=True)

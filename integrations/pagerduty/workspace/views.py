@@ -359,7 +359,7 @@ def _incident_rows(ws: Workspace, incidents, status: str | None) -> list[dict]:
                 "service_url": (
                     service_filter + quote(service.id, safe="") if service else ""
                 ),
-                "assignees": ", ".join(user.name for user in incident.assignees),
+                "assignees": ", ".join(incident.assignee_names),
                 "created": (
                     timezone.localtime(incident.created_at).strftime("%Y-%m-%d %H:%M")
                     if incident.created_at

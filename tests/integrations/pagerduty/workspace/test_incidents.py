@@ -1,9 +1,11 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
 from integrations.models import Connection
+from integrations.pagerduty.workspace.entities import IncidentListItem, Ref
 from tests.integrations.pagerduty.workspace import payloads as pd
 from tests.integrations.pagerduty.workspace.conftest import TOKEN
 
@@ -90,6 +92,28 @@ def test_list_shows_one_page_from_one_call_with_total(
     assert 'rel="next"' in html
     assert "as of" in html
     assert TOKEN not in html
+
+
+def test_list_caches_only_what_its_rows_show(member_client, tenant, mocked_responses):
+    mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+
+    page = member_client.get(list_url(tenant)).context["page"]
+
+    (incident,) = page.incidents
+    assert incident == IncidentListItem(
+        id="PINC001",
+        number=1,
+        title="Checkout is down",
+        status="triggered",
+        urgency="high",
+        created_at=datetime(2026, 11, 28, 10, tzinfo=UTC),
+        service=Ref(
+            id="PSVC001",
+            name="Checkout",
+            html_url="https://acme.pagerduty.com/services/PSVC001",
+        ),
+        assignee_names=("Bob Baker",),
+    )
 
 
 def test_list_rows_escape_what_pagerduty_sends(member_client, tenant, mocked_responses):
