@@ -158,7 +158,9 @@ def _value_columns(value) -> tuple[str, str, str]:
         return _number(value.median), _number(value.min), _number(value.max)
     if value is None:
         return "n/a", "", ""
-    return _number(value) if isinstance(value, int | float) else str(value), "", ""
+    if isinstance(value, str):
+        return "(note)", "", ""  # a description: it would stretch the column
+    return _number(value), "", ""
 
 
 def _number(value: float) -> str:
@@ -194,7 +196,14 @@ def format_table(figures: list[Figure]) -> str:
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    notes = [f"{f.section}/{f.name}: {f.note}" for f in figures if f.note]
+    notes = [
+        f"{f.section}/{f.name}: "
+        + "; ".join(part for part in (f.value, f.note) if part)
+        if isinstance(f.value, str)
+        else f"{f.section}/{f.name}: {f.note}"
+        for f in figures
+        if f.note or isinstance(f.value, str)
+    ]
     if notes:
         lines += ["", "Notes:", *(f"- {note}" for note in notes)]
     return "\n".join(lines)
