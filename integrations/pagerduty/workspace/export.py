@@ -10,7 +10,9 @@ Fetch: pages of 100 through a bounded thread pool. At most
 not grow with the export, and rows leave in a stable order (windows in time
 order, pages in offset order). The workers share one request budget read
 from `ratelimit-remaining` / `ratelimit-reset`: when it runs out they wait
-for the reset instead of collecting 429s. Worker threads only talk HTTP; a
+for the reset instead of collecting 429s; a 429 that still comes is slept
+out by the client (a background client, on the connection's shared
+cooldown, at most 3 times). Worker threads only talk HTTP; a
 401 goes back to the request thread, which refreshes the token once through
 the workspace (`Workspace._after_unauthorized`) and sends the page again.
 """
@@ -36,7 +38,6 @@ from django.utils.translation import gettext as _
 from integrations.exceptions import (
     PagerDutyAuthError,
     PagerDutyError,
-    PagerDutyRateLimited,
 )
 from integrations.pagerduty.client import (
     DEFAULT_RETRY_AFTER,
@@ -55,9 +56,6 @@ PATH = "/incidents"
 MAX_WINDOW = timedelta(days=180)
 MIN_SPLIT = timedelta(seconds=1)
 PAGE_SIZE = MAX_PAGE_SIZE
-# A page refused with 429 after the client's own wait is sent again at most
-# this often, each time after the reset PagerDuty announced.
-MAX_RATE_LIMIT_RETRIES = 3
 INCOMPLETE_MARKER = "# export incomplete"
 CSV_COLUMNS = (
     "id",
@@ -261,13 +259,6 @@ class RequestBudget:
         with self._condition:
             self._observe(rate_limit)
 
-    def pause(self, seconds: float) -> None:
-        """Stop every worker for `seconds` (after a 429)."""
-        with self._condition:
-            self.remaining = 0
-            self.reset_at = self.clock() + seconds
-            self._condition.notify_all()
-
     def close(self) -> None:
         """Turn away every waiting and future request."""
         with self._condition:
@@ -316,7 +307,6 @@ class _Task:
     window: int
     offset: int
     last_planned: bool
-    attempts: int = 0
 
 
 def export_incidents(
@@ -345,11 +335,14 @@ def export_incidents(
     def client() -> PagerDutyClient:
         if getattr(local, "client", None) is None:
             # Each worker its own client (they are not thread-safe); no
-            # on_unauthorized, because refreshing needs the database.
+            # on_unauthorized, because refreshing needs the database. A
+            # background client sleeps out a 429 on the connection's shared
+            # cooldown, which holds the other workers back too.
             local.client = PagerDutyClient.for_connection(
                 connection,
                 token_provider=box.get,
                 backoff=settings.PAGERDUTY_RETRY_BACKOFF,
+                background=True,
             )
             with clients_lock:
                 clients.append(local.client)
@@ -409,13 +402,6 @@ def export_incidents(
                 if exc.status != 401:
                     raise
                 _after_401(ws, box, generation)
-                submit(task, first=True)
-                continue
-            except PagerDutyRateLimited as exc:
-                task.attempts += 1
-                if task.attempts > MAX_RATE_LIMIT_RETRIES:
-                    raise
-                budget.pause(exc.retry_after)
                 submit(task, first=True)
                 continue
             if task.window != current_window:

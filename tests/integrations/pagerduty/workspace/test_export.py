@@ -310,7 +310,7 @@ def test_a_429_is_retried_after_the_reset_and_the_export_completes(
     ws = workspace_for(tenant_member, tenant)
     plan = export.export_plan(ws=ws, since=BASE, until=BASE + timedelta(days=5))
     limited = (429, {"ratelimit-reset": "0"}, json.dumps(pd.error("Rate", 2020)))
-    # Twice: the client's own wait, then the export's re-submission.
+    # Twice: the workers' background clients sleep out each reset.
     fake.scripted[(stamp(BASE), 200)] = [limited, limited]
 
     rows = rows_of(export.export_csv(ws=ws, plan=plan, concurrency=2))
