@@ -47,18 +47,6 @@ class Stats:
         )
 
 
-def time_runs(fn: Callable[[], object], repeat: int, *, warmup: int = 1) -> Stats:
-    """Time `fn` `repeat` times after `warmup` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return Stats.of(samples)
-
-
 def paired_ratios(
     numerator: Callable[[], object],
     denominator: Callable[[], object],
