@@ -48,6 +48,10 @@ class AuditAction(models.TextChoices):
         _("Connect return not verified"),
     )
     RESOURCE_CHANGED = "resource.changed", _("PagerDuty resource changed")
+    RESOURCE_CHANGE_FAILED = (
+        "resource.change_failed",
+        _("PagerDuty change refused or failed"),
+    )
     WEBHOOK_SUBSCRIBED = "webhook.subscribed", _("Live updates subscribed")
     WEBHOOK_SUBSCRIBE_FAILED = "webhook.subscribe_failed", _("Live updates failed")
     WEBHOOK_UNSUBSCRIBED = "webhook.unsubscribed", _("Live updates unsubscribed")

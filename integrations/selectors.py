@@ -81,6 +81,15 @@ def oauth_client_get_for_environment(
     ).first()
 
 
+def membership_get(*, user, tenant_id: int) -> Membership | None:
+    """Return the user's membership in a tenant with its environment, or None."""
+    return (
+        Membership.objects.select_related("tenant__environment")
+        .filter(user=user, tenant_id=tenant_id)
+        .first()
+    )
+
+
 def membership_get_or_404(*, user, tenant_id: int) -> Membership:
     """Return the user's membership in a tenant; 404 if there is none.
 

@@ -1,7 +1,8 @@
-"""A tenant's PagerDuty connection: connect, refresh, needs-reconnect, disconnect.
+"""A tenant's PagerDuty connection: connect, disconnect, keep alive.
 
-Tokens are only ever written here, encrypted, into `Connection`; audit
-events name the connection and a reason code, never a token.
+Tokens are only ever written here and in `tokens.py` (refresh), encrypted,
+into `Connection`; audit events name the connection and a reason code,
+never a token.
 """
 
 import logging
@@ -11,13 +12,11 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import OperationalError, transaction
-from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from integrations.exceptions import PagerDutyAuthError, PagerDutyUnavailable
+from integrations.exceptions import PagerDutyUnavailable
 from integrations.models import (
     AuditAction,
     Connection,
@@ -25,46 +24,20 @@ from integrations.models import (
     Provider,
     Tenant,
 )
-from integrations.pagerduty import identity
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.pagerduty.flow import ConnectError, Reason
 from integrations.services.audit import audit_record
+from integrations.services.tokens import (
+    REFRESH_TOKEN_LIFETIME,
+    ConnectionNeedsReconnect,
+    connection_refresh_tokens,
+    known_scopes,
+)
 
 logger = logging.getLogger(__name__)
 
-# Refresh this long before the access token expires, so a call that starts
-# with a valid token does not fail half-way (Scoped access tokens live 1 day).
-REFRESH_MARGIN = timedelta(minutes=5)
-# PagerDuty documents 30 days for Scoped refresh tokens (NOTES §0.4).
-REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 # Refresh idle connections well before their refresh token's 30 days run out.
 KEEP_ALIVE_AFTER = timedelta(days=7)
-
-
-SYNCED_FIELDS = [
-    "access_token",
-    "refresh_token",
-    "access_expires_at",
-    "refresh_expires_at",
-    "granted_scopes",
-    "status",
-    "last_error",
-    "refreshed_at",
-]
-# How long a caller waits for another's refresh before giving up; longer
-# than the token request's own (connect, read) timeout.
-LOCK_TIMEOUT_SECONDS = 20
-
-
-class ConnectionNeedsReconnect(PagerDutyAuthError):
-    """The connection cannot be used until a tenant admin reconnects."""
-
-
-def _known_scopes(scope: str) -> str:
-    """Return the granted scope names worth storing (known ones and openid)."""
-    allowed = {*pd_scopes.ALL_SCOPES, pd_scopes.OPENID}
-    names = [name for name in pd_scopes.split(scope) if name in allowed]
-    return " ".join(dict.fromkeys(names))
 
 
 def _live_or_latest(tenant: Tenant) -> Connection | None:
@@ -130,7 +103,7 @@ def connection_save_from_connect(
     connection.refresh_token = refresh_token
     connection.access_expires_at = expires_at
     connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
-    connection.granted_scopes = _known_scopes(connect_data["granted_scope"])
+    connection.granted_scopes = known_scopes(connect_data["granted_scope"])
     connection.requested_scopes = pd_scopes.canonical(
         pd_scopes.split(connect_data["requested_scope"])
     )
@@ -185,177 +158,6 @@ def _valid_email(value) -> str:
     except ValidationError:
         return ""
     return value
-
-
-UNREADABLE = _(
-    "The stored PagerDuty credentials cannot be decrypted with the portal's "
-    "encryption keys (the key changed); a tenant admin must reconnect."
-)
-
-
-def connection_get_access_token(*, connection: Connection) -> str:
-    """Return a usable access token, refreshing it first when close to expiry.
-
-    Raise `ConnectionNeedsReconnect` when PagerDuty refused the refresh (or
-    the connection already needs reconnecting) and `PagerDutyUnavailable`
-    when the token endpoint failed transiently; the latter changes nothing.
-    """
-    if connection.status != Connection.Status.ACTIVE:
-        raise ConnectionNeedsReconnect(
-            _("PagerDuty is not connected for this tenant; an admin must reconnect.")
-        )
-    if connection.credentials_unreadable:
-        connection_mark_needs_reconnect(connection=connection, reason=UNREADABLE)
-        raise ConnectionNeedsReconnect(UNREADABLE)
-    if not connection.expires_within(REFRESH_MARGIN):
-        return connection.access_token
-    try:
-        connection_refresh_tokens(connection=connection)
-    finally:
-        # Keep the caller's copy current, so its next call needs no lock.
-        connection.refresh_from_db(fields=SYNCED_FIELDS)
-    return connection.access_token
-
-
-def connection_refresh_tokens(
-    *, connection: Connection, force: bool = False
-) -> Connection:
-    """Refresh the tokens once, however many callers ask at the same time.
-
-    The row is locked (`SELECT … FOR UPDATE` on PostgreSQL) and expiry is
-    checked again under the lock, so callers that waited reuse the token the
-    first one stored; PagerDuty rotates refresh tokens, so a second refresh
-    with the old one would fail.
-    """
-    failure = None
-    with transaction.atomic():
-        try:
-            locked = _lock(connection.pk)
-        except OperationalError:
-            raise PagerDutyUnavailable(
-                _("PagerDuty is slow to answer; try again shortly.")
-            ) from None
-        if locked.status != Connection.Status.ACTIVE:
-            raise ConnectionNeedsReconnect(locked.last_error or _("Reconnect needed."))
-        if not force and not locked.expires_within(REFRESH_MARGIN):
-            return locked
-        client = locked.oauth_client
-        if locked.credentials_unreadable or (client and client.secret_unreadable):
-            failure = UNREADABLE
-            _mark(locked, reason="undecryptable", message=failure)
-        elif client is None or not client.has_secret or not locked.refresh_token:
-            failure = _(
-                "The PagerDuty app these tokens belong to is no longer "
-                "configured; a tenant admin must reconnect."
-            )
-            _mark(locked, reason="no_app", message=failure)
-        else:
-            try:
-                token = identity.refresh_token_grant(
-                    client_id=client.client_id,
-                    client_secret=client.client_secret,
-                    refresh_token=locked.refresh_token,
-                )
-            except identity.TokenEndpointError as exc:
-                if exc.kind != "rejected" or exc.status == 429:
-                    # Transient: keep everything; the caller may retry.
-                    raise PagerDutyUnavailable(
-                        _("PagerDuty is not answering; try again shortly.")
-                    ) from None
-                failure = _refusal_text(exc)
-                _mark(locked, reason=exc.error or "rejected", message=failure)
-            else:
-                _store_refresh(locked, token)
-    if failure:
-        raise ConnectionNeedsReconnect(failure)
-    return locked
-
-
-def _lock(pk: int) -> Connection:
-    """Return the connection row locked until the transaction ends."""
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-    return (
-        Connection.objects.select_for_update(of=("self",))
-        .select_related("oauth_client", "tenant__environment")
-        .get(pk=pk)
-    )
-
-
-def _refusal_text(exc: identity.TokenEndpointError) -> str:
-    if exc.error == "invalid_grant":
-        return _(
-            "PagerDuty no longer accepts this connection's refresh token: it "
-            "expired (30 days unused, or a year after connecting) or access "
-            "was revoked in PagerDuty. A tenant admin must reconnect."
-        )
-    if exc.error in ("invalid_client", "unauthorized_client") or exc.status == 401:
-        return _(
-            "PagerDuty refused the app's credentials while refreshing. A "
-            "portal administrator should check the app, then a tenant admin "
-            "must reconnect."
-        )
-    return _(
-        "PagerDuty refused to refresh this connection's tokens. A tenant "
-        "admin must reconnect."
-    )
-
-
-def _store_refresh(connection: Connection, token: identity.TokenResponse) -> None:
-    now = timezone.now()
-    connection.access_token = token.access_token
-    # RFC 6749 §6: keep the old refresh token when none is returned.
-    if token.refresh_token:
-        connection.refresh_token = token.refresh_token
-        connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
-    connection.access_expires_at = now + timedelta(seconds=token.expires_in)
-    if token.scope:
-        connection.granted_scopes = _known_scopes(token.scope)
-    connection.refreshed_at = now
-    connection.last_error = ""
-    connection.save(
-        update_fields=[
-            "access_token",
-            "refresh_token",
-            "refresh_expires_at",
-            "access_expires_at",
-            "granted_scopes",
-            "refreshed_at",
-            "last_error",
-            "updated_at",
-        ]
-    )
-
-
-def _mark(connection: Connection, *, reason: str, message: str) -> None:
-    connection.status = Connection.Status.NEEDS_RECONNECT
-    connection.last_error = message
-    connection.save(update_fields=["status", "last_error", "updated_at"])
-    logger.warning("PagerDuty connection %s needs reconnect: %s", connection.pk, reason)
-    audit_record(
-        actor=None,
-        action=AuditAction.CONNECTION_REFRESH_FAILED,
-        target=str(connection),
-        environment=connection.tenant.environment,
-        tenant=connection.tenant,
-        details={"connection_id": connection.pk, "reason": reason},
-    )
-
-
-@transaction.atomic
-def connection_mark_needs_reconnect(
-    *, connection: Connection, reason: str
-) -> Connection:
-    """Flag a connection that PagerDuty refused (e.g. a 401 on an API call).
-
-    `reason` is shown to tenant admins, so it must be plain words with no
-    upstream text. Connections that are not active are left as they are.
-    """
-    locked = Connection.objects.select_for_update().get(pk=connection.pk)
-    if locked.status == Connection.Status.ACTIVE:
-        _mark(locked, reason="api_refused", message=reason)
-    return locked
 
 
 def connection_disconnect(*, connection: Connection, actor) -> Connection:

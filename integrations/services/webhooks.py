@@ -37,9 +37,10 @@ from integrations.models import (
 )
 from integrations.pagerduty.client import PagerDutyClient
 from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace.cache import cache_invalidate
 from integrations.ratelimit import rate_limit_allows
 from integrations.services.audit import audit_record
-from integrations.services.connections import connection_get_access_token
+from integrations.services.tokens import connection_client
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ def webhook_receive(
     elif delivery.outcome == WebhookDelivery.Outcome.IGNORED:
         logger.info("Webhook event type %s not handled", event.event_type[:100])
     elif delivery.outcome == WebhookDelivery.Outcome.PROCESSED:
-        _invalidate_workspace(subscription.connection_id)
+        cache_invalidate(subscription.connection_id)
     return delivery
 
 
@@ -275,12 +276,6 @@ def _record_delivery(subscription, delivery: WebhookDelivery) -> None:
     if delivery.outcome == WebhookDelivery.Outcome.PING:
         changes["last_ping_at"] = delivery.received_at
     WebhookSubscription.objects.filter(pk=subscription.pk).update(**changes)
-
-
-def _invalidate_workspace(connection_id: int) -> None:
-    from integrations.pagerduty.workspace.context import cache_invalidate
-
-    cache_invalidate(connection_id)
 
 
 REFUSAL_TEXT = {
@@ -347,14 +342,6 @@ def can_subscribe(connection: Connection) -> bool:
     return Scope.WEBHOOK_SUBSCRIPTIONS_WRITE in connection.granted_scope_list
 
 
-def _client(connection: Connection, *, background: bool = False) -> PagerDutyClient:
-    return PagerDutyClient.for_connection(
-        connection,
-        token_provider=lambda: connection_get_access_token(connection=connection),
-        background=background,
-    )
-
-
 def _failure_text(exc: PagerDutyError) -> str:
     if isinstance(exc, PagerDutyAuthError):
         return _(
@@ -417,7 +404,7 @@ def webhook_subscription_ensure(
         "active": True,
     }
     try:
-        with _client(connection) as client:
+        with connection_client(connection=connection) as client:
             if old_id:
                 _delete_remote(client, old_id)
             created = client.create_entity(
@@ -498,7 +485,7 @@ def webhook_subscription_remove(*, connection: Connection, actor=None) -> None:
     failed = False
     if pd_id:
         try:
-            with _client(connection) as client:
+            with connection_client(connection=connection) as client:
                 _delete_remote(client, pd_id)
         except PagerDutyError as exc:
             logger.warning(
@@ -538,7 +525,7 @@ def webhook_subscription_sync(
     path = f"/webhook_subscriptions/{subscription.pd_subscription_id}"
     try:
         # Runs from the hourly command: sleeping out a 429 beats a missed check.
-        with _client(connection, background=True) as client:
+        with connection_client(connection=connection, background=True) as client:
             remote = client.get_entity(
                 path,
                 "webhook_subscription",

@@ -9,7 +9,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import Connection
-from integrations.services.connections import connection_get_access_token
+from integrations.services.tokens import connection_get_access_token
 from tests.connect_fixtures import TOKEN_URL
 from tests.helpers import run_in_threads, skip_unless_available
 

@@ -7,9 +7,9 @@ from responses import matchers
 
 from integrations.exceptions import PagerDutyUnavailable
 from integrations.models import AuditEvent, Connection
-from integrations.services.connections import (
+from integrations.services.connections import connection_disconnect
+from integrations.services.tokens import (
     ConnectionNeedsReconnect,
-    connection_disconnect,
     connection_get_access_token,
     connection_mark_needs_reconnect,
     connection_refresh_tokens,

@@ -178,7 +178,7 @@ def test_a_row_under_a_removed_key_loads_as_unreadable_and_cannot_be_resaved(
 
 
 def test_unreadable_tokens_flag_the_connection_for_reconnect(keys, tenant):
-    from integrations.services.connections import (
+    from integrations.services.tokens import (
         ConnectionNeedsReconnect,
         connection_get_access_token,
     )

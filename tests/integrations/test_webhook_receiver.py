@@ -11,7 +11,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.models import Connection, WebhookDelivery, WebhookSubscription
-from integrations.pagerduty.workspace.context import cache_version
+from integrations.pagerduty.workspace.cache import cache_version
 from integrations.selectors import incident_change_list
 from integrations.services.webhooks import MAX_BODY_BYTES, webhook_delivery_prune
 from tests.integrations.webhook_helpers import (

@@ -24,11 +24,11 @@ def test_a_next_with_hidden_characters_falls_back_to_the_default(
 
 @pytest.mark.parametrize("target", AMBIGUOUS)
 def test_the_workspace_refuses_the_same_targets(target):
-    from integrations.pagerduty.workspace.views import _safe_next
+    from integrations.pagerduty.workspace.views.base import safe_next
 
     request = RequestFactory().post("/x/", {"next": target})
 
-    assert _safe_next(request, "/fallback/") == "/fallback/"
+    assert safe_next(request, "/fallback/") == "/fallback/"
 
 
 def test_plain_paths_are_not_hidden():

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from integrations.exceptions import PagerDutyUnavailable
 from integrations.models import AuditEvent, Connection
-from integrations.services.connections import (
+from integrations.services.tokens import (
     ConnectionNeedsReconnect,
     connection_get_access_token,
 )
@@ -123,7 +123,7 @@ from django.conf import settings
 from django.db import connection
 settings.PAGERDUTY_IDENTITY_URL = os.environ["SANDBOX_URL"]
 from integrations.models import Connection
-from integrations.services.connections import connection_get_access_token
+from integrations.services.tokens import connection_get_access_token
 go_at, pk = float(sys.argv[1]), int(sys.argv[2])
 results, errors = [], []
 def work():

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from integrations.models import Connection, OAuthClient
 from integrations.pagerduty import scopes as pd_scopes
-from integrations.services.connections import connection_get_access_token
+from integrations.services.tokens import connection_get_access_token
 from tests.connect_fixtures import TOKEN_URL, callback, start_connect
 from tests.factories import UserFactory
 from tests.security.conftest import (

@@ -231,7 +231,7 @@ def test_t87_next_is_the_default_or_our_own_origin(target):
 
 
 def test_t87_workspace_next_is_the_default_or_our_own_origin():
-    from integrations.pagerduty.workspace.views import _safe_next
+    from integrations.pagerduty.workspace.views.base import safe_next
 
     @fuzz(500)
     @given(target=redirect_targets())
@@ -239,7 +239,7 @@ def test_t87_workspace_next_is_the_default_or_our_own_origin():
         request = RequestFactory().post("/x/", {"next": target})
         FIGURES["inputs"] += 1
 
-        chosen = _safe_next(request, "/fallback/")
+        chosen = safe_next(request, "/fallback/")
 
         assert chosen == "/fallback/" or is_ours(chosen), chosen
 

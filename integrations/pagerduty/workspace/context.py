@@ -1,8 +1,10 @@
-"""The per-request workspace: a tenant's live connection, its client, its cache.
+"""The workspace: who acts, in which tenant, through which connection.
 
-Reads are cached per connection for `PAGERDUTY_CACHE_SECONDS` (default 30)
-under a version number that every write bumps, so one write invalidates all
-of that connection's cached reads at once, in every worker.
+A `Workspace` is opened by `access.workspace_open` for one request, one
+export or one tool call. Reads are cached per connection (`cache.py`);
+writes go through `perform`, which every write operation calls
+(`operations.operation`): it invalidates the cache and records who did
+what in the audit log.
 """
 
 from __future__ import annotations
@@ -12,66 +14,39 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from integrations.models import Connection, Membership
+from integrations.exceptions import PagerDutyError
+from integrations.models import AuditAction, Connection, Membership
 from integrations.pagerduty.client import Page, PagerDutyClient
-from integrations.services.connections import (
-    SYNCED_FIELDS,
-    ConnectionNeedsReconnect,
-    connection_get_access_token,
-    connection_mark_needs_reconnect,
-    connection_refresh_tokens,
+from integrations.pagerduty.workspace.access import MissingScope
+from integrations.pagerduty.workspace.cache import (
+    cache_invalidate,
+    cache_seconds,
+    cache_version,
 )
+from integrations.services.audit import audit_record
+from integrations.services.tokens import RefreshAfterUnauthorized, connection_client
 
-
-def cache_seconds() -> int:
-    """Return how long reads stay cached; 0 turns the cache off."""
-    return settings.PAGERDUTY_CACHE_SECONDS
-
-
-def _version_key(connection_id: int) -> str:
-    return f"pdws:{connection_id}:version"
-
-
-def cache_version(connection_id: int) -> int:
-    """Return the connection's current cache version (1 when unset)."""
-    key = _version_key(connection_id)
-    version = cache.get(key)
-    if version is not None:
-        return version
-    # One round trip on the usual path; `add` settles a race with a write.
-    if cache.add(key, 1, timeout=None):
-        return 1
-    return cache.get(key) or 1
-
-
-def cache_invalidate(connection_id: int) -> None:
-    """Bump the connection's cache version so none of its reads are reused."""
-    key = _version_key(connection_id)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 2, timeout=None)
+if TYPE_CHECKING:
+    from integrations.pagerduty.workspace.operations import Operation
 
 
 @dataclass
 class Workspace:
-    """What every workspace view needs: who, which tenant, which connection."""
+    """A member's view of a tenant's PagerDuty account, for one unit of work."""
 
+    user: Any
     membership: Membership
-    connection: Connection | None
+    connection: Connection
     refresh: bool = False
-    section: str = ""
+    via: str = "portal"
     fetched_at: list[datetime] = field(default_factory=list)
     _client: PagerDutyClient | None = None
     _version: int | None = None
-    _refreshed_after_401: bool = False
 
     @property
     def tenant(self):
@@ -79,55 +54,36 @@ class Workspace:
 
     @property
     def scopes(self) -> frozenset[str]:
-        if self.connection is None:
-            return frozenset()
         return frozenset(self.connection.granted_scope_list)
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def require(self, scope: str) -> None:
+        """Raise MissingScope unless the connection was granted `scope`."""
+        if scope not in self.scopes:
+            raise MissingScope(scope)
+
     @property
     def as_of(self) -> datetime | None:
-        """Return when the oldest data on the page was fetched."""
+        """Return when the oldest data shown was fetched."""
         return min(self.fetched_at) if self.fetched_at else None
 
     @property
     def client(self) -> PagerDutyClient:
         if self._client is None:
-            connection = self.connection
-            self._client = PagerDutyClient.for_connection(
-                connection,
-                token_provider=lambda: connection_get_access_token(
-                    connection=connection
-                ),
-                on_unauthorized=self._after_unauthorized,
-                backoff=settings.PAGERDUTY_RETRY_BACKOFF,
-            )
+            self._client = connection_client(connection=self.connection)
         return self._client
 
-    def _after_unauthorized(self) -> bool:
-        """Refresh once after a 401; flag the connection if that did not help.
+    def refresh_after_401(self) -> bool:
+        """Refresh once after a 401 outside the client (the export's workers).
 
-        PagerDuty can drop an access token while its refresh token still
-        works. Return True when the request is worth sending again.
+        Return whether a fresh token is in `connection.access_token`.
         """
-        connection = self.connection
-        if not self._refreshed_after_401:
-            self._refreshed_after_401 = True
-            try:
-                connection_refresh_tokens(connection=connection, force=True)
-            except ConnectionNeedsReconnect:
-                return False  # refused and already flagged by the refresh
-            connection.refresh_from_db(fields=SYNCED_FIELDS)
-            return True
-        connection_mark_needs_reconnect(
-            connection=connection,
-            reason=_(
-                "PagerDuty rejected this connection's token: it expired "
-                "or access was revoked. A tenant admin must reconnect."
-            ),
-        )
-        return False
+        hook = self.client.on_unauthorized
+        if not isinstance(hook, RefreshAfterUnauthorized):
+            return False
+        return hook()
 
     def close(self) -> None:
         if self._client is not None:
@@ -214,3 +170,52 @@ class Workspace:
         """Forget every cached read of this connection (after a write)."""
         cache_invalidate(self.connection.pk)
         self._version = None
+
+    # --- Writes ----------------------------------------------------------
+
+    def perform(
+        self, operation: Operation, arguments: Mapping[str, Any], call: Callable
+    ) -> Any:
+        """Run a write operation's PagerDuty calls; invalidate and audit them.
+
+        The cache is dropped even when the write fails: a failed bulk or a
+        timeout may still have changed something upstream.
+        """
+        try:
+            result = call()
+        except PagerDutyError as exc:
+            self.invalidate()
+            self._audit(operation, arguments, None, failed=exc)
+            raise
+        self.invalidate()
+        self._audit(operation, arguments, result)
+        return result
+
+    def _audit(self, operation, arguments, result, failed=None) -> None:
+        target = arguments.get(operation.target, "") if operation.target else ""
+        if not target:
+            target = getattr(result, "id", "") or ""
+        details: dict[str, Any] = {
+            "operation": operation.name,
+            "target_id": target,
+            "outcome": "failed" if failed else "ok",
+            "via": self.via,
+            "connection_id": self.connection.pk,
+            "pd_user_id": self.connection.pd_user_id,
+        }
+        if failed is not None:
+            details["status"] = failed.status
+        if isinstance(result, int) and not isinstance(result, bool):
+            details["count"] = result
+        audit_record(
+            actor=self.user,
+            action=(
+                AuditAction.RESOURCE_CHANGE_FAILED
+                if failed
+                else AuditAction.RESOURCE_CHANGED
+            ),
+            target=f"{operation.name} {target}".strip(),
+            environment=self.tenant.environment,
+            tenant=self.tenant,
+            details=details,
+        )

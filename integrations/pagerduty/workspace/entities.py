@@ -1,4 +1,8 @@
-"""Dataclasses built from PagerDuty's JSON, with display-ready properties."""
+"""Dataclasses built from PagerDuty's JSON: what the operation layer returns.
+
+They hold PagerDuty's own values; how a page words them lives in
+`views/presentation.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
-
-STATUS_LABELS = {
-    "triggered": _("Triggered"),
-    "acknowledged": _("Acknowledged"),
-    "resolved": _("Resolved"),
-}
-URGENCY_LABELS = {"high": _("High"), "low": _("Low")}
-SERVICE_STATUS_LABELS = {
-    "active": _("Active"),
-    "warning": _("Warning"),
-    "critical": _("Critical"),
-    "maintenance": _("Maintenance"),
-    "disabled": _("Disabled"),
-}
 
 
 def _time(value: Any) -> datetime | None:
@@ -105,14 +94,6 @@ class Incident:
             incident_key=_str(data.get("incident_key")),
             description=_str(data.get("description")),
         )
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
-
-    @property
-    def urgency_label(self) -> str:
-        return URGENCY_LABELS.get(self.urgency, self.urgency)
 
     @property
     def is_open(self) -> bool:
@@ -265,10 +246,6 @@ class Service:
         )
 
     @property
-    def status_label(self) -> str:
-        return SERVICE_STATUS_LABELS.get(self.status, self.status)
-
-    @property
     def is_disabled(self) -> bool:
         return self.status == "disabled"
 
@@ -311,7 +288,6 @@ class IncidentCounts:
         return [
             {
                 "status": status,
-                "label": STATUS_LABELS[status],
                 "high": self.cells.get((status, "high"), 0),
                 "low": self.cells.get((status, "low"), 0),
                 "total": self.cells.get((status, "high"), 0)
@@ -405,10 +381,6 @@ class Target:
     kind: str
     ref: Ref
 
-    @property
-    def kind_label(self) -> str:
-        return _("Schedule") if self.kind == "schedule" else _("User")
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -456,20 +428,6 @@ class EscalationPolicy:
         )
 
 
-ROLE_LABELS = {
-    "owner": _("Account owner"),
-    "admin": _("Admin"),
-    "manager": _("Manager"),
-    "user": _("Responder"),
-    "limited_user": _("Limited user"),
-    "observer": _("Observer"),
-    "read_only_user": _("Read-only user"),
-    "restricted_access": _("Restricted access"),
-    "read_only_limited_user": _("Read-only limited user"),
-    "responder": _("Responder"),
-}
-
-
 @dataclass(frozen=True)
 class User:
     """A PagerDuty user."""
@@ -495,10 +453,6 @@ class User:
             teams=_refs(data.get("teams")),
             html_url=_str(data.get("html_url")),
         )
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
 
 
 @dataclass(frozen=True)
@@ -526,10 +480,6 @@ class Member:
 
     user: Ref
     role: str
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
 
 
 @dataclass(frozen=True)

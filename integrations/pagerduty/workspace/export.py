@@ -14,7 +14,7 @@ for the reset instead of collecting 429s; a 429 that still comes is slept
 out by the client (a background client, on the connection's shared
 cooldown, at most 3 times). Worker threads only talk HTTP; a
 401 goes back to the request thread, which refreshes the token once through
-the workspace (`Workspace._after_unauthorized`) and sends the page again.
+the workspace (`Workspace.refresh_after_401`) and sends the page again.
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ from integrations.pagerduty.client import (
     RateLimit,
 )
 from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
+from integrations.pagerduty.workspace.operations import operation
+from integrations.services.tokens import connection_client
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +139,7 @@ def _params(since: datetime, until: datetime) -> dict[str, Any]:
     }
 
 
+@operation(scope=Scope.INCIDENTS_READ)
 def export_plan(*, ws: Workspace, since: datetime, until: datetime) -> ExportPlan:
     """Return the windows to fetch, each holding at most 10,000 incidents.
 
@@ -143,8 +147,10 @@ def export_plan(*, ws: Workspace, since: datetime, until: datetime) -> ExportPla
     ExportTooDense when one second holds more than 10,000 incidents, and
     the client's PagerDutyError subclasses when PagerDuty refuses.
     """
+    since = inputs.aware(since, "since")
+    until = inputs.aware(until, "until")
     if since >= until:
-        raise ValueError("since must be before until")
+        raise inputs.InvalidInput("until", _("“From” must be before “Until”."))
     windows: list[ExportWindow] = []
     start = since
     while start < until:
@@ -338,11 +344,8 @@ def export_incidents(
             # on_unauthorized, because refreshing needs the database. A
             # background client sleeps out a 429 on the connection's shared
             # cooldown, which holds the other workers back too.
-            local.client = PagerDutyClient.for_connection(
-                connection,
-                token_provider=box.get,
-                backoff=settings.PAGERDUTY_RETRY_BACKOFF,
-                background=True,
+            local.client = connection_client(
+                connection=connection, token_provider=box.get, background=True
             )
             with clients_lock:
                 clients.append(local.client)
@@ -428,7 +431,7 @@ def _after_401(ws: Workspace, box: _TokenBox, generation: int) -> None:
     """Refresh the token once for the whole export, or give up."""
     if generation < box.generation:
         return  # sent with a token that was replaced since
-    if not ws._after_unauthorized():
+    if not ws.refresh_after_401():
         raise PagerDutyAuthError(
             _("PagerDuty rejected the connection's token; reconnect PagerDuty."),
             status=401,

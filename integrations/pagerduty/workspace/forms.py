@@ -4,7 +4,12 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.selectors import PAGE_SIZES, SORTS, STATUS_TABS
+from integrations.pagerduty.workspace.views.presentation import (
+    ROLE_LABELS,
+    TEAM_ROLE_LABELS,
+)
 from portal.form_renderers import FastWidgetRenderer
 
 pd_id = RegexValidator(r"^[A-Za-z0-9]{1,40}$", _("Enter a PagerDuty ID."), "pd_id")
@@ -291,14 +296,7 @@ class EscalationPolicyForm(forms.Form):
         return data
 
 
-USER_ROLES = [
-    ("user", _("Responder")),
-    ("limited_user", _("Limited user")),
-    ("observer", _("Observer")),
-    ("read_only_user", _("Read-only user")),
-    ("manager", _("Manager")),
-    ("admin", _("Admin")),
-]
+USER_ROLES = [(role, ROLE_LABELS[role]) for role in inputs.USER_ROLES]
 
 
 class UserForm(forms.Form):
@@ -315,11 +313,7 @@ class TeamForm(forms.Form):
     )
 
 
-TEAM_ROLES = [
-    ("responder", _("Responder")),
-    ("manager", _("Manager")),
-    ("observer", _("Observer")),
-]
+TEAM_ROLES = [(role, TEAM_ROLE_LABELS[role]) for role in inputs.TEAM_ROLES]
 
 
 class MemberForm(forms.Form):
@@ -331,26 +325,6 @@ class MemberForm(forms.Form):
         self.fields["user"].choices = _choices(users, _("— choose —"))
 
 
-WEBHOOK_EVENTS = [
-    "incident.triggered",
-    "incident.acknowledged",
-    "incident.unacknowledged",
-    "incident.resolved",
-    "incident.reopened",
-    "incident.reassigned",
-    "incident.escalated",
-    "incident.delegated",
-    "incident.priority_updated",
-    "incident.annotated",
-    "incident.responder.added",
-    "incident.responder.replied",
-    "incident.status_update_published",
-    "service.created",
-    "service.updated",
-    "service.deleted",
-]
-
-
 class WebhookForm(forms.Form):
     url = forms.URLField(
         label=_("Delivery URL"),
@@ -360,7 +334,7 @@ class WebhookForm(forms.Form):
     )
     events = forms.MultipleChoiceField(
         label=_("Events"),
-        choices=[(event, event) for event in WEBHOOK_EVENTS],
+        choices=[(event, event) for event in inputs.WEBHOOK_EVENTS],
         widget=forms.CheckboxSelectMultiple,
         initial=["incident.triggered", "incident.acknowledged", "incident.resolved"],
     )

@@ -337,7 +337,7 @@ def test_user_list_and_detail(member_client, tenant, mocked_responses):
 
     assert pd.query(listed.calls[0])["include[]"] == ["teams"]
     assert "alice@acme.example" in html
-    assert "Account owner" in html
+    assert "Account Owner" in html
     assert "Payments" in detail
     assert "America/New_York" in detail
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from integrations.models import AuditAction, AuditEvent, Connection
 from integrations.pagerduty.client import RateLimit
 from integrations.pagerduty.workspace import export
+from integrations.pagerduty.workspace.access import workspace_open
 from integrations.pagerduty.workspace.context import Workspace
-from integrations.selectors import membership_get_or_404
 from tests.connect_fixtures import TOKEN_URL
 from tests.integrations.pagerduty.workspace import payloads as pd
 from tests.integrations.pagerduty.workspace.conftest import TOKEN
@@ -140,8 +140,7 @@ class FakeIncidents:
 
 
 def workspace_for(user, tenant) -> Workspace:
-    membership = membership_get_or_404(user=user, tenant_id=tenant.pk)
-    return Workspace(membership=membership, connection=tenant.connections.get())
+    return workspace_open(user=user, tenant_id=tenant.pk)
 
 
 def rows_of(chunks) -> list[dict]:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from integrations.pagerduty.workspace.entities import Ref, Span
-from integrations.pagerduty.workspace.selectors import _timeline
+from integrations.pagerduty.workspace.views.presentation import timeline as _timeline
 
 
 def test_timeline_draws_hours_in_the_schedules_zone_with_one_colour_per_person():

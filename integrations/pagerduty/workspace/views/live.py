@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,14 +18,15 @@ from django.views.decorators.cache import never_cache
 
 from integrations.models import Connection, WebhookSubscription
 from integrations.pagerduty.scopes import Scope
-from integrations.pagerduty.workspace.context import Workspace
-from integrations.pagerduty.workspace.entities import STATUS_LABELS
-from integrations.selectors import (
-    connection_get_live,
-    incident_change_list,
-    membership_get_or_404,
-    webhook_subscription_get,
+from integrations.pagerduty.workspace.access import (
+    MissingScope,
+    NotAMember,
+    NotConnected,
+    workspace_open,
 )
+from integrations.pagerduty.workspace.context import Workspace
+from integrations.pagerduty.workspace.views.presentation import STATUS_LABELS
+from integrations.selectors import incident_change_list, webhook_subscription_get
 
 CHANGES_LIMIT = 100
 # A delivery's received_at is stamped before its transaction commits, so a
@@ -43,13 +44,19 @@ def _error(message: str, status: int) -> JsonResponse:
 @never_cache
 def incident_changes(request, tenant_id: int):
     """Return the connection's incident changes received after `since`."""
-    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    try:
+        ws = workspace_open(user=request.user, tenant_id=tenant_id)
+    except NotAMember:
+        raise Http404("No Membership matches the given query.") from None
+    except NotConnected:
+        ws = None
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    connection = connection_get_live(tenant=membership.tenant)
-    if connection is None or not connection.is_usable:
+    if ws is None:
         return _error(_("PagerDuty is not connected."), 409)
-    if Scope.INCIDENTS_READ not in connection.granted_scope_list:
+    try:
+        ws.require(Scope.INCIDENTS_READ)
+    except MissingScope:
         return _error(_("This connection was not granted incidents.read."), 403)
     try:
         since = parse_datetime(request.GET.get("since", ""))
@@ -59,7 +66,7 @@ def incident_changes(request, tenant_id: int):
         return _error(_("since must be an ISO 8601 time with a UTC offset."), 400)
     now = timezone.now()
     changes = incident_change_list(
-        connection=connection, limit=CHANGES_LIMIT, received_after=since - OVERLAP
+        connection=ws.connection, limit=CHANGES_LIMIT, received_after=since - OVERLAP
     )
     return JsonResponse(
         {

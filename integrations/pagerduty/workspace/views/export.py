@@ -21,13 +21,10 @@ from django.views.decorators.http import require_GET
 from integrations.models import AuditAction
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import export
+from integrations.pagerduty.workspace.access import ErrorInfo
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.selectors import day_start
-from integrations.pagerduty.workspace.views import (
-    ErrorInfo,
-    render_page,
-    workspace_page,
-)
+from integrations.pagerduty.workspace.views.base import render_page, workspace_page
 from integrations.ratelimit import rate_limit_allows
 from integrations.services.audit import audit_record
 

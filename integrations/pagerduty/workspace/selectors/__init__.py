@@ -1,0 +1,95 @@
+"""Reads from a tenant's PagerDuty account, cached per connection.
+
+Each is an `operations.operation` (scope checked before anything is sent)
+returning entities (`entities.py`), never page-shaped data.
+"""
+
+from integrations.pagerduty.workspace.selectors.catalog import (
+    ServicePage,
+    service_get,
+    service_list,
+)
+from integrations.pagerduty.workspace.selectors.escalation_policies import (
+    escalation_policy_get,
+    escalation_policy_list,
+)
+from integrations.pagerduty.workspace.selectors.incidents import (
+    PAGE_SIZES,
+    SORTS,
+    STATUS_TABS,
+    IncidentDetail,
+    IncidentPage,
+    IncidentQuery,
+    OpenIncidents,
+    day_start,
+    incident_get,
+    incident_list,
+    open_incidents,
+    service_recent_incidents,
+)
+from integrations.pagerduty.workspace.selectors.oncalls import (
+    OnCallOverview,
+    OnCallPolicy,
+    oncall_by_policy,
+    oncall_list,
+    oncall_overview,
+)
+from integrations.pagerduty.workspace.selectors.people import (
+    team_get,
+    team_list,
+    user_get,
+    user_list,
+)
+from integrations.pagerduty.workspace.selectors.references import (
+    escalation_policy_refs,
+    refs_if_granted,
+    schedule_refs,
+    service_refs,
+    team_refs,
+    user_refs,
+)
+from integrations.pagerduty.workspace.selectors.schedules import (
+    ScheduleDetail,
+    schedule_get,
+    schedule_list,
+)
+from integrations.pagerduty.workspace.selectors.webhooks import webhook_list
+
+__all__ = [
+    "PAGE_SIZES",
+    "SORTS",
+    "STATUS_TABS",
+    "IncidentDetail",
+    "IncidentPage",
+    "IncidentQuery",
+    "OnCallOverview",
+    "OnCallPolicy",
+    "OpenIncidents",
+    "ScheduleDetail",
+    "ServicePage",
+    "day_start",
+    "escalation_policy_get",
+    "escalation_policy_list",
+    "escalation_policy_refs",
+    "incident_get",
+    "incident_list",
+    "oncall_by_policy",
+    "oncall_list",
+    "oncall_overview",
+    "open_incidents",
+    "refs_if_granted",
+    "schedule_get",
+    "schedule_list",
+    "schedule_refs",
+    "service_get",
+    "service_list",
+    "service_recent_incidents",
+    "service_refs",
+    "team_get",
+    "team_list",
+    "team_refs",
+    "user_get",
+    "user_list",
+    "user_refs",
+    "webhook_list",
+]

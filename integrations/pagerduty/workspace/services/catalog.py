@@ -1,0 +1,107 @@
+"""Service writes: create, edit, enable or disable, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace import inputs
+from integrations.pagerduty.workspace.context import Workspace
+from integrations.pagerduty.workspace.entities import Service
+from integrations.pagerduty.workspace.operations import operation
+
+# PagerDuty takes timeouts in seconds; a day is the longest the form offers.
+MAX_TIMEOUT = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ServiceInput:
+    """What a service is made of; checked when built."""
+
+    name: str
+    escalation_policy_id: str
+    description: str = ""
+    acknowledgement_timeout: int | None = None
+    auto_resolve_timeout: int | None = None
+
+    def __post_init__(self):
+        inputs.text(self.name, "name", max_length=inputs.MAX_NAME, required=True)
+        inputs.text(self.description, "description", max_length=inputs.MAX_TEXT)
+        inputs.pd_id(self.escalation_policy_id, "escalation_policy_id")
+        for field in ("acknowledgement_timeout", "auto_resolve_timeout"):
+            inputs.optional_bounded(
+                getattr(self, field), field, low=60, high=MAX_TIMEOUT
+            )
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": "service",
+            "name": self.name,
+            "description": self.description,
+            "escalation_policy": {
+                "id": self.escalation_policy_id,
+                "type": "escalation_policy_reference",
+            },
+            "acknowledgement_timeout": self.acknowledgement_timeout,
+            "auto_resolve_timeout": self.auto_resolve_timeout,
+        }
+
+
+def _checked(data: object) -> ServiceInput:
+    if not isinstance(data, ServiceInput):
+        raise inputs.InvalidInput("service", _("Give a service."))
+    return data
+
+
+@operation(scope=Scope.SERVICES_WRITE, write=True)
+def service_create(*, ws: Workspace, data: ServiceInput) -> Service:
+    """Create a service and return it."""
+    body = _checked(data).body()
+    return Service.from_api(
+        ws.client.create_entity(
+            "/services", "service", body, required_scope=Scope.SERVICES_WRITE
+        )
+    )
+
+
+@operation(scope=Scope.SERVICES_WRITE, write=True, target="service_id")
+def service_update(*, ws: Workspace, service_id: str, data: ServiceInput) -> Service:
+    """Update a service's name, description, policy and timeouts."""
+    service_id = inputs.pd_id(service_id, "service_id")
+    body = _checked(data).body()
+    return Service.from_api(
+        ws.client.update_entity(
+            inputs.path("/services/{}", service_id),
+            "service",
+            body,
+            required_scope=Scope.SERVICES_WRITE,
+        )
+    )
+
+
+@operation(scope=Scope.SERVICES_WRITE, write=True, target="service_id")
+def service_set_enabled(*, ws: Workspace, service_id: str, enabled: bool) -> Service:
+    """Enable (status active) or disable a service."""
+    service_id = inputs.pd_id(service_id, "service_id")
+    if not isinstance(enabled, bool):
+        raise inputs.InvalidInput("enabled", _("Give true or false."))
+    return Service.from_api(
+        ws.client.update_entity(
+            inputs.path("/services/{}", service_id),
+            "service",
+            {"type": "service", "status": "active" if enabled else "disabled"},
+            required_scope=Scope.SERVICES_WRITE,
+        )
+    )
+
+
+@operation(scope=Scope.SERVICES_WRITE, write=True, target="service_id")
+def service_delete(*, ws: Workspace, service_id: str) -> None:
+    """Delete a service."""
+    service_id = inputs.pd_id(service_id, "service_id")
+    ws.client.delete(
+        inputs.path("/services/{}", service_id), required_scope=Scope.SERVICES_WRITE
+    )
