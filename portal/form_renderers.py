@@ -137,8 +137,18 @@ def _multiple(widget: dict, option_template: str) -> str | None:
     return "".join(parts)
 
 
-class FastWidgetRenderer(DjangoTemplates):
-    """Django's default form renderer, with the plain widgets written in code."""
+class PortalFormRenderer(DjangoTemplates):
+    """Django's default renderer with the portal's one field template.
+
+    `{{ field.as_field_group }}` writes the label, the widget, the help text
+    (with the id the widget's `aria-describedby` names) and the errors.
+    """
+
+    field_template_name = "portal/forms/field.html"
+
+
+class FastWidgetRenderer(PortalFormRenderer):
+    """The portal's renderer, with the plain widgets written in code."""
 
     def render(self, template_name, context, request=None):
         html = None

@@ -169,6 +169,9 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 PORTAL_REQUIRE_STAFF_MFA = env.bool("PORTAL_REQUIRE_STAFF_MFA", default=True)
 
 # --- Templates ---
+# One field template for every form (label, widget, help text, errors).
+FORM_RENDERER = "portal.form_renderers.PortalFormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

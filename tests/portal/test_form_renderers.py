@@ -103,3 +103,13 @@ def test_pagerduty_config_form_renders_the_same(data, development):
 def test_forms_use_the_fast_renderer():
     assert isinstance(IncidentFilterForm().renderer, FastWidgetRenderer)
     assert isinstance(PagerDutyConfigForm().renderer, FastWidgetRenderer)
+
+
+def test_the_field_template_gives_help_text_the_id_the_widget_points_at():
+    from integrations.pagerduty.workspace.forms import ServiceForm
+
+    html = str(ServiceForm()["acknowledgement_timeout"].as_field_group())
+
+    assert 'aria-describedby="id_acknowledgement_timeout_helptext"' in html
+    assert 'id="id_acknowledgement_timeout_helptext"' in html
+    assert html.count('<label for="id_acknowledgement_timeout">') == 1
