@@ -15,7 +15,10 @@ from integrations.selectors import (
     oauth_client_for_connect,
     tenant_admin_membership,
 )
-from integrations.services.connections import connection_save_from_connect
+from integrations.services.connections import (
+    connection_save_from_connect,
+    link_save_from_connect,
+)
 from integrations.views.tenant import connect_error_response
 from portal.redirects import has_hidden_characters
 
@@ -68,7 +71,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         state = sociallogin.state or {}
         data = state.get("data") or {}
         tenant_id = data.get("tenant_id")
-        membership = tenant_admin_membership(user=request.user, tenant_id=tenant_id)
+        linking = data.get("purpose") == flow.PURPOSE_LINK
+        if linking:
+            membership = membership_get_for_user(user=request.user, tenant_id=tenant_id)
+        else:
+            membership = tenant_admin_membership(user=request.user, tenant_id=tenant_id)
         if membership is None:
             raise ImmediateHttpResponse(
                 connect_error_response(request, reason=flow.Reason.NOT_ADMIN)
@@ -82,16 +89,21 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 )
             )
         token = sociallogin.token
+        grant = {
+            "access_token": token.token,
+            "refresh_token": token.token_secret,
+            "expires_at": token.expires_at,
+            "connect_data": sociallogin.account.extra_data,
+        }
         try:
-            connection = connection_save_from_connect(
-                tenant=tenant,
-                oauth_client=client,
-                actor=request.user,
-                access_token=token.token,
-                refresh_token=token.token_secret,
-                expires_at=token.expires_at,
-                connect_data=sociallogin.account.extra_data,
-            )
+            if linking:
+                connection = link_save_from_connect(
+                    tenant=tenant, oauth_client=client, user=request.user, **grant
+                )
+            else:
+                connection = connection_save_from_connect(
+                    tenant=tenant, oauth_client=client, actor=request.user, **grant
+                )
         except flow.ConnectError as exc:
             raise ImmediateHttpResponse(
                 connect_error_response(
@@ -107,9 +119,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 )
             ) from None
         request.session.pop(flow.SESSION_KEY, None)
+        request.session.pop(flow.PURPOSE_KEY, None)
+        if linking:
+            text = _("Linked: you act in PagerDuty as %(name)s.")
+        else:
+            text = _("Connected to %(subdomain)s as %(name)s.")
         messages.success(
             request,
-            _("Connected to %(subdomain)s as %(name)s.")
+            text
             % {
                 "subdomain": connection.subdomain,
                 "name": connection.pd_user_name or connection.pd_user_id,

@@ -31,6 +31,25 @@ class ConnectionStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+class ConnectionKind(models.TextChoices):
+    TENANT = "tenant", _("Tenant connection")
+    PERSONAL = "personal", _("Personal link")
+
+
+def _links_follow_their_user(collector, field, sub_objs, using):
+    """on_delete: a deleted user's personal links go; tenant connections stay.
+
+    A tenant connection is only unlinked from its admin (user set to NULL):
+    it still serves the tenant's webhooks, keep-alive and shared reads.
+    """
+    personal = [link for link in sub_objs if link.kind == ConnectionKind.PERSONAL]
+    shared = [link for link in sub_objs if link.kind != ConnectionKind.PERSONAL]
+    if personal:
+        models.CASCADE(collector, field, personal, using)
+    if shared:
+        models.SET_NULL(collector, field, shared, using)
+
+
 class AuditAction(models.TextChoices):
     CONFIG_CREATED = "config.created", _("Integration configured")
     CONFIG_UPDATED = "config.updated", _("Integration updated")
@@ -43,6 +62,10 @@ class AuditAction(models.TextChoices):
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")
     CONNECTION_DISCONNECTED = "connection.disconnected", _("PagerDuty disconnected")
     CONNECTION_FAILED = "connection.failed", _("Connect attempt failed")
+    LINK_CREATED = "link.created", _("PagerDuty account linked")
+    LINK_RELINKED = "link.relinked", _("PagerDuty account linked again")
+    LINK_REMOVED = "link.removed", _("PagerDuty account unlinked")
+    TENANT_READ_SETTING = "tenant.read_setting", _("Member read access changed")
     CONNECT_STATE_INVALID = (
         "oauth.callback.state_invalid",
         _("Connect return not verified"),
@@ -102,6 +125,14 @@ class Tenant(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=60)
+    members_read_through_tenant = models.BooleanField(
+        _("members read through the tenant connection"),
+        default=True,
+        help_text=_(
+            "Members without a linked PagerDuty account may read through the "
+            "tenant's connection. Writes always act as the person."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -317,15 +348,34 @@ class OAuthClient(models.Model):
 
 
 class Connection(models.Model):
-    """A tenant's authorization of a PagerDuty user, with encrypted tokens."""
+    """A PagerDuty user's authorization in a tenant, with encrypted tokens.
+
+    The tenant connection (one live per tenant) serves tenant-wide work:
+    webhooks, keep-alive and reads the tenant shares. A personal link (one
+    live per tenant and portal user) is how that user acts in PagerDuty as
+    themselves. `user` names whose link a connection is; the admin who
+    connects the tenant is linked through the tenant connection itself.
+    """
 
     Status = ConnectionStatus
+    Kind = ConnectionKind
 
     provider = models.CharField(
         max_length=20, choices=Provider.choices, default=Provider.PAGERDUTY
     )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.TENANT
+    )
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="connections"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=_links_follow_their_user,
+        null=True,
+        blank=True,
+        related_name="pagerduty_links",
+        help_text=_("The portal user who acts in PagerDuty through it."),
     )
     oauth_client = models.ForeignKey(
         OAuthClient,
@@ -344,6 +394,12 @@ class Connection(models.Model):
     pd_user_id = models.CharField(_("PagerDuty user ID"), max_length=40, blank=True)
     pd_user_name = models.CharField(_("PagerDuty user"), max_length=200, blank=True)
     pd_user_email = models.EmailField(_("PagerDuty user email"), blank=True)
+    pd_user_role = models.CharField(
+        _("PagerDuty role"),
+        max_length=30,
+        blank=True,
+        help_text=_("The PagerDuty user's base role when linked (users/me)."),
+    )
     access_token = encrypted(models.TextField(blank=True))
     refresh_token = encrypted(models.TextField(blank=True))
     access_expires_at = models.DateTimeField(
@@ -392,8 +448,22 @@ class Connection(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "provider"],
-                condition=~Q(status=ConnectionStatus.REVOKED),
+                condition=~Q(status=ConnectionStatus.REVOKED)
+                & Q(kind=ConnectionKind.TENANT),
                 name="connection_one_live_per_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "user"],
+                condition=~Q(status=ConnectionStatus.REVOKED) & Q(user__isnull=False),
+                name="connection_one_live_link_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ConnectionKind.values),
+                name="connection_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=ConnectionKind.TENANT) | Q(user__isnull=False),
+                name="connection_personal_has_user",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ConnectionStatus.values),

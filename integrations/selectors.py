@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -106,10 +106,39 @@ def membership_get_or_404(*, user, tenant_id: int) -> Membership:
 def connection_get_live(*, tenant: Tenant) -> Connection | None:
     """Return the tenant's PagerDuty connection unless it was revoked."""
     return (
-        Connection.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY)
+        Connection.objects.filter(
+            tenant=tenant, provider=Provider.PAGERDUTY, kind=Connection.Kind.TENANT
+        )
         .exclude(status=Connection.Status.REVOKED)
         .select_related("webhook_subscription")
         .first()
+    )
+
+
+def link_get_live(*, tenant: Tenant, user) -> Connection | None:
+    """Return the user's own PagerDuty link in a tenant unless it was revoked.
+
+    It is a personal link, or the tenant connection when this user
+    connected the tenant and is still linked through it.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Connection.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY, user=user)
+        .exclude(status=Connection.Status.REVOKED)
+        .first()
+    )
+
+
+def link_list_for_tenant(*, tenant: Tenant) -> QuerySet[Connection]:
+    """Return who acts in a tenant's PagerDuty as themselves, by name."""
+    return (
+        Connection.objects.filter(
+            tenant=tenant, provider=Provider.PAGERDUTY, user__isnull=False
+        )
+        .exclude(status=Connection.Status.REVOKED)
+        .select_related("user")
+        .order_by("user__username")
     )
 
 
@@ -153,12 +182,20 @@ def tenant_connection_list(
     are compared with the connection's own app, else the environment's.
     """
     live = (
-        Connection.objects.filter(provider=Provider.PAGERDUTY)
+        Connection.objects.filter(
+            provider=Provider.PAGERDUTY, kind=Connection.Kind.TENANT
+        )
         .exclude(status=Connection.Status.REVOKED)
         .select_related("connected_by", "oauth_client", "webhook_subscription")
     )
+    linked = Count(
+        "connections",
+        filter=Q(connections__user__isnull=False)
+        & ~Q(connections__status=Connection.Status.REVOKED),
+    )
     tenants = (
         Tenant.objects.filter(environment=environment)
+        .annotate(linked_people=linked)
         .prefetch_related(Prefetch("connections", queryset=live, to_attr="live"))
         .order_by("name")
     )

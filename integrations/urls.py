@@ -48,6 +48,21 @@ tenant_urlpatterns = [
         name="tenant_connect",
     ),
     path(
+        "tenants/<int:tenant_id>/pagerduty/link/",
+        tenant.tenant_link,
+        name="tenant_link",
+    ),
+    path(
+        "tenants/<int:tenant_id>/pagerduty/unlink/",
+        tenant.tenant_unlink,
+        name="tenant_unlink",
+    ),
+    path(
+        "tenants/<int:tenant_id>/pagerduty/reads/",
+        tenant.tenant_read_setting,
+        name="tenant_read_setting",
+    ),
+    path(
         "tenants/<int:tenant_id>/pagerduty/disconnect/",
         tenant.tenant_disconnect,
         name="tenant_disconnect",

@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "pagerduty_connect_tenant"
+# Whether the pending connect is the tenant's connection or a person's link.
+PURPOSE_KEY = "pagerduty_connect_purpose"
+PURPOSE_TENANT = "tenant"
+PURPOSE_LINK = "link"
 PROVIDER_ID = "pagerduty"
 # Audit events for unverifiable callbacks per user (or address) and window:
 # (events, seconds). Past it only the log notes them, so a flood of forged
@@ -38,6 +42,9 @@ class Reason:
     NOT_CONFIGURED = "not_configured"
     NOT_ADMIN = "not_admin"
     RATE_LIMITED = "rate_limited"
+    NOT_CONNECTED = "not_connected"
+    LINK_OTHER_ACCOUNT = "link_other_account"
+    LINK_TAKEN = "link_taken"
 
 
 # reason: (title, explanation, HTTP status). Explanations take %(name)s
@@ -168,6 +175,38 @@ MESSAGES = {
 }
 
 
+MESSAGES.update(
+    {
+        Reason.NOT_CONNECTED: (
+            _("This tenant is not connected to PagerDuty"),
+            _(
+                "A tenant admin must connect PagerDuty before people can link "
+                "their own PagerDuty accounts. Nothing was changed."
+            ),
+            HTTPStatus.CONFLICT,
+        ),
+        Reason.LINK_OTHER_ACCOUNT: (
+            _("That PagerDuty user belongs to another account"),
+            _(
+                "You signed in to PagerDuty account %(subdomain)s, but this "
+                "tenant is connected to %(expected)s. Link the PagerDuty user "
+                "you have on %(expected)s. Nothing was changed."
+            ),
+            HTTPStatus.BAD_REQUEST,
+        ),
+        Reason.LINK_TAKEN: (
+            _("That PagerDuty user is linked to someone else"),
+            _(
+                "Another person in this tenant acts in PagerDuty as this "
+                "PagerDuty user. Sign in to PagerDuty as yourself, or ask a "
+                "tenant admin to unlink them first. Nothing was changed."
+            ),
+            HTTPStatus.CONFLICT,
+        ),
+    }
+)
+
+
 class ConnectError(ProviderException):
     """A connect attempt failed for a known reason; safe to show and log."""
 
@@ -201,6 +240,12 @@ def pending_tenant_id(request) -> int | None:
                 return tenant_id
     tenant_id = request.session.get(SESSION_KEY)
     return tenant_id if isinstance(tenant_id, int) else None
+
+
+def pending_purpose(request) -> str:
+    """Return what the pending connect is for: the tenant, or a person's link."""
+    purpose = getattr(request, "session", {}).get(PURPOSE_KEY)
+    return PURPOSE_LINK if purpose == PURPOSE_LINK else PURPOSE_TENANT
 
 
 def audit_state_invalid(request) -> None:

@@ -56,6 +56,7 @@ class PagerDutyProvider(OAuth2Provider):
         data = {
             "tenant_id": tenant_id,
             "oauth_client_id": self.app.settings.get("oauth_client_id"),
+            "purpose": flow.pending_purpose(request),
         }
         next_url = reverse("integrations:tenant_home", args=[tenant_id])
         kwargs.pop("scope", None)

@@ -33,6 +33,10 @@ from integrations.services.tokens import (
     connection_refresh_tokens,
     known_scopes,
 )
+from integrations.services.webhooks import (
+    webhook_subscription_ensure,
+    webhook_subscription_remove,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +47,65 @@ KEEP_ALIVE_AFTER = timedelta(days=7)
 def _live_or_latest(tenant: Tenant) -> Connection | None:
     """Return the tenant's live connection, else its most recent revoked one."""
     rows = Connection.objects.select_for_update().filter(
-        tenant=tenant, provider=Provider.PAGERDUTY
+        tenant=tenant, provider=Provider.PAGERDUTY, kind=Connection.Kind.TENANT
     )
     live = rows.exclude(status=Connection.Status.REVOKED).first()
     if live is not None:
         return live
     return rows.order_by("-updated_at", "-pk").first()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a completed PagerDuty authorization brought back."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: object
+    connect_data: dict
+
+    @property
+    def identity(self) -> dict:
+        return self.connect_data["identity"]
+
+    @property
+    def user(self) -> dict:
+        return self.connect_data["user"]
+
+
+def _apply_grant(
+    connection: Connection, *, grant: Grant, oauth_client: OAuthClient, actor
+) -> None:
+    """Fill a connection from a grant; the caller saves it."""
+    found, user = grant.identity, grant.user
+    now = timezone.now()
+    connection.oauth_client = oauth_client
+    connection.account_id = found["account_id"]
+    connection.subdomain = found["subdomain"]
+    connection.region = found["region"]
+    connection.api_url = found["api_url"]
+    connection.delegation_id = found["delegation_id"]
+    connection.pd_user_id = str(user["id"])[:40]
+    connection.pd_user_name = str(user.get("name") or "")[:200]
+    connection.pd_user_email = _valid_email(user.get("email"))
+    connection.pd_user_role = _role(user.get("role"))
+    connection.access_token = grant.access_token
+    connection.refresh_token = grant.refresh_token
+    connection.access_expires_at = grant.expires_at
+    connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
+    connection.granted_scopes = known_scopes(grant.connect_data["granted_scope"])
+    connection.requested_scopes = pd_scopes.canonical(
+        pd_scopes.split(grant.connect_data["requested_scope"])
+    )
+    connection.status = Connection.Status.ACTIVE
+    connection.last_error = ""
+    connection.connected_by = actor
+    connection.connected_at = now
+    connection.refreshed_at = now
+
+
+def _role(value) -> str:
+    return value if isinstance(value, str) and value.isidentifier() else ""
 
 
 @transaction.atomic
@@ -64,12 +121,13 @@ def connection_save_from_connect(
 ) -> Connection:
     """Store a completed connect in the tenant's one connection record.
 
-    Reconnecting updates the same record. Raise `ConnectError` (and write
-    nothing) when the PagerDuty account is not the app's or differs from
-    the one already connected.
+    Reconnecting updates the same record. The admin who connects is linked
+    through it (any personal link they had in the tenant is replaced).
+    Raise `ConnectError` (and write nothing) when the PagerDuty account is
+    not the app's or differs from the one already connected.
     """
-    found = connect_data["identity"]
-    user = connect_data["user"]
+    grant = Grant(access_token, refresh_token, expires_at, connect_data)
+    found = grant.identity
     if oauth_client.subdomain and found["subdomain"] != oauth_client.subdomain:
         raise ConnectError(
             Reason.OTHER_ACCOUNT,
@@ -89,29 +147,15 @@ def connection_save_from_connect(
     creating = not is_live
     if connection is None:
         connection = Connection(tenant=tenant, provider=Provider.PAGERDUTY)
-    now = timezone.now()
-    connection.oauth_client = oauth_client
-    connection.account_id = found["account_id"]
-    connection.subdomain = found["subdomain"]
-    connection.region = found["region"]
-    connection.api_url = found["api_url"]
-    connection.delegation_id = found["delegation_id"]
-    connection.pd_user_id = str(user["id"])[:40]
-    connection.pd_user_name = str(user.get("name") or "")[:200]
-    connection.pd_user_email = _valid_email(user.get("email"))
-    connection.access_token = access_token
-    connection.refresh_token = refresh_token
-    connection.access_expires_at = expires_at
-    connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
-    connection.granted_scopes = known_scopes(connect_data["granted_scope"])
-    connection.requested_scopes = pd_scopes.canonical(
-        pd_scopes.split(connect_data["requested_scope"])
+    _release_links(
+        tenant=tenant,
+        user=actor,
+        pd_user_id=str(grant.user["id"]),
+        keep=connection,
+        actor=actor,
     )
-    connection.status = Connection.Status.ACTIVE
-    connection.last_error = ""
-    connection.connected_by = actor
-    connection.connected_at = now
-    connection.refreshed_at = now
+    _apply_grant(connection, grant=grant, oauth_client=oauth_client, actor=actor)
+    connection.user = actor
     connection.full_clean()
     connection.save()
     audit_record(
@@ -141,9 +185,150 @@ def connection_save_from_connect(
     return connection
 
 
-def _subscribe_webhooks(*, connection_id: int, actor) -> None:
-    from integrations.services.webhooks import webhook_subscription_ensure
+def _release_links(*, tenant, user, pd_user_id: str, keep: Connection, actor):
+    """Make room for `user`'s new link in the tenant, or raise ConnectError.
 
+    The user's previous link is replaced (a personal one revoked, the
+    tenant connection only unlinked). A PagerDuty user already linked to
+    another person stays theirs: one PagerDuty identity, one portal person.
+    """
+    live = (
+        Connection.objects.select_for_update()
+        .filter(tenant=tenant, provider=Provider.PAGERDUTY)
+        .exclude(status=Connection.Status.REVOKED)
+        .exclude(pk=keep.pk)
+    )
+    taken = live.filter(pd_user_id=pd_user_id, user__isnull=False).exclude(user=user)
+    if taken.exists():
+        raise ConnectError(Reason.LINK_TAKEN)
+    for link in live.filter(user=user):
+        _unlink(link, actor=actor, reason="replaced")
+    if keep.pk and keep.user_id and keep.user_id != user.pk:
+        _unlink(keep, actor=actor, reason="tenant_reconnected")
+
+
+def _unlink(link: Connection, *, actor, reason: str) -> None:
+    """Stop a link acting for its user; a personal link's tokens go too."""
+    person = link.user
+    if link.kind == Connection.Kind.PERSONAL:
+        _erase_tokens(link)
+    link.user = None if link.kind == Connection.Kind.TENANT else link.user
+    link.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.LINK_REMOVED,
+        target=str(link.tenant),
+        environment=link.tenant.environment,
+        tenant=link.tenant,
+        details={
+            "connection_id": link.pk,
+            "user": person.get_username() if person else "",
+            "pd_user_id": link.pd_user_id,
+            "reason": reason,
+        },
+    )
+
+
+def _erase_tokens(connection: Connection) -> None:
+    connection.access_token = ""
+    connection.refresh_token = ""
+    connection.access_expires_at = None
+    connection.refresh_expires_at = None
+    connection.status = Connection.Status.REVOKED
+    connection.last_error = ""
+
+
+@transaction.atomic
+def link_save_from_connect(
+    *,
+    tenant: Tenant,
+    oauth_client: OAuthClient,
+    user,
+    access_token: str,
+    refresh_token: str,
+    expires_at,
+    connect_data: dict,
+) -> Connection:
+    """Store a person's own PagerDuty link in a tenant; audit it.
+
+    The PagerDuty user must belong to the tenant's connected account.
+    Linking again updates the same record. Raise `ConnectError` (and write
+    nothing) otherwise.
+    """
+    grant = Grant(access_token, refresh_token, expires_at, connect_data)
+    tenant_connection = (
+        Connection.objects.select_for_update()
+        .filter(tenant=tenant, provider=Provider.PAGERDUTY, kind=Connection.Kind.TENANT)
+        .filter(status=Connection.Status.ACTIVE)
+        .first()
+    )
+    if tenant_connection is None:
+        raise ConnectError(Reason.NOT_CONNECTED)
+    if grant.identity["account_id"] != tenant_connection.account_id:
+        raise ConnectError(
+            Reason.LINK_OTHER_ACCOUNT,
+            subdomain=grant.identity["subdomain"],
+            expected=tenant_connection.subdomain or tenant_connection.account_id,
+        )
+    link = (
+        Connection.objects.select_for_update()
+        .filter(
+            tenant=tenant,
+            provider=Provider.PAGERDUTY,
+            kind=Connection.Kind.PERSONAL,
+            user=user,
+        )
+        .exclude(status=Connection.Status.REVOKED)
+        .first()
+    )
+    creating = link is None
+    if link is None:
+        link = Connection(
+            tenant=tenant,
+            provider=Provider.PAGERDUTY,
+            kind=Connection.Kind.PERSONAL,
+            user=user,
+        )
+    _release_links(
+        tenant=tenant,
+        user=user,
+        pd_user_id=str(grant.user["id"]),
+        keep=link,
+        actor=user,
+    )
+    _apply_grant(link, grant=grant, oauth_client=oauth_client, actor=user)
+    link.full_clean()
+    link.save()
+    audit_record(
+        actor=user,
+        action=AuditAction.LINK_CREATED if creating else AuditAction.LINK_RELINKED,
+        target=str(tenant),
+        environment=tenant.environment,
+        tenant=tenant,
+        details={
+            "connection_id": link.pk,
+            "pd_user_id": link.pd_user_id,
+            "pd_role": link.pd_user_role,
+        },
+    )
+    return link
+
+
+@transaction.atomic
+def link_remove(*, link: Connection, actor) -> Connection:
+    """Unlink a person: their writes stop at once; audit it.
+
+    A personal link's tokens are deleted. When the link is the tenant
+    connection itself, only the person is unlinked: the connection keeps
+    serving the tenant.
+    """
+    locked = Connection.objects.select_for_update().get(pk=link.pk)
+    if locked.user_id is not None and locked.status != Connection.Status.REVOKED:
+        _unlink(locked, actor=actor, reason="unlinked")
+    return locked
+
+
+def _subscribe_webhooks(*, connection_id: int, actor) -> None:
     connection = Connection.objects.select_related("tenant__environment").get(
         pk=connection_id
     )
@@ -161,14 +346,12 @@ def _valid_email(value) -> str:
 
 
 def connection_disconnect(*, connection: Connection, actor) -> Connection:
-    """Delete the connection's tokens and mark it revoked; audit it.
+    """Delete the tenant's tokens, its people's links too; audit it.
 
-    Its webhook subscription is deleted first, while the token still works.
+    The webhook subscription is deleted first, while the token still works.
     PagerDuty documents no token revocation endpoint (NOTES §1
     "Revocation"), so the tenant page tells admins what to do in PagerDuty.
     """
-    from integrations.services.webhooks import webhook_subscription_remove
-
     webhook_subscription_remove(connection=connection, actor=actor)
     return _disconnect(connection=connection, actor=actor)
 
@@ -176,12 +359,15 @@ def connection_disconnect(*, connection: Connection, actor) -> Connection:
 @transaction.atomic
 def _disconnect(*, connection: Connection, actor) -> Connection:
     locked = Connection.objects.select_for_update().get(pk=connection.pk)
-    locked.access_token = ""
-    locked.refresh_token = ""
-    locked.access_expires_at = None
-    locked.refresh_expires_at = None
-    locked.status = Connection.Status.REVOKED
-    locked.last_error = ""
+    links = (
+        Connection.objects.select_for_update()
+        .filter(tenant=locked.tenant, kind=Connection.Kind.PERSONAL)
+        .exclude(status=Connection.Status.REVOKED)
+    )
+    for link in links:
+        _unlink(link, actor=actor, reason="tenant_disconnected")
+    _erase_tokens(locked)
+    locked.user = None
     locked.save()
     audit_record(
         actor=actor,

@@ -4,7 +4,9 @@ from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -15,13 +17,16 @@ from integrations.pagerduty.grants import scope_report
 from integrations.ratelimit import rate_limit_allows
 from integrations.selectors import (
     connection_get_live,
+    link_get_live,
+    link_list_for_tenant,
     membership_get_or_404,
     oauth_client_for_connect,
     oauth_client_get_for_tenant,
     webhook_subscription_get,
 )
 from integrations.services.audit import audit_record
-from integrations.services.connections import connection_disconnect
+from integrations.services.connections import connection_disconnect, link_remove
+from integrations.services.tenants import tenant_set_member_reads
 
 
 @login_required
@@ -49,6 +54,8 @@ def tenant_home(request, tenant_id: int):
             "connection": connection,
             "report": report,
             "webhook": connection and webhook_subscription_get(connection=connection),
+            "link": link_get_live(tenant=tenant, user=request.user),
+            "links": link_list_for_tenant(tenant=tenant) if membership.is_admin else (),
             "can_connect": oauth_client_for_connect(tenant_id=tenant.pk) is not None,
             "was_disconnected": connection is None
             and Connection.objects.filter(
@@ -70,7 +77,24 @@ def tenant_connect(request, tenant_id: int):
         return connect_error_response(
             request, reason=flow.Reason.NOT_ADMIN, tenant=membership.tenant
         )
-    tenant = membership.tenant
+    return _start_connect(request, membership.tenant, flow.PURPOSE_TENANT)
+
+
+@login_required
+@require_POST
+@never_cache
+def tenant_link(request, tenant_id: int):
+    """Start linking the signed-in person's own PagerDuty user (any member)."""
+    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    connection = connection_get_live(tenant=membership.tenant)
+    if connection is None or not connection.is_usable:
+        return connect_error_response(
+            request, reason=flow.Reason.NOT_CONNECTED, tenant=membership.tenant
+        )
+    return _start_connect(request, membership.tenant, flow.PURPOSE_LINK)
+
+
+def _start_connect(request, tenant, purpose: str):
     if oauth_client_for_connect(tenant_id=tenant.pk) is None:
         return connect_error_response(
             request, reason=flow.Reason.NOT_CONFIGURED, tenant=tenant
@@ -85,8 +109,49 @@ def tenant_connect(request, tenant_id: int):
             request, reason=flow.Reason.RATE_LIMITED, tenant=tenant
         )
     request.session[flow.SESSION_KEY] = tenant.pk
+    request.session[flow.PURPOSE_KEY] = purpose
     provider = get_social_adapter(request).get_provider(request, flow.PROVIDER_ID)
     return provider.redirect(request, process="redirect")
+
+
+@login_required
+@require_POST
+def tenant_unlink(request, tenant_id: int):
+    """Unlink a person's PagerDuty user: one's own, or anyone's for admins."""
+    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    tenant = membership.tenant
+    links = link_list_for_tenant(tenant=tenant)
+    link_id = request.POST.get("link", "")
+    if link_id:
+        if not membership.is_admin:
+            raise PermissionDenied
+        if not link_id.isdigit():
+            raise Http404
+        link = get_object_or_404(links, pk=int(link_id))
+    else:
+        link = get_object_or_404(links, user=request.user)
+    link_remove(link=link, actor=request.user)
+    if link.user_id == request.user.pk:
+        text = _("Your PagerDuty account is unlinked; you no longer act in it.")
+    else:
+        text = _("%(user)s is unlinked.") % {"user": link.user.get_username()}
+    messages.success(request, text)
+    return redirect("integrations:tenant_home", tenant_id=tenant.pk)
+
+
+@login_required
+@require_POST
+def tenant_read_setting(request, tenant_id: int):
+    """Let members read through the tenant connection, or not (admins)."""
+    membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
+    if not membership.is_admin:
+        raise PermissionDenied
+    allowed = request.POST.get("members_read_through_tenant") == "on"
+    tenant_set_member_reads(
+        tenant=membership.tenant, allowed=allowed, actor=request.user
+    )
+    messages.success(request, _("Saved."))
+    return redirect("integrations:tenant_home", tenant_id=membership.tenant.pk)
 
 
 @login_required

@@ -63,9 +63,12 @@ def url_exists(name: str, *args) -> bool:
     return True
 
 
-def make_connection(tenant, app, *, access, refresh, expires_in=timedelta(days=1)):
+def make_connection(
+    tenant, app, *, access, refresh, expires_in=timedelta(days=1), user=None
+):
     return Connection.objects.create(
         tenant=tenant,
+        user=user,
         oauth_client=app,
         account_id=f"PACCT{tenant.pk:02d}",
         subdomain=tenant.slug,
@@ -116,6 +119,11 @@ def world(development, tenant):
         users[name] = MembershipFactory(
             tenant=tenant_, user=UserFactory(username=name), role=role
         ).user
+    # Each tenant's admin connected it, so acts as herself through it.
+    Connection.objects.filter(pk=conn_a.pk).update(user=users["a_admin"])
+    Connection.objects.filter(pk=conn_b.pk).update(user=users["b_admin"])
+    conn_a.refresh_from_db()
+    conn_b.refresh_from_db()
     users["staff"] = UserFactory(username="staff_no_tenant", is_staff=True)
     users["superuser"] = UserFactory(username="root", is_staff=True, is_superuser=True)
     return World(tenant, tenant_b, app_a, app_b, conn_a, conn_b, users)

@@ -79,6 +79,19 @@ MATRIX = {
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),
     "integrations:tenant_connect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
     "integrations:tenant_disconnect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    # Any member may link their own PagerDuty user: off to PagerDuty.
+    "integrations:tenant_link": (
+        "tenant",
+        ["post"],
+        {**TENANT_PAGE, "a_member": 302, "a_admin": 302},
+    ),
+    # a_member has no link to remove; a_admin's would really be removed.
+    "integrations:tenant_unlink": (
+        "tenant",
+        ["post"],
+        {**TENANT_PAGE, "a_member": 404, "a_admin": None},
+    ),
+    "integrations:tenant_read_setting": ("tenant", ["post"], TENANT_ADMIN_ACTION),
     # Re-subscribing calls PagerDuty: covered by test_webhook_subscriptions.
     "integrations:tenant_webhook_recreate": (
         "staff",

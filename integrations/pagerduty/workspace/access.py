@@ -80,6 +80,21 @@ class MissingScope(WorkspaceError):
         self.scope = scope
 
 
+class LinkRequired(WorkspaceError):
+    """The person has no PagerDuty link of their own, and this needs one."""
+
+    code = "link_required"
+
+    def __init__(self):
+        super().__init__(_("Link your PagerDuty account to act as yourself."))
+
+
+class NotAllowed(WorkspaceError):
+    """The person's portal role or PagerDuty role does not allow this."""
+
+    code = "not_allowed"
+
+
 class InvalidInput(WorkspaceError, ValueError):
     """An argument an operation will not send; `field` names it."""
 
@@ -105,7 +120,11 @@ def workspace_open(
     passed when the caller already read it (pages do, for the navigation).
     """
     from integrations.pagerduty.workspace.context import Workspace
-    from integrations.selectors import connection_get_live, membership_get
+    from integrations.selectors import (
+        connection_get_live,
+        link_get_live,
+        membership_get,
+    )
 
     if not getattr(user, "is_authenticated", False):
         raise NotAMember
@@ -116,10 +135,14 @@ def workspace_open(
     connection = connection_get_live(tenant=membership.tenant)
     if connection is None or not connection.is_usable:
         raise NotConnected(membership, connection)
+    link = connection if connection.user_id == user.pk else None
+    if link is None:
+        link = link_get_live(tenant=membership.tenant, user=user)
     return Workspace(
         user=user,
         membership=membership,
         connection=connection,
+        link=link,
         refresh=refresh,
         via=via,
     )
@@ -141,6 +164,8 @@ def describe_error(exc: PagerDutyError | WorkspaceError) -> ErrorInfo:
     """Return what to say about a failure, with the status a page answers."""
     if isinstance(exc, MissingScope):
         return ErrorInfo(exc.message, status=403, scope=exc.scope)
+    if isinstance(exc, LinkRequired | NotAllowed):
+        return ErrorInfo(exc.message, status=403)
     if isinstance(exc, NotConnected):
         return ErrorInfo(exc.message, reconnect=exc.needs_reconnect, status=409)
     if isinstance(exc, InvalidInput):
@@ -149,7 +174,15 @@ def describe_error(exc: PagerDutyError | WorkspaceError) -> ErrorInfo:
         return ErrorInfo(exc.message, status=404)
     if isinstance(exc, PagerDutyAuthError):
         if exc.status == 403:
-            return ErrorInfo(exc.message, status=403, scope=exc.required_scope)
+            return ErrorInfo(
+                _(
+                    "PagerDuty refused: your PagerDuty role does not allow "
+                    "this (or the connection lacks %(scope)s)."
+                )
+                % {"scope": exc.required_scope or _("the permission it needs")},
+                status=403,
+                scope=exc.required_scope,
+            )
         return ErrorInfo(
             _(
                 "PagerDuty no longer accepts this connection: it expired or "

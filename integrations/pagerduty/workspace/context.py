@@ -1,10 +1,13 @@
 """The workspace: who acts, in which tenant, through which connection.
 
 A `Workspace` is opened by `access.workspace_open` for one request, one
-export or one tool call. Reads are cached per connection (`cache.py`);
-writes go through `perform`, which every write operation calls
-(`operations.operation`): it invalidates the cache and records who did
-what in the audit log.
+export or one tool call. Reads go through the tenant connection where the
+tenant lets members read through it (admins always), else through the
+person's own link; they are cached per connection (`cache.py`). Writes
+only ever go through the person's own link (`write_client`), bounded by
+their portal role and PagerDuty role (`roles.py`), and run through
+`perform`: it invalidates the caches and records who did what, as which
+PagerDuty user, in the audit log.
 """
 
 from __future__ import annotations
@@ -18,16 +21,23 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.exceptions import PagerDutyError
 from integrations.models import AuditAction, Connection, Membership
+from integrations.pagerduty import roles
 from integrations.pagerduty.client import Page, PagerDutyClient
-from integrations.pagerduty.workspace.access import MissingScope
+from integrations.pagerduty.workspace.access import (
+    LinkRequired,
+    MissingScope,
+    NotAllowed,
+)
 from integrations.pagerduty.workspace.cache import (
     cache_invalidate,
     cache_seconds,
     cache_version,
 )
+from integrations.pagerduty.workspace.views.presentation import ROLE_LABELS
 from integrations.services.audit import audit_record
 from integrations.services.tokens import RefreshAfterUnauthorized, connection_client
 
@@ -42,10 +52,12 @@ class Workspace:
     user: Any
     membership: Membership
     connection: Connection
+    link: Connection | None = None
     refresh: bool = False
     via: str = "portal"
     fetched_at: list[datetime] = field(default_factory=list)
     _client: PagerDutyClient | None = None
+    _write_client: PagerDutyClient | None = None
     _version: int | None = None
 
     @property
@@ -53,16 +65,68 @@ class Workspace:
         return self.membership.tenant
 
     @property
+    def is_admin(self) -> bool:
+        return self.membership.is_admin
+
+    @property
+    def usable_link(self) -> Connection | None:
+        """Return the person's own link if PagerDuty still takes it."""
+        link = self.link
+        return link if link is not None and link.is_usable else None
+
+    @property
+    def read_connection(self) -> Connection | None:
+        """Return the connection reads go through, or None without one."""
+        if self.is_admin or self.tenant.members_read_through_tenant:
+            return self.connection
+        return self.usable_link
+
+    @property
     def scopes(self) -> frozenset[str]:
-        return frozenset(self.connection.granted_scope_list)
+        """Return the read scopes granted to the connection reads use."""
+        reader = self.read_connection
+        return frozenset(reader.granted_scope_list) if reader else frozenset()
 
     def can(self, scope: str) -> bool:
-        return scope in self.scopes
+        """Return whether this person may use `scope` here now."""
+        try:
+            self.require(scope)
+        except (LinkRequired, MissingScope, NotAllowed):
+            return False
+        return True
 
     def require(self, scope: str) -> None:
-        """Raise MissingScope unless the connection was granted `scope`."""
-        if scope not in self.scopes:
+        """Raise unless this person may use `scope`: reads and writes alike.
+
+        A read needs the scope on the connection reads go through. A write
+        needs the person's own link, the scope granted to it, and both
+        their portal role and their PagerDuty role to allow it.
+        """
+        ability = roles.ability_for(scope)
+        if not ability:
+            if self.read_connection is None:
+                raise LinkRequired
+            if scope not in self.scopes:
+                raise MissingScope(scope)
+            return
+        link = self.usable_link
+        if link is None:
+            raise LinkRequired
+        if scope not in link.granted_scope_list:
             raise MissingScope(scope)
+        if not roles.portal_allows(is_admin=self.is_admin, ability=ability):
+            raise NotAllowed(
+                _("Your portal role (member) does not allow you to %(what)s.")
+                % {"what": roles.ABILITY_LABELS[ability]}
+            )
+        if not roles.pagerduty_allows(role=link.pd_user_role, ability=ability):
+            raise NotAllowed(
+                _("Your PagerDuty role (%(role)s) does not allow you to %(what)s.")
+                % {
+                    "role": ROLE_LABELS.get(link.pd_user_role, link.pd_user_role),
+                    "what": roles.ABILITY_LABELS[ability],
+                }
+            )
 
     @property
     def as_of(self) -> datetime | None:
@@ -71,9 +135,26 @@ class Workspace:
 
     @property
     def client(self) -> PagerDutyClient:
+        """Return the client reads go through."""
         if self._client is None:
-            self._client = connection_client(connection=self.connection)
+            reader = self.read_connection
+            if reader is None:
+                raise LinkRequired
+            self._client = connection_client(connection=reader)
         return self._client
+
+    @property
+    def write_client(self) -> PagerDutyClient:
+        """Return the client of the person's own link: the only one that writes."""
+        if self._write_client is None:
+            link = self.usable_link
+            if link is None:
+                raise LinkRequired
+            if self._client is not None and link.pk == self.read_connection.pk:
+                self._write_client = self._client
+            else:
+                self._write_client = connection_client(connection=link)
+        return self._write_client
 
     def refresh_after_401(self) -> bool:
         """Refresh once after a 401 outside the client (the export's workers).
@@ -86,8 +167,9 @@ class Workspace:
         return hook()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        for client in (self._client, self._write_client):
+            if client is not None:
+                client.close()
 
     # --- Cached reads ----------------------------------------------------
 
@@ -96,12 +178,13 @@ class Workspace:
         if seconds <= 0:
             self.fetched_at.append(timezone.now())
             return fetch()
+        reader = self.read_connection
         if self._version is None:
-            self._version = cache_version(self.connection.pk)
+            self._version = cache_version(reader.pk)
         digest = hashlib.sha256(
             json.dumps(parts, sort_keys=True, default=str).encode()
         ).hexdigest()
-        key = f"pdws:{self.connection.pk}:{self._version}:{digest}"
+        key = f"pdws:{reader.pk}:{self._version}:{digest}"
         if not self.refresh:
             hit = cache.get(key)
             if hit is not None:
@@ -167,8 +250,14 @@ class Workspace:
         return self._cached(parts, fetch)
 
     def invalidate(self) -> None:
-        """Forget every cached read of this connection (after a write)."""
-        cache_invalidate(self.connection.pk)
+        """Forget every cached read of the tenant (after a write).
+
+        A write through one link changes what every connection of the
+        tenant reads, so the tenant connection's and the link's caches go.
+        """
+        for connection in {self.connection.pk, getattr(self.link, "pk", None)}:
+            if connection is not None:
+                cache_invalidate(connection)
         self._version = None
 
     # --- Writes ----------------------------------------------------------
@@ -200,8 +289,9 @@ class Workspace:
             "target_id": target,
             "outcome": "failed" if failed else "ok",
             "via": self.via,
-            "connection_id": self.connection.pk,
-            "pd_user_id": self.connection.pd_user_id,
+            "connection_id": self.link.pk if self.link else None,
+            "pd_user_id": self.link.pd_user_id if self.link else "",
+            "pd_user_name": self.link.pd_user_name if self.link else "",
         }
         if failed is not None:
             details["status"] = failed.status

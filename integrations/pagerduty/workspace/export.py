@@ -332,7 +332,7 @@ def export_incidents(
     concurrency = concurrency or export_concurrency()
     budget = budget or RequestBudget(concurrency)
     budget.observe(ws.client.rate_limit)
-    connection = ws.connection
+    connection = ws.read_connection
     box = _TokenBox(ws.client.token_provider())
     local = threading.local()
     clients: list[PagerDutyClient] = []
@@ -436,7 +436,7 @@ def _after_401(ws: Workspace, box: _TokenBox, generation: int) -> None:
             _("PagerDuty rejected the connection's token; reconnect PagerDuty."),
             status=401,
         )
-    box.replace(ws.connection.access_token)
+    box.replace(ws.read_connection.access_token)
 
 
 def csv_safe(value: Any) -> str:

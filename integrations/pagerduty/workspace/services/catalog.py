@@ -61,7 +61,7 @@ def service_create(*, ws: Workspace, data: ServiceInput) -> Service:
     """Create a service and return it."""
     body = _checked(data).body()
     return Service.from_api(
-        ws.client.create_entity(
+        ws.write_client.create_entity(
             "/services", "service", body, required_scope=Scope.SERVICES_WRITE
         )
     )
@@ -73,7 +73,7 @@ def service_update(*, ws: Workspace, service_id: str, data: ServiceInput) -> Ser
     service_id = inputs.pd_id(service_id, "service_id")
     body = _checked(data).body()
     return Service.from_api(
-        ws.client.update_entity(
+        ws.write_client.update_entity(
             inputs.path("/services/{}", service_id),
             "service",
             body,
@@ -89,7 +89,7 @@ def service_set_enabled(*, ws: Workspace, service_id: str, enabled: bool) -> Ser
     if not isinstance(enabled, bool):
         raise inputs.InvalidInput("enabled", _("Give true or false."))
     return Service.from_api(
-        ws.client.update_entity(
+        ws.write_client.update_entity(
             inputs.path("/services/{}", service_id),
             "service",
             {"type": "service", "status": "active" if enabled else "disabled"},
@@ -102,6 +102,6 @@ def service_set_enabled(*, ws: Workspace, service_id: str, enabled: bool) -> Ser
 def service_delete(*, ws: Workspace, service_id: str) -> None:
     """Delete a service."""
     service_id = inputs.pd_id(service_id, "service_id")
-    ws.client.delete(
+    ws.write_client.delete(
         inputs.path("/services/{}", service_id), required_scope=Scope.SERVICES_WRITE
     )

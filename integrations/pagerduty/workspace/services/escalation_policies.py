@@ -69,7 +69,7 @@ def escalation_policy_create(
     """Create an escalation policy and return it."""
     body = _checked(data).body()
     return EscalationPolicy.from_api(
-        ws.client.create_entity(
+        ws.write_client.create_entity(
             "/escalation_policies",
             "escalation_policy",
             body,
@@ -86,7 +86,7 @@ def escalation_policy_update(
     policy_id = inputs.pd_id(policy_id, "policy_id")
     body = _checked(data).body()
     return EscalationPolicy.from_api(
-        ws.client.update_entity(
+        ws.write_client.update_entity(
             inputs.path("/escalation_policies/{}", policy_id),
             "escalation_policy",
             body,

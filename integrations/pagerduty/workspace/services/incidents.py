@@ -27,7 +27,7 @@ class BulkStopped(PagerDutyError):
 
 
 def _put(ws: Workspace, incident_id: str, data: dict[str, Any]) -> Incident:
-    incident = ws.client.update_entity(
+    incident = ws.write_client.update_entity(
         inputs.path("/incidents/{}", incident_id),
         "incident",
         {"type": "incident_reference", **data},
@@ -110,7 +110,7 @@ def incident_snooze(*, ws: Workspace, incident_id: str, minutes: int) -> Inciden
     """Snooze an acknowledged incident for some minutes and return it."""
     incident_id = inputs.pd_id(incident_id, "incident_id")
     minutes = inputs.bounded(minutes, "minutes", low=1, high=7 * 24 * 60)
-    body = ws.client.post(
+    body = ws.write_client.post(
         inputs.path("/incidents/{}/snooze", incident_id),
         {"duration": minutes * 60},
         required_scope=Scope.INCIDENTS_WRITE,
@@ -124,7 +124,7 @@ def incident_add_note(*, ws: Workspace, incident_id: str, content: str) -> Note:
     """Add a note to an incident and return it."""
     incident_id = inputs.pd_id(incident_id, "incident_id")
     content = inputs.text(content, "content", max_length=inputs.MAX_NOTE, required=True)
-    note = ws.client.create_entity(
+    note = ws.write_client.create_entity(
         inputs.path("/incidents/{}/notes", incident_id),
         "note",
         {"content": content},
@@ -155,7 +155,7 @@ def incident_create(
         data["urgency"] = inputs.choice(urgency, "urgency", inputs.URGENCIES)
     if details:
         data["body"] = {"type": "incident_body", "details": details}
-    incident = ws.client.create_entity(
+    incident = ws.write_client.create_entity(
         "/incidents", "incident", data, required_scope=Scope.INCIDENTS_WRITE
     )
     return Incident.from_api(incident)
@@ -182,7 +182,9 @@ def incident_bulk_update(
             ]
         }
         try:
-            ws.client.put("/incidents", body, required_scope=Scope.INCIDENTS_WRITE)
+            ws.write_client.put(
+                "/incidents", body, required_scope=Scope.INCIDENTS_WRITE
+            )
         except PagerDutyError as exc:
             if done:
                 raise BulkStopped(exc, done=done) from exc

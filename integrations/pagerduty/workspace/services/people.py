@@ -30,7 +30,7 @@ def user_create(
     if not data["job_title"]:
         del data["job_title"]
     return User.from_api(
-        ws.client.create_entity(
+        ws.write_client.create_entity(
             "/users", "user", data, required_scope=Scope.USERS_WRITE
         )
     )
@@ -44,7 +44,7 @@ def user_update(
     user_id = inputs.pd_id(user_id, "user_id")
     data = _user_body(name=name, email=email, role=role, job_title=job_title)
     return User.from_api(
-        ws.client.update_entity(
+        ws.write_client.update_entity(
             inputs.path("/users/{}", user_id),
             "user",
             data,
@@ -57,7 +57,7 @@ def user_update(
 def user_delete(*, ws: Workspace, user_id: str) -> None:
     """Delete a user."""
     user_id = inputs.pd_id(user_id, "user_id")
-    ws.client.delete(
+    ws.write_client.delete(
         inputs.path("/users/{}", user_id), required_scope=Scope.USERS_WRITE
     )
 
@@ -77,7 +77,7 @@ def team_create(*, ws: Workspace, name: str, description: str = "") -> Team:
     """Create a team and return it."""
     data = _team_body(name=name, description=description)
     return Team.from_api(
-        ws.client.create_entity(
+        ws.write_client.create_entity(
             "/teams", "team", data, required_scope=Scope.TEAMS_WRITE
         )
     )
@@ -89,7 +89,7 @@ def team_update(*, ws: Workspace, team_id: str, name: str, description: str) -> 
     team_id = inputs.pd_id(team_id, "team_id")
     data = _team_body(name=name, description=description)
     return Team.from_api(
-        ws.client.update_entity(
+        ws.write_client.update_entity(
             inputs.path("/teams/{}", team_id),
             "team",
             data,
@@ -102,7 +102,7 @@ def team_update(*, ws: Workspace, team_id: str, name: str, description: str) -> 
 def team_delete(*, ws: Workspace, team_id: str) -> None:
     """Delete a team."""
     team_id = inputs.pd_id(team_id, "team_id")
-    ws.client.delete(
+    ws.write_client.delete(
         inputs.path("/teams/{}", team_id), required_scope=Scope.TEAMS_WRITE
     )
 
@@ -113,7 +113,7 @@ def team_add_member(*, ws: Workspace, team_id: str, user_id: str, role: str) -> 
     team_id = inputs.pd_id(team_id, "team_id")
     user_id = inputs.pd_id(user_id, "user_id")
     role = inputs.choice(role, "role", inputs.TEAM_ROLES)
-    ws.client.put(
+    ws.write_client.put(
         inputs.path("/teams/{}/users/{}", team_id, user_id),
         {"role": role},
         required_scope=Scope.TEAMS_WRITE,
@@ -125,7 +125,7 @@ def team_remove_member(*, ws: Workspace, team_id: str, user_id: str) -> None:
     """Remove a user from a team."""
     team_id = inputs.pd_id(team_id, "team_id")
     user_id = inputs.pd_id(user_id, "user_id")
-    ws.client.delete(
+    ws.write_client.delete(
         inputs.path("/teams/{}/users/{}", team_id, user_id),
         required_scope=Scope.TEAMS_WRITE,
     )

@@ -44,7 +44,7 @@ def webhook_create(
         "active": True,
     }
     return WebhookSubscription.from_api(
-        ws.client.create_entity(
+        ws.write_client.create_entity(
             "/webhook_subscriptions",
             "webhook_subscription",
             data,
@@ -59,7 +59,7 @@ def webhook_create(
 def webhook_delete(*, ws: Workspace, subscription_id: str) -> None:
     """Delete a webhook subscription."""
     subscription_id = inputs.pd_id(subscription_id, "subscription_id")
-    ws.client.delete(
+    ws.write_client.delete(
         inputs.path("/webhook_subscriptions/{}", subscription_id),
         required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
     )
@@ -71,7 +71,7 @@ def webhook_delete(*, ws: Workspace, subscription_id: str) -> None:
 def webhook_enable(*, ws: Workspace, subscription_id: str) -> None:
     """Re-enable a temporarily disabled webhook subscription."""
     subscription_id = inputs.pd_id(subscription_id, "subscription_id")
-    ws.client.post(
+    ws.write_client.post(
         inputs.path("/webhook_subscriptions/{}/enable", subscription_id),
         required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
     )
@@ -83,7 +83,7 @@ def webhook_enable(*, ws: Workspace, subscription_id: str) -> None:
 def webhook_ping(*, ws: Workspace, subscription_id: str) -> None:
     """Ask PagerDuty to send a test event to the subscription."""
     subscription_id = inputs.pd_id(subscription_id, "subscription_id")
-    ws.client.post(
+    ws.write_client.post(
         inputs.path("/webhook_subscriptions/{}/ping", subscription_id),
         required_scope=Scope.WEBHOOK_SUBSCRIPTIONS_WRITE,
     )

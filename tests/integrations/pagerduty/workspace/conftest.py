@@ -28,17 +28,29 @@ def _fresh_cache():
 
 
 def make_connection(
-    tenant, oauth_client, *, scopes=ALL_GRANTED, api_url=API, token=TOKEN
+    tenant,
+    oauth_client,
+    *,
+    scopes=ALL_GRANTED,
+    api_url=API,
+    token=TOKEN,
+    user=None,
+    kind=Connection.Kind.TENANT,
+    pd_user=("PUSER01", "Alice Anders", "alice@acme.example", "owner"),
 ):
+    pd_id, pd_name, pd_email, pd_role = pd_user
     return Connection.objects.create(
         tenant=tenant,
+        kind=kind,
+        user=user,
         oauth_client=oauth_client,
         account_id="PACCT01",
         subdomain="acme",
         api_url=api_url,
-        pd_user_id="PUSER01",
-        pd_user_name="Alice Anders",
-        pd_user_email="alice@acme.example",
+        pd_user_id=pd_id,
+        pd_user_name=pd_name,
+        pd_user_email=pd_email,
+        pd_user_role=pd_role,
         access_token=token,
         refresh_token="CANARY-RT-workspace",
         access_expires_at=timezone.now() + timedelta(days=1),
@@ -48,13 +60,24 @@ def make_connection(
 
 
 @pytest.fixture
-def ws_connection(tenant, pagerduty_client):
-    """The tenant's active connection with every scope granted."""
-    return make_connection(tenant, pagerduty_client)
+def ws_connection(tenant, tenant_admin, pagerduty_client):
+    """The tenant's active connection with every scope granted.
+
+    Its admin connected it, so it is also her link: she acts as Alice.
+    """
+    return make_connection(tenant, pagerduty_client, user=tenant_admin)
+
+
+@pytest.fixture
+def linked_client(client, tenant_admin, ws_connection):
+    """The tenant admin, signed in and acting through her own link."""
+    client.force_login(tenant_admin)
+    return client
 
 
 @pytest.fixture
 def member_client(client, tenant_member, ws_connection):
+    """A tenant member with no PagerDuty link of his own."""
     client.force_login(tenant_member)
     return client
 
@@ -72,13 +95,17 @@ def other_tenant(development):
 
 
 @pytest.fixture
-def sandbox_member(client, tenant, tenant_member, pagerduty_client, sandbox_settings):
-    """A member of a tenant connected to the sandbox's acme account as Alice."""
+def sandbox_linked(client, tenant, tenant_admin, pagerduty_client, sandbox_settings):
+    """The admin of a tenant connected to the sandbox's acme account as Alice."""
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
     connection = make_connection(
-        tenant, pagerduty_client, api_url=sandbox_settings.url, token=token
+        tenant,
+        pagerduty_client,
+        api_url=sandbox_settings.url,
+        token=token,
+        user=tenant_admin,
     )
-    client.force_login(tenant_member)
+    client.force_login(tenant_admin)
     client.connection = connection
     client.sandbox = sandbox_settings
     return client

@@ -82,12 +82,12 @@ def policy():
 # --- Schedules ---
 
 
-def test_schedule_list_costs_one_call(member_client, tenant, mocked_responses):
+def test_schedule_list_costs_one_call(linked_client, tenant, mocked_responses):
     call = mocked_responses.get(
         pd.url("/schedules"), json=listing("schedules", [schedule()])
     )
 
-    html = member_client.get(url(tenant, "schedule_list")).content.decode()
+    html = linked_client.get(url(tenant, "schedule_list")).content.decode()
 
     assert call.call_count == 1
     assert "Payments primary" in html
@@ -95,7 +95,7 @@ def test_schedule_list_costs_one_call(member_client, tenant, mocked_responses):
 
 
 def test_schedule_detail_draws_14_days_of_hours_from_the_final_schedule(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     from django.utils import timezone
 
@@ -125,7 +125,7 @@ def test_schedule_detail_draws_14_days_of_hours_from_the_final_schedule(
         },
     )
 
-    response = member_client.get(url(tenant, "schedule_detail", "PSCH001"))
+    response = linked_client.get(url(tenant, "schedule_detail", "PSCH001"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -138,7 +138,7 @@ def test_schedule_detail_draws_14_days_of_hours_from_the_final_schedule(
     assert "Alice Anders" in html[html.index('id="timeline-legend"') :]
 
 
-def test_override_create_posts_it_in_utc(member_client, tenant, mocked_responses):
+def test_override_create_posts_it_in_utc(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
     mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
     created = mocked_responses.post(
@@ -147,7 +147,7 @@ def test_override_create_posts_it_in_utc(member_client, tenant, mocked_responses
         json=[{"status": 201, "override": {"id": "POVR002"}}],
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "schedule_override_create", "PSCH001"),
         {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
     )
@@ -164,7 +164,7 @@ def test_override_create_posts_it_in_utc(member_client, tenant, mocked_responses
     }
 
 
-def test_override_refused_keeps_what_was_typed(member_client, tenant, mocked_responses):
+def test_override_refused_keeps_what_was_typed(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
     mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
     mocked_responses.post(
@@ -173,7 +173,7 @@ def test_override_refused_keeps_what_was_typed(member_client, tenant, mocked_res
         json=pd.error("Invalid Input Provided", 2001, ["User not found"]),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "schedule_override_create", "PSCH001"),
         {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
     )
@@ -185,7 +185,7 @@ def test_override_refused_keeps_what_was_typed(member_client, tenant, mocked_res
 
 
 def test_override_refused_inside_a_201_shows_its_errors(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
     mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
@@ -195,7 +195,7 @@ def test_override_refused_inside_a_201_shows_its_errors(
         json=[{"status": 400, "errors": ["Override overlaps"], "override": {}}],
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "schedule_override_create", "PSCH001"),
         {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
     )
@@ -206,12 +206,12 @@ def test_override_refused_inside_a_201_shows_its_errors(
     assert 'value="2026-12-01T10:00"' in html
 
 
-def test_override_delete(member_client, tenant, mocked_responses):
+def test_override_delete(linked_client, tenant, mocked_responses):
     deleted = mocked_responses.delete(
         pd.url("/schedules/PSCH001/overrides/POVR001"), status=204
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "schedule_override_delete", "PSCH001", "POVR001")
     )
 
@@ -222,12 +222,12 @@ def test_override_delete(member_client, tenant, mocked_responses):
 # --- Escalation policies ---
 
 
-def test_policy_detail_shows_rules_and_targets(member_client, tenant, mocked_responses):
+def test_policy_detail_shows_rules_and_targets(linked_client, tenant, mocked_responses):
     mocked_responses.get(
         pd.url("/escalation_policies/PEP0001"), json={"escalation_policy": policy()}
     )
 
-    html = member_client.get(
+    html = linked_client.get(
         url(tenant, "escalation_policy_detail", "PEP0001")
     ).content.decode()
 
@@ -237,13 +237,13 @@ def test_policy_detail_shows_rules_and_targets(member_client, tenant, mocked_res
     assert "Repeats 2 time(s)." in rules
 
 
-def test_policy_list_costs_one_call(member_client, tenant, mocked_responses):
+def test_policy_list_costs_one_call(linked_client, tenant, mocked_responses):
     call = mocked_responses.get(
         pd.url("/escalation_policies"),
         json=listing("escalation_policies", [policy()]),
     )
 
-    html = member_client.get(url(tenant, "escalation_policy_list")).content.decode()
+    html = linked_client.get(url(tenant, "escalation_policy_list")).content.decode()
 
     assert call.call_count == 1
     assert "Checkout policy" in html
@@ -258,7 +258,7 @@ def mock_targets(rsps):
 
 
 def test_policy_create_sends_levels_and_targets(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mock_targets(mocked_responses)
     created = mocked_responses.post(
@@ -267,7 +267,7 @@ def test_policy_create_sends_levels_and_targets(
         json={"escalation_policy": {**policy(), "id": "PEPNEW1"}},
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "escalation_policy_create"),
         {
             "name": "Night",
@@ -302,7 +302,7 @@ def test_policy_create_sends_levels_and_targets(
     }
 
 
-def test_policy_edit_is_prefilled_and_puts(member_client, tenant, mocked_responses):
+def test_policy_edit_is_prefilled_and_puts(linked_client, tenant, mocked_responses):
     mock_targets(mocked_responses)
     mocked_responses.get(
         pd.url("/escalation_policies/PEP0001"), json={"escalation_policy": policy()}
@@ -311,8 +311,8 @@ def test_policy_edit_is_prefilled_and_puts(member_client, tenant, mocked_respons
         pd.url("/escalation_policies/PEP0001"), json={"escalation_policy": policy()}
     )
 
-    page = member_client.get(url(tenant, "escalation_policy_edit", "PEP0001"))
-    response = member_client.post(
+    page = linked_client.get(url(tenant, "escalation_policy_edit", "PEP0001"))
+    response = linked_client.post(
         url(tenant, "escalation_policy_edit", "PEP0001"),
         {"name": "Renamed", "num_loops": "0", "rule1_targets": ["user:PUSER01"]},
     )
@@ -328,12 +328,12 @@ def test_policy_edit_is_prefilled_and_puts(member_client, tenant, mocked_respons
 # --- Users ---
 
 
-def test_user_list_and_detail(member_client, tenant, mocked_responses):
+def test_user_list_and_detail(linked_client, tenant, mocked_responses):
     listed = mocked_responses.get(pd.url("/users"), json=listing("users", [user()]))
     mocked_responses.get(pd.url("/users/PUSER01"), json={"user": user()})
 
-    html = member_client.get(url(tenant, "user_list")).content.decode()
-    detail = member_client.get(url(tenant, "user_detail", "PUSER01")).content.decode()
+    html = linked_client.get(url(tenant, "user_list")).content.decode()
+    detail = linked_client.get(url(tenant, "user_detail", "PUSER01")).content.decode()
 
     assert pd.query(listed.calls[0])["include[]"] == ["teams"]
     assert "alice@acme.example" in html
@@ -343,13 +343,13 @@ def test_user_list_and_detail(member_client, tenant, mocked_responses):
 
 
 def test_user_create_sends_from_and_opens_the_user(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     created = mocked_responses.post(
         pd.url("/users"), status=201, json={"user": user("PUSERNW", "Zed Zane")}
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "user_create"),
         {"name": "Zed Zane", "email": "zed@acme.example", "role": "user"},
     )
@@ -368,7 +368,7 @@ def test_user_create_sends_from_and_opens_the_user(
 
 
 def test_user_create_refused_keeps_what_was_typed(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(
         pd.url("/users"),
@@ -376,7 +376,7 @@ def test_user_create_refused_keeps_what_was_typed(
         json=pd.error("Invalid Input Provided", 2001, ["Email has already been taken"]),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "user_create"),
         {"name": "Zed Zane", "email": "zed@acme.example", "role": "user"},
     )
@@ -387,15 +387,15 @@ def test_user_create_refused_keeps_what_was_typed(
     assert 'value="zed@acme.example"' in html
 
 
-def test_user_edit_and_delete(member_client, tenant, mocked_responses):
+def test_user_edit_and_delete(linked_client, tenant, mocked_responses):
     updated = mocked_responses.put(pd.url("/users/PUSER01"), json={"user": user()})
     deleted = mocked_responses.delete(pd.url("/users/PUSER01"), status=204)
 
-    edit = member_client.post(
+    edit = linked_client.post(
         url(tenant, "user_edit", "PUSER01"),
         {"name": "Alice A.", "email": "alice@acme.example", "role": "admin"},
     )
-    delete = member_client.post(url(tenant, "user_delete", "PUSER01"))
+    delete = linked_client.post(url(tenant, "user_delete", "PUSER01"))
 
     assert edit.status_code == 302
     assert body(updated.calls[0])["user"]["role"] == "admin"
@@ -407,7 +407,7 @@ def test_user_edit_and_delete(member_client, tenant, mocked_responses):
 
 
 def test_team_detail_lists_members_and_offers_to_add(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/teams/PTEAM01"),
@@ -424,14 +424,14 @@ def test_team_detail_lists_members_and_offers_to_add(
     )
     mocked_responses.get(pd.url("/users"), json=listing("users", [user()]))
 
-    html = member_client.get(url(tenant, "team_detail", "PTEAM01")).content.decode()
+    html = linked_client.get(url(tenant, "team_detail", "PTEAM01")).content.decode()
 
     assert 'id="member-PUSER01"' in html
     assert "Manager" in html
     assert 'id="member-form"' in html
 
 
-def test_team_create_edit_delete(member_client, tenant, mocked_responses):
+def test_team_create_edit_delete(linked_client, tenant, mocked_responses):
     created = mocked_responses.post(
         pd.url("/teams"), status=201, json={"team": {"id": "PTEAMNW", "name": "SRE"}}
     )
@@ -440,9 +440,9 @@ def test_team_create_edit_delete(member_client, tenant, mocked_responses):
     )
     mocked_responses.delete(pd.url("/teams/PTEAMNW"), status=204)
 
-    create = member_client.post(url(tenant, "team_create"), {"name": "SRE"})
-    member_client.post(url(tenant, "team_edit", "PTEAMNW"), {"name": "SRE 2"})
-    delete = member_client.post(url(tenant, "team_delete", "PTEAMNW"))
+    create = linked_client.post(url(tenant, "team_create"), {"name": "SRE"})
+    linked_client.post(url(tenant, "team_edit", "PTEAMNW"), {"name": "SRE 2"})
+    delete = linked_client.post(url(tenant, "team_delete", "PTEAMNW"))
 
     assert create["Location"] == url(tenant, "team_detail", "PTEAMNW")
     assert body(created.calls[0])["team"] == {
@@ -454,18 +454,18 @@ def test_team_create_edit_delete(member_client, tenant, mocked_responses):
     assert delete["Location"] == url(tenant, "team_list")
 
 
-def test_team_add_and_remove_member(member_client, tenant, mocked_responses):
+def test_team_add_and_remove_member(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/users"), json=listing("users", [user()]))
     added = mocked_responses.put(pd.url("/teams/PTEAM01/users/PUSER01"), status=204)
     removed = mocked_responses.delete(
         pd.url("/teams/PTEAM01/users/PUSER01"), status=204
     )
 
-    add = member_client.post(
+    add = linked_client.post(
         url(tenant, "team_member_add", "PTEAM01"),
         {"user": "PUSER01", "role": "observer"},
     )
-    remove = member_client.post(url(tenant, "team_member_remove", "PTEAM01", "PUSER01"))
+    remove = linked_client.post(url(tenant, "team_member_remove", "PTEAM01", "PUSER01"))
 
     assert add.status_code == 302
     assert body(added.calls[0]) == {"role": "observer"}
@@ -474,7 +474,7 @@ def test_team_add_and_remove_member(member_client, tenant, mocked_responses):
 
 
 def test_team_remove_refused_shows_pagerdutys_message(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.delete(
         pd.url("/teams/PTEAM01/users/PUSER01"),
@@ -489,7 +489,7 @@ def test_team_remove_refused_shows_pagerdutys_message(
     )
     mocked_responses.get(pd.url("/users"), json=listing("users", []))
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "team_member_remove", "PTEAM01", "PUSER01"), follow=True
     )
 
@@ -516,13 +516,13 @@ def subscription(secret=None, disabled=False):
     }
 
 
-def test_webhook_list_shows_state_and_actions(member_client, tenant, mocked_responses):
+def test_webhook_list_shows_state_and_actions(linked_client, tenant, mocked_responses):
     mocked_responses.get(
         pd.url("/webhook_subscriptions"),
         json=listing("webhook_subscriptions", [subscription(disabled=True)]),
     )
 
-    html = member_client.get(url(tenant, "webhook_list")).content.decode()
+    html = linked_client.get(url(tenant, "webhook_list")).content.decode()
 
     assert "https://hooks.example.test/pd" in html
     assert "Temporarily disabled" in html
@@ -531,7 +531,7 @@ def test_webhook_list_shows_state_and_actions(member_client, tenant, mocked_resp
 
 
 def test_webhook_create_shows_the_secret_once_and_never_caches_it(
-    member_client, tenant, mocked_responses, caplog
+    linked_client, tenant, mocked_responses, caplog
 ):
     secret = "CANARY-WEBHOOK-SECRET-0123456789"
     created = mocked_responses.post(
@@ -539,7 +539,7 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
         json={"webhook_subscription": subscription(secret=secret)},
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "webhook_create"),
         {
             "url": "https://hooks.example.test/pd",
@@ -568,9 +568,9 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
 
 
 def test_webhook_create_for_a_service_needs_its_id(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "webhook_create"),
         {
             "url": "https://hooks.example.test/pd",
@@ -585,7 +585,7 @@ def test_webhook_create_for_a_service_needs_its_id(
 
 
 def test_webhook_create_refused_keeps_what_was_typed(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(
         pd.url("/webhook_subscriptions"),
@@ -593,7 +593,7 @@ def test_webhook_create_refused_keeps_what_was_typed(
         json=pd.error("Invalid Input Provided", 2001, ["Filter target not found"]),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "webhook_create"),
         {
             "url": "https://hooks.example.test/typed",
@@ -633,20 +633,20 @@ def test_webhook_create_refused_keeps_what_was_typed(
     ],
 )
 def test_webhook_actions(
-    member_client, tenant, mocked_responses, name, method, path, message
+    linked_client, tenant, mocked_responses, name, method, path, message
 ):
     getattr(mocked_responses, method)(pd.url(path), status=202)
     mocked_responses.get(
         pd.url("/webhook_subscriptions"), json=listing("webhook_subscriptions", [])
     )
 
-    response = member_client.post(url(tenant, name, "PWH0001"), follow=True)
+    response = linked_client.post(url(tenant, name, "PWH0001"), follow=True)
 
     assert message in response.content.decode()
 
 
 def test_policy_edit_keeps_every_level_of_a_long_policy(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mock_targets(mocked_responses)
     long_policy = policy()
@@ -665,12 +665,12 @@ def test_policy_edit_keeps_every_level_of_a_long_policy(
         pd.url("/escalation_policies/PEP0001"), json={"escalation_policy": policy()}
     )
 
-    page = member_client.get(url(tenant, "escalation_policy_edit", "PEP0001"))
+    page = linked_client.get(url(tenant, "escalation_policy_edit", "PEP0001"))
     data = {"name": "Long", "num_loops": "0", "levels": "5"}
     for n in range(1, 6):
         data[f"rule{n}_delay"] = str(10 * n)
         data[f"rule{n}_targets"] = ["user:PUSER01"]
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "escalation_policy_edit", "PEP0001"), data
     )
 

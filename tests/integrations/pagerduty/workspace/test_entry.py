@@ -4,8 +4,8 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_tenant_page_links_to_the_workspace_when_connected(member_client, tenant):
-    html = member_client.get(
+def test_tenant_page_links_to_the_workspace_when_connected(linked_client, tenant):
+    html = linked_client.get(
         reverse("integrations:tenant_home", args=[tenant.pk])
     ).content.decode()
 

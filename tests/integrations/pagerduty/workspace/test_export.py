@@ -378,7 +378,7 @@ def test_a_second_401_flags_the_connection_and_marks_the_file_incomplete(
 
 
 def test_a_failure_mid_stream_ends_the_file_with_a_marker_and_aborts(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     fake = FakeIncidents(every(1, 600, start=timezone.now() - timedelta(days=2)))
     fake.register(mocked_responses)
@@ -388,7 +388,7 @@ def test_a_failure_mid_stream_ends_the_file_with_a_marker_and_aborts(
     broken = (400, {}, json.dumps(pd.error("Invalid Input Provided", 2001)))
     url = reverse("integrations:incident_export_csv", args=[tenant.pk])
 
-    response = member_client.get(url, {"since": since, "until": today.isoformat()})
+    response = linked_client.get(url, {"since": since, "until": today.isoformat()})
     window_since = stamp(datetime.fromisoformat(since).replace(tzinfo=UTC))
     fake.scripted[(window_since, 200)] = [broken]
     chunks = []
@@ -425,14 +425,14 @@ def test_cells_that_spreadsheets_would_run_get_an_apostrophe(value, cell):
 
 
 def test_an_export_is_audited_with_its_range_and_size(
-    member_client, tenant, tenant_member, mocked_responses
+    linked_client, tenant, tenant_admin, mocked_responses
 ):
     fake = FakeIncidents(every(1, 3, start=timezone.now() - timedelta(days=1)))
     fake.register(mocked_responses)
     today = timezone.now().date()
     since = today - timedelta(days=2)
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:incident_export_csv", args=[tenant.pk]),
         {"since": since.isoformat(), "until": today.isoformat()},
     )
@@ -441,7 +441,7 @@ def test_an_export_is_audited_with_its_range_and_size(
     assert response.status_code == 200
     assert (event.action, event.actor, event.tenant) == (
         AuditAction.INCIDENTS_EXPORTED,
-        tenant_member,
+        tenant_admin,
         tenant,
     )
     assert event.details["total"] == 3
@@ -449,14 +449,14 @@ def test_an_export_is_audited_with_its_range_and_size(
 
 
 def test_the_downloaded_file_neutralises_formulas_in_titles(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     fake = FakeIncidents(every(1, 3, start=timezone.now() - timedelta(days=1)))
     fake.title = '=HYPERLINK("http://evil.example","click")'
     fake.register(mocked_responses)
     today = timezone.now().date()
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:incident_export_csv", args=[tenant.pk]),
         {"since": (today - timedelta(days=2)).isoformat(), "until": today.isoformat()},
     )
@@ -501,10 +501,10 @@ def export_url(tenant, name="incident_export_csv"):
     return reverse(f"integrations:{name}", args=[tenant.pk])
 
 
-def test_the_export_page_defaults_to_the_last_30_days(member_client, tenant):
+def test_the_export_page_defaults_to_the_last_30_days(linked_client, tenant):
     today = timezone.now().date()
 
-    response = member_client.get(export_url(tenant, "incident_export"))
+    response = linked_client.get(export_url(tenant, "incident_export"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -514,10 +514,10 @@ def test_the_export_page_defaults_to_the_last_30_days(member_client, tenant):
     assert "integrations/js/incident_export.js" in html
 
 
-def test_the_incident_list_links_to_the_export(member_client, tenant, mocked_responses):
+def test_the_incident_list_links_to_the_export(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -535,9 +535,9 @@ def test_the_incident_list_links_to_the_export(member_client, tenant, mocked_res
 )
 @pytest.mark.parametrize("name", ["incident_export", "incident_export_csv"])
 def test_bad_ranges_are_shown_on_the_page_and_call_nothing(
-    member_client, tenant, mocked_responses, since, until, message, name
+    linked_client, tenant, mocked_responses, since, until, message, name
 ):
-    response = member_client.get(
+    response = linked_client.get(
         export_url(tenant, name), {"since": since, "until": until}
     )
 
@@ -549,13 +549,13 @@ def test_bad_ranges_are_shown_on_the_page_and_call_nothing(
 
 
 def test_pagerduty_down_while_planning_gives_an_error_page_not_a_file(
-    member_client, tenant, mocked_responses, settings
+    linked_client, tenant, mocked_responses, settings
 ):
     settings.PAGERDUTY_RETRY_BACKOFF = 0
     mocked_responses.get(pd.url("/incidents"), status=503)
     today = timezone.now().date().isoformat()
 
-    response = member_client.get(export_url(tenant), {"since": today, "until": today})
+    response = linked_client.get(export_url(tenant), {"since": today, "until": today})
 
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/html")
@@ -564,7 +564,7 @@ def test_pagerduty_down_while_planning_gives_an_error_page_not_a_file(
 
 
 def test_a_403_while_planning_names_the_missing_scope(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/incidents"),
@@ -573,21 +573,21 @@ def test_a_403_while_planning_names_the_missing_scope(
     )
     today = timezone.now().date().isoformat()
 
-    response = member_client.get(export_url(tenant), {"since": today, "until": today})
+    response = linked_client.get(export_url(tenant), {"since": today, "until": today})
 
     assert response.status_code == 403
-    assert "the token lacks incidents.read" in response.content.decode()
+    assert "the connection lacks incidents.read" in response.content.decode()
 
 
 @pytest.mark.parametrize("name", ["incident_export", "incident_export_csv"])
 def test_export_needs_the_incidents_read_scope(
-    member_client, tenant, ws_connection, mocked_responses, name
+    linked_client, tenant, ws_connection, mocked_responses, name
 ):
     ws_connection.granted_scopes = "openid services.read"
     ws_connection.save()
     today = timezone.now().date().isoformat()
 
-    response = member_client.get(
+    response = linked_client.get(
         export_url(tenant, name), {"since": today, "until": today}
     )
 
@@ -597,29 +597,29 @@ def test_export_needs_the_incidents_read_scope(
 
 
 def test_a_connection_needing_reconnect_exports_nothing(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.status = Connection.Status.NEEDS_RECONNECT
     ws_connection.save()
     today = timezone.now().date().isoformat()
 
-    response = member_client.get(export_url(tenant), {"since": today, "until": today})
+    response = linked_client.get(export_url(tenant), {"since": today, "until": today})
 
     assert response.status_code == 409
     assert len(mocked_responses.calls) == 0
 
 
 def test_exports_per_user_are_rate_limited(
-    member_client, tenant, mocked_responses, settings
+    linked_client, tenant, mocked_responses, settings
 ):
     settings.PAGERDUTY_EXPORT_RATE_LIMIT = (1, 60)
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([], total=0))
     today = timezone.now().date().isoformat()
     query = {"since": today, "until": today}
 
-    first = member_client.get(export_url(tenant), query)
+    first = linked_client.get(export_url(tenant), query)
     b"".join(first.streaming_content)
-    second = member_client.get(export_url(tenant), query)
+    second = linked_client.get(export_url(tenant), query)
 
     assert first.status_code == 200
     assert first["X-Export-Total"] == "0"

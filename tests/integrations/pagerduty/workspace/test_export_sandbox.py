@@ -55,16 +55,16 @@ def export(client, tenant, since, until):
 
 
 def test_a_range_past_the_offset_cap_arrives_complete_and_in_order(
-    sandbox_member, tenant
+    sandbox_linked, tenant
 ):
-    sandbox = sandbox_member.sandbox
+    sandbox = sandbox_linked.sandbox
     now = sandbox.state.now()
     start = now - timedelta(days=20)
     add_incidents(sandbox, 10_050, start=start, step=timedelta(seconds=150))
     since = (now - timedelta(days=29)).replace(hour=0, minute=0, second=0)
     expected = acme_ids_between(sandbox, since, now + timedelta(days=1))
 
-    response, rows = export(sandbox_member, tenant, since, now)
+    response, rows = export(sandbox_linked, tenant, since, now)
 
     log = sandbox.request_log
     assert len(expected) > 10_000
@@ -78,9 +78,9 @@ def test_a_range_past_the_offset_cap_arrives_complete_and_in_order(
 
 
 def test_a_range_longer_than_six_months_is_read_window_by_window(
-    sandbox_member, tenant
+    sandbox_linked, tenant
 ):
-    sandbox = sandbox_member.sandbox
+    sandbox = sandbox_linked.sandbox
     now = sandbox.state.now()
     start = now - timedelta(days=400)
     add_incidents(sandbox, 400, start=start, step=timedelta(days=1))
@@ -94,7 +94,7 @@ def test_a_range_longer_than_six_months_is_read_window_by_window(
         for a, b in itertools.pairwise(edges)
     )
 
-    response, rows = export(sandbox_member, tenant, since, now)
+    response, rows = export(sandbox_linked, tenant, since, now)
 
     calls = [path for _, path, _ in sandbox.request_log if path == "/incidents"]
     assert [row["id"] for row in rows] == expected
@@ -104,9 +104,9 @@ def test_a_range_longer_than_six_months_is_read_window_by_window(
 
 
 def test_a_small_rate_limit_is_waited_out_without_a_429(
-    sandbox_member, tenant, settings, monkeypatch
+    sandbox_linked, tenant, settings, monkeypatch
 ):
-    sandbox = sandbox_member.sandbox
+    sandbox = sandbox_linked.sandbox
     # A one-second budget window keeps the wait short; 4 calls per window
     # are fewer than the 8 workers and than the 11 calls the export needs.
     # Latency lets the workers' requests overlap, as they would upstream.
@@ -121,7 +121,7 @@ def test_a_small_rate_limit_is_waited_out_without_a_429(
     since = (now - timedelta(days=5)).replace(hour=0, minute=0, second=0)
     expected = acme_ids_between(sandbox, since, now + timedelta(days=1))
 
-    response, rows = export(sandbox_member, tenant, since, now)
+    response, rows = export(sandbox_linked, tenant, since, now)
 
     statuses = [status for _, path, status in sandbox.request_log]
     assert [row["id"] for row in rows] == expected
@@ -129,8 +129,8 @@ def test_a_small_rate_limit_is_waited_out_without_a_429(
     assert len(statuses) > 8
 
 
-def test_the_sandbox_refuses_pages_past_the_offset_cap(sandbox_member):
-    sandbox = sandbox_member.sandbox
+def test_the_sandbox_refuses_pages_past_the_offset_cap(sandbox_linked):
+    sandbox = sandbox_linked.sandbox
     token = sandbox.issue_token(user_email="alice@acme.example")
     import requests
 

@@ -65,14 +65,14 @@ def mock_detail(rsps, item=None, notes=()):
 
 
 def test_list_shows_one_page_from_one_call_with_total(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     items = [pd.incident(f"PINC00{n}", number=n, title=f"Fire {n}") for n in (1, 2)]
     call = mocked_responses.get(
         pd.url("/incidents"), json=pd.incident_list(items, total=42, more=True)
     )
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -94,10 +94,10 @@ def test_list_shows_one_page_from_one_call_with_total(
     assert TOKEN not in html
 
 
-def test_list_caches_only_what_its_rows_show(member_client, tenant, mocked_responses):
+def test_list_caches_only_what_its_rows_show(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
 
-    page = member_client.get(list_url(tenant)).context["page"]
+    page = linked_client.get(list_url(tenant)).context["page"]
 
     (incident,) = page.incidents
     assert incident == IncidentListItem(
@@ -116,7 +116,7 @@ def test_list_caches_only_what_its_rows_show(member_client, tenant, mocked_respo
     )
 
 
-def test_list_rows_escape_what_pagerduty_sends(member_client, tenant, mocked_responses):
+def test_list_rows_escape_what_pagerduty_sends(linked_client, tenant, mocked_responses):
     hostile = "<b>\"Fire\" & 'smoke'</b>"
     items = [
         pd.incident("PINC001", title=hostile, service=("PSVC001", hostile)),
@@ -124,7 +124,7 @@ def test_list_rows_escape_what_pagerduty_sends(member_client, tenant, mocked_res
     ]
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(items))
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     html = response.content.decode()
     escaped = "&lt;b&gt;&quot;Fire&quot; &amp; &#x27;smoke&#x27;&lt;/b&gt;"
@@ -135,10 +135,10 @@ def test_list_rows_escape_what_pagerduty_sends(member_client, tenant, mocked_res
     assert '<td><span class="muted">—</span></td>' in html
 
 
-def test_list_sends_filters_sort_and_page_size(member_client, tenant, mocked_responses):
+def test_list_sends_filters_sort_and_page_size(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.get(
+    response = linked_client.get(
         list_url(
             tenant,
             "?status=all&urgency=low&service=PSVC001&team=PTEAM01"
@@ -166,28 +166,28 @@ def test_list_sends_filters_sort_and_page_size(member_client, tenant, mocked_res
     [("acknowledged", ["acknowledged"]), ("resolved", ["resolved"])],
 )
 def test_status_tabs_filter_by_status(
-    member_client, tenant, mocked_responses, status, expected
+    linked_client, tenant, mocked_responses, status, expected
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    member_client.get(list_url(tenant, f"?status={status}"))
+    linked_client.get(list_url(tenant, f"?status={status}"))
 
     assert pd.query(mocked_responses.calls[0])["statuses[]"] == expected
 
 
 def test_invalid_filter_is_refused_without_calling_pagerduty(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
-    response = member_client.get(list_url(tenant, "?per_page=1000&service=a/b"))
+    response = linked_client.get(list_url(tenant, "?per_page=1000&service=a/b"))
 
     assert response.status_code == 400
     assert len(mocked_responses.calls) == 0
 
 
 def test_list_past_the_offset_cap_suggests_a_narrower_window(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
-    response = member_client.get(list_url(tenant, "?per_page=100&page=101"))
+    response = linked_client.get(list_url(tenant, "?per_page=100&page=101"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -197,27 +197,27 @@ def test_list_past_the_offset_cap_suggests_a_narrower_window(
 
 
 def test_list_with_more_than_the_cap_in_total_warns_on_the_first_page(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/incidents"),
         json=pd.incident_list([pd.incident()], total=12_000, more=True),
     )
 
-    html = member_client.get(list_url(tenant, "?status=all")).content.decode()
+    html = linked_client.get(list_url(tenant, "?status=all")).content.decode()
 
     assert 'id="cap-warning"' in html
     assert "since=" in html
 
 
 def test_list_is_cached_and_refresh_bypasses_the_cache(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    member_client.get(list_url(tenant))
-    member_client.get(list_url(tenant))
-    member_client.get(list_url(tenant, "?refresh=1"))
+    linked_client.get(list_url(tenant))
+    linked_client.get(list_url(tenant))
+    linked_client.get(list_url(tenant, "?refresh=1"))
 
     assert call.call_count == 2
 
@@ -226,7 +226,7 @@ def test_list_is_cached_and_refresh_bypasses_the_cache(
 
 
 def test_detail_shows_summary_timeline_and_notes(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mock_detail(
         mocked_responses,
@@ -240,7 +240,7 @@ def test_detail_shows_summary_timeline_and_notes(
         ],
     )
 
-    response = member_client.get(detail_url(tenant))
+    response = linked_client.get(detail_url(tenant))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -256,7 +256,7 @@ def test_detail_shows_summary_timeline_and_notes(
 
 
 def test_detail_of_unknown_incident_shows_pagerdutys_message(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/incidents/PNOPE01"),
@@ -264,7 +264,7 @@ def test_detail_of_unknown_incident_shows_pagerdutys_message(
         json=pd.error("Incident Not Found", 5001),
     )
 
-    response = member_client.get(detail_url(tenant, "PNOPE01"))
+    response = linked_client.get(detail_url(tenant, "PNOPE01"))
 
     assert response.status_code == 404
     assert "Incident Not Found" in response.content.decode()
@@ -278,14 +278,14 @@ def sent_json(rsps, index=-1):
 
 
 def test_acknowledge_puts_status_with_from_and_confirms(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.put(
         pd.url("/incidents/PINC001"),
         json={"incident": pd.incident(status="acknowledged")},
     )
 
-    response = member_client.post(action_url(tenant, "acknowledge"), follow=False)
+    response = linked_client.post(action_url(tenant, "acknowledge"), follow=False)
 
     assert response.status_code == 302
     assert response["Location"] == detail_url(tenant)
@@ -294,16 +294,16 @@ def test_acknowledge_puts_status_with_from_and_confirms(
     }
     assert mocked_responses.calls[0].request.headers["From"] == "alice@acme.example"
     mock_detail(mocked_responses, item=pd.incident(status="acknowledged"))
-    page = member_client.get(response["Location"]).content.decode()
+    page = linked_client.get(response["Location"]).content.decode()
     assert "Incident acknowledged." in page
 
 
-def test_resolve_sends_the_resolution_note(member_client, tenant, mocked_responses):
+def test_resolve_sends_the_resolution_note(linked_client, tenant, mocked_responses):
     mocked_responses.put(
         pd.url("/incidents/PINC001"), json={"incident": pd.incident(status="resolved")}
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "resolve"), {"resolution": "Rolled back"}
     )
 
@@ -316,7 +316,7 @@ def test_resolve_sends_the_resolution_note(member_client, tenant, mocked_respons
 
 
 def test_resolve_already_resolved_shows_pagerdutys_message_and_keeps_the_note(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.put(
         pd.url("/incidents/PINC001"),
@@ -324,7 +324,7 @@ def test_resolve_already_resolved_shows_pagerdutys_message_and_keeps_the_note(
         json=pd.error("Incident Already Resolved", 1001),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "resolve"), {"resolution": "My careful words"}
     )
 
@@ -342,11 +342,11 @@ def test_resolve_already_resolved_shows_pagerdutys_message_and_keeps_the_note(
     ],
 )
 def test_update_actions_send_their_field(
-    member_client, tenant, mocked_responses, name, data, expected
+    linked_client, tenant, mocked_responses, name, data, expected
 ):
     mocked_responses.put(pd.url("/incidents/PINC001"), json={"incident": pd.incident()})
 
-    response = member_client.post(action_url(tenant, name), data)
+    response = linked_client.post(action_url(tenant, name), data)
 
     assert response.status_code == 302
     assert sent_json(mocked_responses)["incident"] == {
@@ -355,14 +355,14 @@ def test_update_actions_send_their_field(
     }
 
 
-def test_snooze_posts_the_duration_in_seconds(member_client, tenant, mocked_responses):
+def test_snooze_posts_the_duration_in_seconds(linked_client, tenant, mocked_responses):
     mocked_responses.post(
         pd.url("/incidents/PINC001/snooze"),
         status=201,
         json={"incident": pd.incident(status="acknowledged")},
     )
 
-    response = member_client.post(action_url(tenant, "snooze"), {"minutes": "240"})
+    response = linked_client.post(action_url(tenant, "snooze"), {"minutes": "240"})
 
     assert response.status_code == 302
     assert sent_json(mocked_responses) == {"duration": 14400}
@@ -370,7 +370,7 @@ def test_snooze_posts_the_duration_in_seconds(member_client, tenant, mocked_resp
 
 
 def test_snooze_of_a_triggered_incident_shows_pagerdutys_message(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(
         pd.url("/incidents/PINC001/snooze"),
@@ -378,14 +378,14 @@ def test_snooze_of_a_triggered_incident_shows_pagerdutys_message(
         json=pd.error("Incident is not Acknowledged", 1012),
     )
 
-    response = member_client.post(action_url(tenant, "snooze"), {"minutes": "60"})
+    response = linked_client.post(action_url(tenant, "snooze"), {"minutes": "60"})
 
     assert response.status_code == 400
     assert "Incident is not Acknowledged" in response.content.decode()
 
 
 def test_add_note_posts_the_content_and_confirms(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(
         pd.url("/incidents/PINC001/notes"),
@@ -393,7 +393,7 @@ def test_add_note_posts_the_content_and_confirms(
         json={"note": {"id": "PNOTE02", "content": "Looking into it"}},
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "note"), {"content": "Looking into it"}, follow=False
     )
 
@@ -403,9 +403,9 @@ def test_add_note_posts_the_content_and_confirms(
 
 
 def test_empty_note_is_refused_without_calling_pagerduty(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
-    response = member_client.post(action_url(tenant, "note"), {"content": ""})
+    response = linked_client.post(action_url(tenant, "note"), {"content": ""})
 
     assert response.status_code == 400
     assert len(mocked_responses.calls) == 0
@@ -430,11 +430,11 @@ def mock_choices(rsps):
     )
 
 
-def test_reassign_to_a_user(member_client, tenant, mocked_responses):
+def test_reassign_to_a_user(linked_client, tenant, mocked_responses):
     mock_choices(mocked_responses)
     mocked_responses.put(pd.url("/incidents/PINC001"), json={"incident": pd.incident()})
 
-    response = member_client.post(action_url(tenant, "reassign"), {"user": "PUSER02"})
+    response = linked_client.post(action_url(tenant, "reassign"), {"user": "PUSER02"})
 
     assert response.status_code == 302
     assert sent_json(mocked_responses)["incident"] == {
@@ -443,11 +443,11 @@ def test_reassign_to_a_user(member_client, tenant, mocked_responses):
     }
 
 
-def test_reassign_to_an_escalation_policy(member_client, tenant, mocked_responses):
+def test_reassign_to_an_escalation_policy(linked_client, tenant, mocked_responses):
     mock_choices(mocked_responses)
     mocked_responses.put(pd.url("/incidents/PINC001"), json={"incident": pd.incident()})
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "reassign"), {"escalation_policy": "PEP0002"}
     )
 
@@ -458,10 +458,10 @@ def test_reassign_to_an_escalation_policy(member_client, tenant, mocked_response
     }
 
 
-def test_reassign_needs_exactly_one_target(member_client, tenant, mocked_responses):
+def test_reassign_needs_exactly_one_target(linked_client, tenant, mocked_responses):
     mock_choices(mocked_responses)
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "reassign"),
         {"user": "PUSER02", "escalation_policy": "PEP0002"},
     )
@@ -471,7 +471,7 @@ def test_reassign_needs_exactly_one_target(member_client, tenant, mocked_respons
     assert [c.request.method for c in mocked_responses.calls] == ["GET", "GET"]
 
 
-def test_create_incident_posts_it_and_opens_it(member_client, tenant, mocked_responses):
+def test_create_incident_posts_it_and_opens_it(linked_client, tenant, mocked_responses):
     mocked_responses.get(
         pd.url("/services"),
         json={"services": [pd.service()], "more": False},
@@ -482,7 +482,7 @@ def test_create_incident_posts_it_and_opens_it(member_client, tenant, mocked_res
         json={"incident": pd.incident(obj_id="PNEW001")},
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_create", args=[tenant.pk]),
         {"title": "Disk full", "service": "PSVC001", "urgency": "low", "details": "x"},
     )
@@ -500,7 +500,7 @@ def test_create_incident_posts_it_and_opens_it(member_client, tenant, mocked_res
 
 
 def test_create_incident_refused_keeps_what_was_typed(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/services"), json={"services": [pd.service()], "more": False}
@@ -511,7 +511,7 @@ def test_create_incident_refused_keeps_what_was_typed(
         json=pd.error("Invalid Input Provided", 2001, ["Title is too long"]),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_create", args=[tenant.pk]),
         {"title": "Disk full on db-7", "service": "PSVC001", "details": "df says 100%"},
     )
@@ -527,12 +527,12 @@ def test_create_incident_refused_keeps_what_was_typed(
 
 
 def test_bulk_resolve_splits_into_requests_of_250(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     call = mocked_responses.put(pd.url("/incidents"), json={"incidents": []})
     ids = [f"PINC{n:04d}" for n in range(600)]
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "resolve", "incident": ids, "next": list_url(tenant, "?status=all")},
     )
@@ -552,12 +552,12 @@ def test_bulk_resolve_splits_into_requests_of_250(
 
 
 def test_bulk_acknowledge_confirms_with_the_count(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.put(pd.url("/incidents"), json={"incidents": []})
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "acknowledge", "incident": ["PINC001", "PINC002"]},
         follow=True,
@@ -566,10 +566,10 @@ def test_bulk_acknowledge_confirms_with_the_count(
     assert "2 incident(s) acknowledged." in response.content.decode()
 
 
-def test_bulk_without_selection_sends_nothing(member_client, tenant, mocked_responses):
+def test_bulk_without_selection_sends_nothing(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "resolve"},
         follow=True,
@@ -579,10 +579,10 @@ def test_bulk_without_selection_sends_nothing(member_client, tenant, mocked_resp
     assert [c.request.method for c in mocked_responses.calls] == ["GET"]
 
 
-def test_bulk_never_redirects_off_site(member_client, tenant, mocked_responses):
+def test_bulk_never_redirects_off_site(linked_client, tenant, mocked_responses):
     mocked_responses.put(pd.url("/incidents"), json={"incidents": []})
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "resolve", "incident": ["PINC001"], "next": "https://evil.test/"},
     )
@@ -591,15 +591,15 @@ def test_bulk_never_redirects_off_site(member_client, tenant, mocked_responses):
 
 
 def test_a_write_invalidates_the_connections_cached_reads(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     listing = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
     mocked_responses.put(pd.url("/incidents/PINC001"), json={"incident": pd.incident()})
 
-    member_client.get(list_url(tenant))
-    member_client.get(list_url(tenant))
-    member_client.post(action_url(tenant, "acknowledge"))
-    member_client.get(list_url(tenant))
+    linked_client.get(list_url(tenant))
+    linked_client.get(list_url(tenant))
+    linked_client.post(action_url(tenant, "acknowledge"))
+    linked_client.get(list_url(tenant))
 
     assert listing.call_count == 2
 
@@ -607,24 +607,24 @@ def test_a_write_invalidates_the_connections_cached_reads(
 # --- Errors ---
 
 
-def test_forbidden_read_names_the_scope(member_client, tenant, mocked_responses):
+def test_forbidden_read_names_the_scope(linked_client, tenant, mocked_responses):
     mocked_responses.get(
         pd.url("/incidents"),
         status=403,
         json={"error": {"message": "Forbidden", "code": 2010}},
     )
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     assert response.status_code == 403
     assert (
-        "PagerDuty refused: the token lacks incidents.read or your PagerDuty role "
-        "lacks permission" in response.content.decode()
+        "PagerDuty refused: your PagerDuty role does not allow this (or the "
+        "connection lacks incidents.read)." in response.content.decode()
     )
 
 
 def test_forbidden_write_names_the_scope_and_keeps_the_note(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(
         pd.url("/incidents/PINC001/notes"),
@@ -632,16 +632,17 @@ def test_forbidden_write_names_the_scope_and_keeps_the_note(
         json={"error": {"message": "Forbidden"}},
     )
 
-    response = member_client.post(action_url(tenant, "note"), {"content": "keep me"})
+    response = linked_client.post(action_url(tenant, "note"), {"content": "keep me"})
 
     html = response.content.decode()
     assert response.status_code == 403
-    assert "the token lacks incidents.write or your PagerDuty role" in html
+    assert "your PagerDuty role does not allow this" in html
+    assert "incidents.write" in html
     assert "keep me" in html
 
 
 def test_unauthorized_flags_the_connection_and_links_to_reconnect(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/incidents"), status=401, json={"error": {"message": "Unauthorized"}}
@@ -650,7 +651,7 @@ def test_unauthorized_flags_the_connection_and_links_to_reconnect(
         TOKEN_URL, status=400, json={"error": "invalid_grant"}
     )
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     html = response.content.decode()
     ws_connection.refresh_from_db()
@@ -662,7 +663,7 @@ def test_unauthorized_flags_the_connection_and_links_to_reconnect(
 
 
 def test_a_dropped_access_token_is_refreshed_once_and_the_page_recovers(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), status=401, json={})
     mocked_responses.post(
@@ -678,7 +679,7 @@ def test_a_dropped_access_token_is_refreshed_once_and_the_page_recovers(
         pd.url("/incidents"), json={"incidents": [], "more": False, "total": 0}
     )
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     ws_connection.refresh_from_db()
     assert response.status_code == 200
@@ -688,23 +689,23 @@ def test_a_dropped_access_token_is_refreshed_once_and_the_page_recovers(
 
 
 def test_a_connection_needing_reconnect_calls_nothing(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.status = Connection.Status.NEEDS_RECONNECT
     ws_connection.last_error = "PagerDuty refused the refresh."
     ws_connection.save()
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     assert response.status_code == 409
     assert 'id="reconnect-banner"' in response.content.decode()
     assert len(mocked_responses.calls) == 0
 
 
-def test_unavailable_read_offers_a_retry(member_client, tenant, mocked_responses):
+def test_unavailable_read_offers_a_retry(linked_client, tenant, mocked_responses):
     call = mocked_responses.get(pd.url("/incidents"), status=503)
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     html = response.content.decode()
     assert response.status_code == 503
@@ -714,11 +715,11 @@ def test_unavailable_read_offers_a_retry(member_client, tenant, mocked_responses
 
 
 def test_unavailable_write_keeps_what_was_typed(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.post(pd.url("/incidents/PINC001/notes"), status=502)
 
-    response = member_client.post(
+    response = linked_client.post(
         action_url(tenant, "note"), {"content": "Half an hour of typing"}
     )
 
@@ -728,18 +729,18 @@ def test_unavailable_write_keeps_what_was_typed(
     assert "Half an hour of typing" in html
 
 
-def test_timeout_shows_unavailable(member_client, tenant, mocked_responses):
+def test_timeout_shows_unavailable(linked_client, tenant, mocked_responses):
     import requests
 
     mocked_responses.get(pd.url("/incidents"), body=requests.Timeout())
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     assert response.status_code == 503
     assert "PagerDuty is unavailable" in response.content.decode()
 
 
-def test_rate_limit_shows_its_message(member_client, tenant, mocked_responses):
+def test_rate_limit_shows_its_message(linked_client, tenant, mocked_responses):
     mocked_responses.get(
         pd.url("/incidents"),
         status=429,
@@ -747,7 +748,7 @@ def test_rate_limit_shows_its_message(member_client, tenant, mocked_responses):
         json=pd.error("Rate Limit Exceeded", 2020),
     )
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     assert response.status_code == 429
     assert "PagerDuty is rate limiting this connection; try again in 42 s" in (
@@ -756,7 +757,7 @@ def test_rate_limit_shows_its_message(member_client, tenant, mocked_responses):
 
 
 def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
-    member_client, tenant, ws_connection, mocked_responses, caplog
+    linked_client, tenant, ws_connection, mocked_responses, caplog
 ):
     mocked_responses.post(
         pd.url("/incidents/PINC001/notes"),
@@ -765,7 +766,7 @@ def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
     )
     mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
 
-    response = member_client.post(action_url(tenant, "note"), {"content": "still here"})
+    response = linked_client.post(action_url(tenant, "note"), {"content": "still here"})
 
     html = response.content.decode()
     ws_connection.refresh_from_db()
@@ -777,7 +778,7 @@ def test_unauthorized_write_flags_reconnect_and_keeps_the_note(
 
 
 def test_bulk_refused_part_way_says_how_many_were_updated(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.put(pd.url("/incidents"), json={"incidents": []})
     mocked_responses.put(
@@ -787,7 +788,7 @@ def test_bulk_refused_part_way_says_how_many_were_updated(
     )
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "resolve", "incident": [f"PINC{n:04d}" for n in range(300)]},
         follow=True,
@@ -800,7 +801,7 @@ def test_bulk_refused_part_way_says_how_many_were_updated(
 
 
 def test_bulk_refused_at_once_shows_pagerdutys_message(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.put(
         pd.url("/incidents"),
@@ -809,7 +810,7 @@ def test_bulk_refused_at_once_shows_pagerdutys_message(
     )
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
         {"action": "resolve", "incident": ["PINC0001"]},
         follow=True,
@@ -821,12 +822,12 @@ def test_bulk_refused_at_once_shows_pagerdutys_message(
 
 
 def test_list_names_services_and_assignees_from_their_references(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     item = {**pd.incident(), "service": pd.ref("service", "PSVC001", "Checkout")}
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([item]))
 
-    response = member_client.get(list_url(tenant))
+    response = linked_client.get(list_url(tenant))
 
     row = response.content.decode().split('id="incident-PINC001"')[1]
     row = row.split("</tr>")[0]

@@ -85,5 +85,5 @@ def test_anonymous_users_are_sent_to_sign_in(client, tenant, mocked_responses):
     assert len(mocked_responses.calls) == 0
 
 
-def test_unknown_tenant_is_404(member_client, mocked_responses):
-    assert member_client.get(workspace_urls(999_999)[0]).status_code == 404
+def test_unknown_tenant_is_404(linked_client, mocked_responses):
+    assert linked_client.get(workspace_urls(999_999)[0]).status_code == 404

@@ -47,7 +47,7 @@ def subscription(ws_connection):
 
 
 def test_changes_lists_only_this_connections_changes_after_since(
-    member_client, tenant, subscription, other_tenant, mocked_responses
+    linked_client, tenant, subscription, other_tenant, mocked_responses
 ):
     now = timezone.now()
     record(subscription, "PINC001", "triggered", received=now - timedelta(hours=1))
@@ -57,7 +57,7 @@ def test_changes_lists_only_this_connections_changes_after_since(
     )
     record(other, "PINC003", received=now)
 
-    response = member_client.get(changes_url(tenant, now - timedelta(minutes=1)))
+    response = linked_client.get(changes_url(tenant, now - timedelta(minutes=1)))
 
     body = response.json()
     assert response.status_code == 200
@@ -75,7 +75,7 @@ def test_changes_lists_only_this_connections_changes_after_since(
 
 
 def test_a_late_older_event_never_overwrites_a_newer_state(
-    member_client, tenant, subscription
+    linked_client, tenant, subscription
 ):
     now = timezone.now()
     record(subscription, "PINC001", "resolved", received=now - timedelta(minutes=2))
@@ -87,7 +87,7 @@ def test_a_late_older_event_never_overwrites_a_newer_state(
         occurred=now - timedelta(minutes=3),
     )
 
-    response = member_client.get(changes_url(tenant, now - timedelta(minutes=1)))
+    response = linked_client.get(changes_url(tenant, now - timedelta(minutes=1)))
 
     assert response.json()["changes"] == []
 
@@ -105,13 +105,13 @@ def test_changes_of_another_tenant_answer_404(
 
 
 def test_changes_without_incidents_read_answer_403(
-    member_client, tenant, ws_connection, subscription
+    linked_client, tenant, ws_connection, subscription
 ):
     ws_connection.granted_scopes = "openid services.read"
     ws_connection.save()
     record(subscription, "PINC001", received=timezone.now())
 
-    response = member_client.get(changes_url(tenant, timezone.now()))
+    response = linked_client.get(changes_url(tenant, timezone.now()))
 
     assert response.status_code == 403
     assert "incidents.read" in response.json()["error"]
@@ -121,25 +121,25 @@ def test_changes_without_incidents_read_answer_403(
     "since",
     [None, "", "yesterday", "2026-13-01T00:00:00+00:00", "2026-11-29T10:00:00"],
 )
-def test_changes_with_a_bad_since_answer_400(member_client, tenant, since):
+def test_changes_with_a_bad_since_answer_400(linked_client, tenant, since):
     url = changes_url(tenant)
     params = {} if since is None else {"since": since}
 
-    response = member_client.get(url, params)
+    response = linked_client.get(url, params)
 
     assert response.status_code == 400
     assert "since" in response.json()["error"]
 
 
-def test_changes_refuse_post(member_client, tenant):
-    response = member_client.post(changes_url(tenant, timezone.now()))
+def test_changes_refuse_post(linked_client, tenant):
+    response = linked_client.post(changes_url(tenant, timezone.now()))
 
     assert response.status_code == 405
 
 
 @pytest.mark.parametrize("changed", [1, 40])
 def test_changes_cost_constant_queries_and_no_upstream_call(
-    member_client,
+    linked_client,
     tenant,
     subscription,
     mocked_responses,
@@ -152,31 +152,31 @@ def test_changes_cost_constant_queries_and_no_upstream_call(
 
     # Session, user, membership, connection, changes.
     with django_assert_num_queries(5):
-        response = member_client.get(changes_url(tenant, now - timedelta(minutes=1)))
+        response = linked_client.get(changes_url(tenant, now - timedelta(minutes=1)))
 
     assert response.status_code == 200
     assert len(response.json()["changes"]) == changed
     assert len(mocked_responses.calls) == 0
 
 
-def test_changes_are_capped_at_100(member_client, tenant, subscription):
+def test_changes_are_capped_at_100(linked_client, tenant, subscription):
     now = timezone.now()
     for n in range(105):
         record(subscription, f"PINC{n:03d}", received=now)
 
-    response = member_client.get(changes_url(tenant, now - timedelta(minutes=1)))
+    response = linked_client.get(changes_url(tenant, now - timedelta(minutes=1)))
 
     assert len(response.json()["changes"]) == 100
 
 
 def test_incident_list_carries_live_hooks_with_a_healthy_subscription(
-    member_client, tenant, subscription, mocked_responses
+    linked_client, tenant, subscription, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/incidents"), json=pd.incident_list([pd.incident("PINC001", 1)])
     )
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -196,7 +196,7 @@ def test_incident_list_carries_live_hooks_with_a_healthy_subscription(
     ],
 )
 def test_incident_list_says_live_updates_are_off_and_why(
-    member_client, tenant, ws_connection, mocked_responses, scopes, status, reason
+    linked_client, tenant, ws_connection, mocked_responses, scopes, status, reason
 ):
     if scopes:
         ws_connection.granted_scopes = scopes
@@ -207,7 +207,7 @@ def test_incident_list_says_live_updates_are_off_and_why(
         pd.url("/incidents"), json=pd.incident_list([pd.incident("PINC001", 1)])
     )
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -218,31 +218,31 @@ def test_incident_list_says_live_updates_are_off_and_why(
 
 
 def test_overview_shows_when_the_last_event_arrived(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.granted_scopes = "openid incidents.read webhook_subscriptions.write"
     ws_connection.save()
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
     url = reverse("integrations:workspace_overview", args=[tenant.pk])
 
-    before = member_client.get(url).content.decode()
+    before = linked_client.get(url).content.decode()
     make_subscription(
         ws_connection,
         status=WebhookSubscription.Status.ACTIVE,
         last_delivery_at=datetime(2026, 11, 29, 10, 30, tzinfo=UTC),
     )
-    after = member_client.get(url + "?refresh=1").content.decode()
+    after = linked_client.get(url + "?refresh=1").content.decode()
 
     assert "No events received yet" in before
     assert "Last event from PagerDuty: Nov. 29, 2026, 10:30 a.m." in after
 
 
 def test_incident_detail_status_badge_carries_live_hooks(
-    member_client, tenant, subscription, mocked_responses
+    linked_client, tenant, subscription, mocked_responses
 ):
     mock_detail(mocked_responses)
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_detail", args=[tenant.pk, "PINC001"])
     ).content.decode()
 

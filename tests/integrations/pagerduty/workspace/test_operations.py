@@ -369,7 +369,12 @@ def test_a_missing_scope_is_refused_before_any_call(
 ):
     needed = OPERATIONS[name].scope
     granted = [s for s in pd_scopes.ALL_SCOPES if s != needed]
-    make_connection(tenant, pagerduty_client, scopes=" ".join(["openid", *granted]))
+    make_connection(
+        tenant,
+        pagerduty_client,
+        scopes=" ".join(["openid", *granted]),
+        user=tenant_admin,
+    )
     ws = workspace_open(user=tenant_admin, tenant_id=tenant.pk)
 
     with pytest.raises(MissingScope) as refused:
@@ -493,7 +498,13 @@ def sandbox_ids(state, subdomain="acme") -> Ids:
 @pytest.fixture
 def sandbox_ws(tenant, tenant_admin, pagerduty_client, sandbox_settings):
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
-    make_connection(tenant, pagerduty_client, api_url=sandbox_settings.url, token=token)
+    make_connection(
+        tenant,
+        pagerduty_client,
+        api_url=sandbox_settings.url,
+        token=token,
+        user=tenant_admin,
+    )
     return workspace_open(user=tenant_admin, tenant_id=tenant.pk)
 
 
@@ -561,7 +572,11 @@ def two_tenants(
     settings.PAGERDUTY_RETRY_BACKOFF = 0
     acme_token = sandbox_settings.issue_token(user_email="alice@acme.example")
     make_connection(
-        tenant, pagerduty_client, api_url=sandbox_settings.url, token=acme_token
+        tenant,
+        pagerduty_client,
+        api_url=sandbox_settings.url,
+        token=acme_token,
+        user=tenant_admin,
     )
     from tests.factories import TenantFactory
 

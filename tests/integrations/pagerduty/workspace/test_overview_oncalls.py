@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_overview_counts_open_incidents_and_lists_on_call_and_busy_services(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     items = [
         pd.incident("PINC001", 1, status="triggered", urgency="high"),
@@ -27,7 +27,7 @@ def test_overview_counts_open_incidents_and_lists_on_call_and_busy_services(
         json={"oncalls": [pd.oncall(schedule=("PSCH001", "Primary"))], "more": False},
     )
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:workspace_overview", args=[tenant.pk])
     )
 
@@ -49,7 +49,7 @@ def test_overview_counts_open_incidents_and_lists_on_call_and_busy_services(
 
 
 def test_overview_pages_through_more_than_100_open_incidents(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.granted_scopes = "openid incidents.read"
     ws_connection.save()
@@ -62,7 +62,7 @@ def test_overview_pages_through_more_than_100_open_incidents(
         json=pd.incident_list([pd.incident("PB00001", 101)], offset=100, limit=100),
     )
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:workspace_overview", args=[tenant.pk])
     ).content.decode()
 
@@ -72,7 +72,7 @@ def test_overview_pages_through_more_than_100_open_incidents(
 
 
 def test_oncalls_groups_now_by_policy_and_level_and_lists_the_week(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/oncalls"),
@@ -92,7 +92,7 @@ def test_oncalls_groups_now_by_policy_and_level_and_lists_the_week(
         },
     )
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:oncall_list", args=[tenant.pk])
         + "?schedule=PSCH001&user=PUSER01"
     )
@@ -110,11 +110,11 @@ def test_oncalls_groups_now_by_policy_and_level_and_lists_the_week(
 
 
 def test_oncalls_with_a_bad_filter_sends_nothing_filtered(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(pd.url("/oncalls"), json={"oncalls": [], "more": False})
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:oncall_list", args=[tenant.pk]) + "?user=../x"
     )
 

@@ -77,17 +77,17 @@ def pick(client, tenant, kind) -> str:
 
 
 @pytest.mark.parametrize(("name", "kind", "expected"), PAGES)
-def test_page_cost(sandbox_member, tenant, name, kind, expected):
+def test_page_cost(sandbox_linked, tenant, name, kind, expected):
     from django.core.cache import cache
 
-    args = [pick(sandbox_member, tenant, kind)] if kind else []
+    args = [pick(sandbox_linked, tenant, kind)] if kind else []
     cache.clear()
-    sandbox = sandbox_member.sandbox
+    sandbox = sandbox_linked.sandbox
     with sandbox.state.lock:
         sandbox.state.request_log.clear()
 
     with CaptureQueriesContext(db) as queries:
-        response = sandbox_member.get(
+        response = sandbox_linked.get(
             reverse(f"integrations:{name}", args=[tenant.pk, *args])
         )
 
@@ -99,4 +99,4 @@ def test_page_cost(sandbox_member, tenant, name, kind, expected):
         counted[key] = counted.get(key, 0) + 1
     assert counted == expected
     assert len(queries) == QUERIES
-    assert sandbox_member.connection.access_token not in response.content.decode()
+    assert sandbox_linked.connection.access_token not in response.content.decode()

@@ -12,14 +12,14 @@ def ids(html: str, prefix: str) -> list[str]:
     return re.findall(rf'id="{prefix}-([A-Z0-9]+)"', html)
 
 
-def test_each_list_page_costs_one_call_per_endpoint(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
+def test_each_list_page_costs_one_call_per_endpoint(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
 
-    incidents = sandbox_member.get(
+    incidents = sandbox_linked.get(
         reverse("integrations:incident_list", args=[tenant.pk]) + "?status=all"
     )
     after_incidents = sandbox.count("/incidents")
-    services = sandbox_member.get(
+    services = sandbox_linked.get(
         reverse("integrations:service_list", args=[tenant.pk])
     )
 
@@ -31,10 +31,10 @@ def test_each_list_page_costs_one_call_per_endpoint(sandbox_member, tenant):
     assert sandbox.count("/incidents") == 1
 
 
-def test_overview_against_the_sandbox(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
+def test_overview_against_the_sandbox(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
 
-    response = sandbox_member.get(
+    response = sandbox_linked.get(
         reverse("integrations:workspace_overview", args=[tenant.pk])
     )
 
@@ -45,21 +45,21 @@ def test_overview_against_the_sandbox(sandbox_member, tenant):
     assert "Nobody is on call." not in html
 
 
-def test_acknowledge_and_note_round_trip_to_the_sandbox(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
-    listing = sandbox_member.get(
+def test_acknowledge_and_note_round_trip_to_the_sandbox(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
+    listing = sandbox_linked.get(
         reverse("integrations:incident_list", args=[tenant.pk]) + "?status=triggered"
     )
     incident_id = ids(listing.content.decode(), "incident")[0]
 
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:incident_acknowledge", args=[tenant.pk, incident_id])
     )
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:incident_note", args=[tenant.pk, incident_id]),
         {"content": "Rolled back build 42"},
     )
-    page = sandbox_member.get(
+    page = sandbox_linked.get(
         reverse("integrations:incident_detail", args=[tenant.pk, incident_id])
     ).content.decode()
 
@@ -73,13 +73,13 @@ def test_acknowledge_and_note_round_trip_to_the_sandbox(sandbox_member, tenant):
     assert "Acknowledged" in page
 
 
-def test_resolving_twice_shows_the_sandboxs_message(sandbox_member, tenant):
-    listing = sandbox_member.get(
+def test_resolving_twice_shows_the_sandboxs_message(sandbox_linked, tenant):
+    listing = sandbox_linked.get(
         reverse("integrations:incident_list", args=[tenant.pk]) + "?status=resolved"
     )
     incident_id = ids(listing.content.decode(), "incident")[0]
 
-    response = sandbox_member.post(
+    response = sandbox_linked.post(
         reverse("integrations:incident_resolve", args=[tenant.pk, incident_id]),
         {"resolution": "again"},
     )
@@ -93,22 +93,22 @@ def first_id(client, tenant, name, prefix) -> str:
     return ids(html.decode(), prefix)[0]
 
 
-def test_override_create_and_delete_round_trip(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
-    schedule_id = first_id(sandbox_member, tenant, "schedule_list", "schedule")
+def test_override_create_and_delete_round_trip(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
+    schedule_id = first_id(sandbox_linked, tenant, "schedule_list", "schedule")
     with sandbox.state.lock:
         schedule = sandbox.state.schedules[schedule_id]
         before = len(schedule.overrides)
         user_id = schedule.layers[0].user_ids[0]
 
-    created = sandbox_member.post(
+    created = sandbox_linked.post(
         reverse("integrations:schedule_override_create", args=[tenant.pk, schedule_id]),
         {"user": user_id, "start": "2026-12-03T08:00", "end": "2026-12-03T10:00"},
     )
     with sandbox.state.lock:
         override = schedule.overrides[-1]
         after_create = len(schedule.overrides)
-    deleted = sandbox_member.post(
+    deleted = sandbox_linked.post(
         reverse(
             "integrations:schedule_override_delete",
             args=[tenant.pk, schedule_id, override.id],
@@ -123,9 +123,9 @@ def test_override_create_and_delete_round_trip(sandbox_member, tenant):
         assert len(schedule.overrides) == before
 
 
-def test_team_member_add_and_remove_round_trip(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
-    team_id = first_id(sandbox_member, tenant, "team_list", "team")
+def test_team_member_add_and_remove_round_trip(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
+    team_id = first_id(sandbox_linked, tenant, "team_list", "team")
     with sandbox.state.lock:
         team = sandbox.state.teams[team_id]
         outsider = next(
@@ -134,16 +134,16 @@ def test_team_member_add_and_remove_round_trip(sandbox_member, tenant):
             if u.account_id == team.account_id and u.id not in team.members
         )
 
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:team_member_add", args=[tenant.pk, team_id]),
         {"user": outsider, "role": "observer"},
     )
     with sandbox.state.lock:
         added = team.members.get(outsider)
-    page = sandbox_member.get(
+    page = sandbox_linked.get(
         reverse("integrations:team_detail", args=[tenant.pk, team_id])
     ).content.decode()
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:team_member_remove", args=[tenant.pk, team_id, outsider])
     )
 
@@ -153,21 +153,21 @@ def test_team_member_add_and_remove_round_trip(sandbox_member, tenant):
         assert outsider not in team.members
 
 
-def test_service_create_disable_delete_round_trip(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
-    policy_id = first_id(sandbox_member, tenant, "escalation_policy_list", "policy")
+def test_service_create_disable_delete_round_trip(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
+    policy_id = first_id(sandbox_linked, tenant, "escalation_policy_list", "policy")
 
-    created = sandbox_member.post(
+    created = sandbox_linked.post(
         reverse("integrations:service_create", args=[tenant.pk]),
         {"name": "Portal-made service", "escalation_policy": policy_id},
     )
     service_id = created["Location"].rstrip("/").rsplit("/", 1)[-1]
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:service_disable", args=[tenant.pk, service_id])
     )
     with sandbox.state.lock:
         status = sandbox.state.services[service_id].status
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:service_delete", args=[tenant.pk, service_id])
     )
 
@@ -176,15 +176,15 @@ def test_service_create_disable_delete_round_trip(sandbox_member, tenant):
         assert service_id not in sandbox.state.services
 
 
-def test_escalation_policy_and_user_create_round_trip(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
+def test_escalation_policy_and_user_create_round_trip(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
 
-    user = sandbox_member.post(
+    user = sandbox_linked.post(
         reverse("integrations:user_create", args=[tenant.pk]),
         {"name": "Zed Zane", "email": "zed@acme.example", "role": "user"},
     )
     user_id = user["Location"].rstrip("/").rsplit("/", 1)[-1]
-    policy = sandbox_member.post(
+    policy = sandbox_linked.post(
         reverse("integrations:escalation_policy_create", args=[tenant.pk]),
         {
             "name": "Portal night",
@@ -203,9 +203,9 @@ def test_escalation_policy_and_user_create_round_trip(sandbox_member, tenant):
         ]
 
 
-def test_webhook_delete_round_trip(sandbox_member, tenant):
-    sandbox = sandbox_member.sandbox
-    created = sandbox_member.post(
+def test_webhook_delete_round_trip(sandbox_linked, tenant):
+    sandbox = sandbox_linked.sandbox
+    created = sandbox_linked.post(
         reverse("integrations:webhook_create", args=[tenant.pk]),
         {
             "url": "https://hooks.example.test/pd",
@@ -220,7 +220,7 @@ def test_webhook_delete_round_trip(sandbox_member, tenant):
             if s.url == "https://hooks.example.test/pd"
         )
 
-    sandbox_member.post(
+    sandbox_linked.post(
         reverse("integrations:webhook_delete", args=[tenant.pk, sub_id])
     )
 

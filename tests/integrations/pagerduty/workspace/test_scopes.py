@@ -16,11 +16,11 @@ def read_only(ws_connection):
 
 
 def test_navigation_lists_only_granted_sections(
-    member_client, tenant, read_only, mocked_responses
+    linked_client, tenant, read_only, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -31,11 +31,11 @@ def test_navigation_lists_only_granted_sections(
 
 
 def test_navigation_with_every_scope_lists_every_built_section(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -44,11 +44,11 @@ def test_navigation_with_every_scope_lists_every_built_section(
 
 
 def test_write_controls_without_the_scope_are_disabled_and_name_it(
-    member_client, tenant, read_only, mocked_responses
+    linked_client, tenant, read_only, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
     ).content.decode()
 
@@ -59,9 +59,9 @@ def test_write_controls_without_the_scope_are_disabled_and_name_it(
 
 
 def test_a_section_without_its_read_scope_is_refused_without_calling_pagerduty(
-    member_client, tenant, read_only, mocked_responses
+    linked_client, tenant, read_only, mocked_responses
 ):
-    response = member_client.get(reverse("integrations:oncall_list", args=[tenant.pk]))
+    response = linked_client.get(reverse("integrations:oncall_list", args=[tenant.pk]))
 
     assert response.status_code == 403
     assert "oncalls.read" in response.content.decode()
@@ -81,9 +81,9 @@ def test_a_section_without_its_read_scope_is_refused_without_calling_pagerduty(
     ],
 )
 def test_writes_without_their_scope_are_refused_without_calling_pagerduty(
-    member_client, tenant, read_only, mocked_responses, name, args, data
+    linked_client, tenant, read_only, mocked_responses, name, args, data
 ):
-    response = member_client.post(
+    response = linked_client.post(
         reverse(f"integrations:{name}", args=[tenant.pk, *args]), data
     )
 
@@ -103,9 +103,9 @@ def test_writes_without_their_scope_are_refused_without_calling_pagerduty(
     ],
 )
 def test_directory_sections_need_their_read_scope(
-    member_client, tenant, read_only, mocked_responses, name, args, scope
+    linked_client, tenant, read_only, mocked_responses, name, args, scope
 ):
-    response = member_client.get(
+    response = linked_client.get(
         reverse(f"integrations:{name}", args=[tenant.pk, *args])
     )
 
@@ -125,7 +125,7 @@ def test_directory_sections_need_their_read_scope(
     ],
 )
 def test_directory_writes_without_scope_send_nothing(
-    member_client, tenant, ws_connection, mocked_responses, name, args, data
+    linked_client, tenant, ws_connection, mocked_responses, name, args, data
 ):
     ws_connection.granted_scopes = (
         "openid incidents.read schedules.read escalation_policies.read users.read "
@@ -133,7 +133,7 @@ def test_directory_writes_without_scope_send_nothing(
     )
     ws_connection.save()
 
-    response = member_client.post(
+    response = linked_client.post(
         reverse(f"integrations:{name}", args=[tenant.pk, *args]), data
     )
 
@@ -142,7 +142,7 @@ def test_directory_writes_without_scope_send_nothing(
 
 
 def test_write_controls_of_directory_pages_are_disabled_without_scope(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.granted_scopes = "openid incidents.read webhook_subscriptions.read"
     ws_connection.save()
@@ -151,7 +151,7 @@ def test_write_controls_of_directory_pages_are_disabled_without_scope(
         json={"webhook_subscriptions": [], "more": False, "total": 0},
     )
 
-    html = member_client.get(
+    html = linked_client.get(
         reverse("integrations:webhook_list", args=[tenant.pk])
     ).content.decode()
 
@@ -162,12 +162,12 @@ def test_write_controls_of_directory_pages_are_disabled_without_scope(
 
 
 def test_reassign_without_list_scopes_explains_and_calls_nothing(
-    member_client, tenant, ws_connection, mocked_responses
+    linked_client, tenant, ws_connection, mocked_responses
 ):
     ws_connection.granted_scopes = "openid incidents.read incidents.write"
     ws_connection.save()
 
-    response = member_client.get(
+    response = linked_client.get(
         reverse("integrations:incident_reassign", args=[tenant.pk, "PINC001"])
     )
 

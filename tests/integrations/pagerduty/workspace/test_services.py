@@ -25,7 +25,7 @@ def mock_policies(rsps):
 
 
 def test_list_shows_status_policy_and_team_in_one_call(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     services = mocked_responses.get(
         pd.url("/services"),
@@ -46,7 +46,7 @@ def test_list_shows_status_policy_and_team_in_one_call(
         },
     )
 
-    response = member_client.get(url(tenant, "service_list"))
+    response = linked_client.get(url(tenant, "service_list"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -64,42 +64,42 @@ def test_list_shows_status_policy_and_team_in_one_call(
     ("status", "tab"), [("critical", "triggered"), ("warning", "acknowledged")]
 )
 def test_list_links_a_service_with_open_incidents_to_them(
-    member_client, tenant, mocked_responses, status, tab
+    linked_client, tenant, mocked_responses, status, tab
 ):
     mocked_responses.get(
         pd.url("/services"),
         json={"services": [pd.service(status=status)], "more": False, "total": 1},
     )
 
-    response = member_client.get(url(tenant, "service_list"))
+    response = linked_client.get(url(tenant, "service_list"))
 
     link = f'href="{url(tenant, "incident_list")}?status={tab}&amp;service=PSVC001"'
     assert link in response.content.decode()
 
 
 def test_list_links_no_incidents_of_a_quiet_service(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(
         pd.url("/services"),
         json={"services": [pd.service()], "more": False, "total": 1},
     )
 
-    response = member_client.get(url(tenant, "service_list"))
+    response = linked_client.get(url(tenant, "service_list"))
 
     row = response.content.decode().split('id="service-PSVC001"')[1]
     assert "status=" not in row.split("</tr>")[0]
 
 
 def test_detail_shows_integrations_and_recent_incidents(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     service = mocked_responses.get(
         pd.url("/services/PSVC001"), json={"service": pd.service()}
     )
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
 
-    response = member_client.get(url(tenant, "service_detail", "PSVC001"))
+    response = linked_client.get(url(tenant, "service_detail", "PSVC001"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -113,13 +113,13 @@ def test_detail_shows_integrations_and_recent_incidents(
     assert pd.query(mocked_responses.calls[1])["service_ids[]"] == ["PSVC001"]
 
 
-def test_create_posts_the_service_and_opens_it(member_client, tenant, mocked_responses):
+def test_create_posts_the_service_and_opens_it(linked_client, tenant, mocked_responses):
     mock_policies(mocked_responses)
     mocked_responses.post(
         pd.url("/services"), status=201, json={"service": pd.service("PNEW001", "New")}
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "service_create"),
         {
             "name": "New",
@@ -146,7 +146,7 @@ def test_create_posts_the_service_and_opens_it(member_client, tenant, mocked_res
     }
 
 
-def test_create_refused_keeps_what_was_typed(member_client, tenant, mocked_responses):
+def test_create_refused_keeps_what_was_typed(linked_client, tenant, mocked_responses):
     mock_policies(mocked_responses)
     mocked_responses.post(
         pd.url("/services"),
@@ -154,7 +154,7 @@ def test_create_refused_keeps_what_was_typed(member_client, tenant, mocked_respo
         json=pd.error("Invalid Input Provided", 2001, ["Name has already been taken"]),
     )
 
-    response = member_client.post(
+    response = linked_client.post(
         url(tenant, "service_create"),
         {"name": "Checkout", "description": "typed", "escalation_policy": "PEP0001"},
     )
@@ -166,13 +166,13 @@ def test_create_refused_keeps_what_was_typed(member_client, tenant, mocked_respo
     assert "typed" in html
 
 
-def test_edit_is_prefilled_and_puts_changes(member_client, tenant, mocked_responses):
+def test_edit_is_prefilled_and_puts_changes(linked_client, tenant, mocked_responses):
     mock_policies(mocked_responses)
     mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
     mocked_responses.put(pd.url("/services/PSVC001"), json={"service": pd.service()})
 
-    page = member_client.get(url(tenant, "service_edit", "PSVC001")).content.decode()
-    response = member_client.post(
+    page = linked_client.get(url(tenant, "service_edit", "PSVC001")).content.decode()
+    response = linked_client.post(
         url(tenant, "service_edit", "PSVC001"),
         {"name": "Checkout 2", "escalation_policy": "PEP0001"},
     )
@@ -193,13 +193,13 @@ def test_edit_is_prefilled_and_puts_changes(member_client, tenant, mocked_respon
     ],
 )
 def test_enable_and_disable_put_the_status(
-    member_client, tenant, mocked_responses, name, status, message
+    linked_client, tenant, mocked_responses, name, status, message
 ):
     mocked_responses.put(pd.url("/services/PSVC001"), json={"service": pd.service()})
     mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
 
-    response = member_client.post(url(tenant, name, "PSVC001"), follow=True)
+    response = linked_client.post(url(tenant, name, "PSVC001"), follow=True)
 
     assert json.loads(mocked_responses.calls[0].request.body) == {
         "service": {"type": "service", "status": status}
@@ -207,12 +207,12 @@ def test_enable_and_disable_put_the_status(
     assert message in response.content.decode()
 
 
-def test_delete_asks_then_deletes(member_client, tenant, mocked_responses):
+def test_delete_asks_then_deletes(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
     deleted = mocked_responses.delete(pd.url("/services/PSVC001"), status=204)
 
-    page = member_client.get(url(tenant, "service_delete", "PSVC001"))
-    response = member_client.post(url(tenant, "service_delete", "PSVC001"))
+    page = linked_client.get(url(tenant, "service_delete", "PSVC001"))
+    response = linked_client.post(url(tenant, "service_delete", "PSVC001"))
 
     assert "Delete the service “Checkout”" in page.content.decode()
     assert deleted.call_count == 1
@@ -222,7 +222,7 @@ def test_delete_asks_then_deletes(member_client, tenant, mocked_responses):
 
 
 def test_delete_refused_shows_pagerdutys_message(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     mocked_responses.delete(
         pd.url("/services/PSVC001"),
@@ -235,7 +235,7 @@ def test_delete_refused_shows_pagerdutys_message(
     )
     mocked_responses.get(pd.url("/services/PSVC001"), json={"service": pd.service()})
 
-    response = member_client.post(url(tenant, "service_delete", "PSVC001"))
+    response = linked_client.post(url(tenant, "service_delete", "PSVC001"))
 
     assert response.status_code == 400
     assert "The service has open incidents" in response.content.decode()

@@ -23,7 +23,7 @@ def count_queries(client, url) -> int:
 
 @pytest.mark.parametrize("rows", [1, 100])
 def test_incident_list_costs_one_call_and_few_queries_whatever_the_rows(
-    member_client, tenant, mocked_responses, django_assert_max_num_queries, rows
+    linked_client, tenant, mocked_responses, django_assert_max_num_queries, rows
 ):
     items = [pd.incident(f"P{n:06d}", n) for n in range(rows)]
     call = mocked_responses.get(
@@ -32,7 +32,7 @@ def test_incident_list_costs_one_call_and_few_queries_whatever_the_rows(
     url = reverse("integrations:incident_list", args=[tenant.pk]) + "?per_page=100"
 
     with django_assert_max_num_queries(MAX_QUERIES):
-        response = member_client.get(url)
+        response = linked_client.get(url)
 
     assert response.status_code == 200
     assert call.call_count == 1
@@ -40,7 +40,7 @@ def test_incident_list_costs_one_call_and_few_queries_whatever_the_rows(
 
 @pytest.mark.parametrize("rows", [1, 100])
 def test_service_list_costs_one_call_and_few_queries_whatever_the_rows(
-    member_client, tenant, mocked_responses, django_assert_max_num_queries, rows
+    linked_client, tenant, mocked_responses, django_assert_max_num_queries, rows
 ):
     services = [pd.service(f"P{n:06d}", f"Service {n}") for n in range(rows)]
     listed = mocked_responses.get(
@@ -48,13 +48,13 @@ def test_service_list_costs_one_call_and_few_queries_whatever_the_rows(
     )
 
     with django_assert_max_num_queries(MAX_QUERIES):
-        member_client.get(reverse("integrations:service_list", args=[tenant.pk]))
+        linked_client.get(reverse("integrations:service_list", args=[tenant.pk]))
 
     assert listed.call_count == 1
 
 
 def test_query_counts_do_not_grow_with_the_data(
-    member_client, tenant, mocked_responses
+    linked_client, tenant, mocked_responses
 ):
     small = [pd.incident("P000001", 1)]
     large = [pd.incident(f"P{n:06d}", n) for n in range(100)]
@@ -62,31 +62,31 @@ def test_query_counts_do_not_grow_with_the_data(
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(large))
     url = reverse("integrations:incident_list", args=[tenant.pk])
 
-    first = count_queries(member_client, url)
-    second = count_queries(member_client, url + "?refresh=1")
+    first = count_queries(linked_client, url)
+    second = count_queries(linked_client, url + "?refresh=1")
 
     assert first == second
 
 
-def test_a_cached_page_costs_no_call(member_client, tenant, mocked_responses):
+def test_a_cached_page_costs_no_call(linked_client, tenant, mocked_responses):
     call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
     url = reverse("integrations:incident_list", args=[tenant.pk])
 
-    member_client.get(url)
-    member_client.get(url)
+    linked_client.get(url)
+    linked_client.get(url)
 
     assert call.call_count == 1
 
 
 def test_cache_seconds_zero_turns_the_cache_off(
-    member_client, tenant, mocked_responses, settings
+    linked_client, tenant, mocked_responses, settings
 ):
     settings.PAGERDUTY_CACHE_SECONDS = 0
     call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
     url = reverse("integrations:incident_list", args=[tenant.pk])
 
-    member_client.get(url)
-    member_client.get(url)
+    linked_client.get(url)
+    linked_client.get(url)
 
     assert call.call_count == 2
 
@@ -103,7 +103,7 @@ LISTS = [
 @pytest.mark.parametrize("rows", [1, 100])
 @pytest.mark.parametrize(("name", "path", "key"), LISTS)
 def test_directory_lists_cost_one_call_and_few_queries(
-    member_client,
+    linked_client,
     tenant,
     mocked_responses,
     django_assert_max_num_queries,
@@ -118,16 +118,16 @@ def test_directory_lists_cost_one_call_and_few_queries(
     )
 
     with django_assert_max_num_queries(MAX_QUERIES):
-        response = member_client.get(reverse(f"integrations:{name}", args=[tenant.pk]))
+        response = linked_client.get(reverse(f"integrations:{name}", args=[tenant.pk]))
 
     assert response.status_code == 200
     assert call.call_count == 1
 
 
 @pytest.mark.parametrize(("name", "path", "key"), LISTS)
-def test_directory_lists_cost_one_sandbox_call(sandbox_member, tenant, name, path, key):
-    response = sandbox_member.get(reverse(f"integrations:{name}", args=[tenant.pk]))
+def test_directory_lists_cost_one_sandbox_call(sandbox_linked, tenant, name, path, key):
+    response = sandbox_linked.get(reverse(f"integrations:{name}", args=[tenant.pk]))
 
     assert response.status_code == 200
-    assert sandbox_member.sandbox.count(path) == 1
-    assert len(sandbox_member.sandbox.request_log) == 1
+    assert sandbox_linked.sandbox.count(path) == 1
+    assert len(sandbox_linked.sandbox.request_log) == 1
