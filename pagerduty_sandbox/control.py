@@ -8,8 +8,8 @@ which change the same state. `--no-control` turns the whole prefix into
 
 from dataclasses import asdict, fields
 
-from integrations.pagerduty.scopes import OPENID
 from pagerduty_sandbox.http import BadRequest, Response
+from pagerduty_sandbox.scopes import OPENID
 from pagerduty_sandbox.seed import demo_app_credentials
 from pagerduty_sandbox.state import Config, Fault
 

@@ -14,9 +14,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jwt
 
-from integrations.pagerduty.scopes import ALL_SCOPES, OPENID
 from pagerduty_sandbox import keys
 from pagerduty_sandbox.http import Response
+from pagerduty_sandbox.scopes import OPENID, known_scopes
 from pagerduty_sandbox.seed import PASSWORD
 from pagerduty_sandbox.state import REGION_NAMES, App, AuthCode, Grant
 
@@ -457,7 +457,7 @@ def discovery(app, page, request):
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
-            "scopes_supported": [OPENID, *ALL_SCOPES],
+            "scopes_supported": [OPENID, *known_scopes()],
         }
     )
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from integrations.pagerduty.scopes import OPENID
+from pagerduty_sandbox.scopes import OPENID
 from pagerduty_sandbox.seed import DemoApp, build_state, demo_app_credentials
 from pagerduty_sandbox.server import SandboxApp, make_sandbox_server, serve_in_thread
 from pagerduty_sandbox.state import Config, Fault, State

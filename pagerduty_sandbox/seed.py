@@ -8,8 +8,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from integrations.pagerduty.scopes import ALL_SCOPES
 from pagerduty_sandbox import ops
+from pagerduty_sandbox.scopes import require_known
 from pagerduty_sandbox.state import (
     Account,
     App,
@@ -29,6 +29,27 @@ from pagerduty_sandbox.state import (
 PASSWORD = "sandbox"  # noqa: S105 - the documented sign-in of seeded users
 DEMO_APP_NAME = "Portal demo"
 DEMO_REDIRECT_URI = "http://127.0.0.1:8000/integration-callback"
+# The scopes the seed lists for the portal's app, written out here rather
+# than imported from the portal, and checked against PagerDuty's own list.
+DEMO_SCOPES = require_known(
+    (
+        "incidents.read",
+        "incidents.write",
+        "services.read",
+        "services.write",
+        "schedules.read",
+        "schedules.write",
+        "escalation_policies.read",
+        "escalation_policies.write",
+        "oncalls.read",
+        "users.read",
+        "users.write",
+        "teams.read",
+        "teams.write",
+        "webhook_subscriptions.read",
+        "webhook_subscriptions.write",
+    )
+)
 
 # (subdomain, name, region)
 ACCOUNTS = [
@@ -123,7 +144,7 @@ def demo_app_credentials(seed: int) -> DemoApp:
         client_id=derived_uuid("sandbox-demo-client", seed),
         client_secret=f"pdcs_{secret[:40]}",
         redirect_uris=(DEMO_REDIRECT_URI,),
-        scopes=ALL_SCOPES,
+        scopes=DEMO_SCOPES,
     )
 
 

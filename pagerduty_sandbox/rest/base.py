@@ -1,30 +1,16 @@
 """What every REST operation shares: routing, errors, paging, references."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 from pagerduty_sandbox.http import BadRequest, Request, Response
 from pagerduty_sandbox.ops import OperationError
+from pagerduty_sandbox.scopes import spec_data
 from pagerduty_sandbox.state import Grant, State, User, iso
 
-SCOPES_FILE = (
-    Path(__file__).resolve().parents[2]
-    / "integrations"
-    / "pagerduty"
-    / "openapi_scopes.json"
-)
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 MAX_WINDOW = 10_000
-
-
-@cache
-def spec_data() -> dict:
-    """Return the derived scope map (scripts/derive_openapi_scopes.py)."""
-    return json.loads(SCOPES_FILE.read_text())
 
 
 class ApiError(Exception):
