@@ -21,7 +21,7 @@ from wsgiref.simple_server import (
 
 from django.template import Context, Engine
 
-from pagerduty_sandbox import api, console, control, developer, identity
+from pagerduty_sandbox import api, api_keys, console, control, developer, identity
 from pagerduty_sandbox.http import (
     COOKIE_NAME,
     BadRequest,
@@ -207,6 +207,7 @@ class SandboxApp:
                 identity.ROUTES.get(path)
                 or developer.match(path)
                 or console.match(path)
+                or api_keys.match(path)
             )
             if handler is None and (
                 "authorization" in request.headers

@@ -220,6 +220,28 @@ class App:
 
 
 @dataclass
+class ApiKey:
+    """A REST API key (`Authorization: Token token=<key>`).
+
+    An *account* key ("general access") has full access to its account, or
+    read access only; a *user* key acts as its user, with that user's role.
+    Only the key's SHA-256 is kept, so the sandbox cannot show it again.
+    """
+
+    id: str
+    account_id: str
+    kind: str  # "account" or "user"
+    key_hash: str
+    hint: str  # the key's last four characters, for the key list
+    description: str
+    created_at: datetime
+    user_id: str | None = None  # user keys: the user the key acts as
+    created_by: str | None = None  # the user who made it, if any
+    read_only: bool = False
+    revoked_at: datetime | None = None
+
+
+@dataclass
 class AuthCode:
     code: str
     app_id: str
@@ -351,6 +373,8 @@ class State:
         self.codes: dict[str, AuthCode] = {}
         self.grants: dict[str, Grant] = {}
         self.access_index: dict[str, str] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.api_key_index: dict[str, str] = {}  # SHA-256 of a key -> key id
         self.refresh_index: dict[str, str] = {}
         self.incident_counters: dict[str, int] = {}
         self.rate_windows: dict[tuple, tuple[float, int]] = {}
@@ -455,6 +479,60 @@ class State:
             self.revoke_grant(grant)
         return len(live)
 
+    # --- REST API keys ---
+
+    def issue_api_key(
+        self,
+        *,
+        account_id: str,
+        kind: str,
+        description: str,
+        user: User | None = None,
+        created_by: User | None = None,
+        read_only: bool = False,
+    ) -> tuple[ApiKey, str]:
+        """Create a key and return it with its secret (never stored)."""
+        if kind not in ("account", "user"):
+            raise ValueError("kind must be account or user")
+        if (kind == "user") != (user is not None):
+            raise ValueError("a user key needs its user; an account key has none")
+        if user is not None and user.account_id != account_id:
+            raise ValueError("the user belongs to another account")
+        if kind == "user" and read_only:
+            raise ValueError("user keys have their user's rights; none is read-only")
+        # PagerDuty's keys are 20 characters; user keys start "u+" (the "+"
+        # catches clients that do not encode the header value).
+        secret = (
+            "u+" + secrets.token_urlsafe(14)[:18]
+            if kind == "user"
+            else secrets.token_urlsafe(15)
+        )
+        key = ApiKey(
+            id=self.new_id(),
+            account_id=account_id,
+            kind=kind,
+            key_hash=api_key_hash(secret),
+            hint=secret[-4:],
+            description=description,
+            created_at=self.now(),
+            user_id=user.id if user else None,
+            created_by=created_by.id if created_by else None,
+            read_only=read_only,
+        )
+        self.api_keys[key.id] = key
+        self.api_key_index[key.key_hash] = key.id
+        return key, secret
+
+    def api_key_for(self, secret: str) -> ApiKey | None:
+        """Return the live key with this secret, or None."""
+        key_id = self.api_key_index.get(api_key_hash(secret))
+        key = self.api_keys.get(key_id) if key_id else None
+        return key if key is not None and key.revoked_at is None else None
+
+    def revoke_api_key(self, key: ApiKey) -> None:
+        key.revoked_at = key.revoked_at or self.now()
+        self.api_key_index.pop(key.key_hash, None)
+
     def grant_for_access_token(self, token: str) -> Grant | None:
         grant_id = self.access_index.get(token)
         return self.grants.get(grant_id) if grant_id else None
@@ -462,6 +540,10 @@ class State:
     def grant_for_refresh_token(self, token: str) -> Grant | None:
         grant_id = self.refresh_index.get(token)
         return self.grants.get(grant_id) if grant_id else None
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _token(kind: str) -> str:

@@ -47,7 +47,7 @@ def _incidents(sandbox, account, **match):
     ("header", "fragment"),
     [
         (None, "Send Authorization: Bearer"),
-        ("Token token=abc", "OAuth tokens only"),
+        ("Token token=abc", "API key is invalid or has been revoked"),
         ("Bearer pdus+_0unknown", "invalid or has been revoked"),
     ],
 )
