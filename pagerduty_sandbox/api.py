@@ -37,6 +37,11 @@ API_ROOTS = {
     "teams",
     "webhook_subscriptions",
     "log_entries",
+    "alert_grouping_settings",
+    "business_services",
+    "service_dependencies",
+    "event_orchestrations",
+    "v3",
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from pagerduty_sandbox.state import State, iso
+from pagerduty_sandbox.state import State, WebhookSubscription, iso
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = ROOT / "scripts" / "pdmcp_probe.py"
@@ -84,6 +84,7 @@ class Ids:
     other_team: str
     service: str
     other_service: str
+    ungrouped_service: str
     policy: str
     schedule: str
     incident: str
@@ -113,10 +114,10 @@ def _ids(state: State, subdomain: str, email: str) -> Ids:
     def incident(status):
         return next(i for i in incidents if i.status == status)
 
-    with_alerts = [i for i in incidents if getattr(i, "alerts", None)]
-    groupings = mine(getattr(state, "alert_grouping_settings", {}))
-    business = mine(getattr(state, "business_services", {}))
-    v3 = mine(getattr(state, "v3_schedules", {}))
+    with_alerts = [i for i in incidents if i.alerts]
+    groupings = mine(state.alert_grouping_settings)
+    business = mine(state.business_services)
+    v3 = mine(state.v3_schedules)
     subscriptions = mine(state.webhook_subscriptions)
     resolved = incident("resolved")
     return Ids(
@@ -126,6 +127,9 @@ def _ids(state: State, subdomain: str, email: str) -> Ids:
         other_team=teams[-1].id,
         service=services[0].id,
         other_service=services[1].id,
+        ungrouped_service=next(
+            s.id for s in services if not any(s.id in g.service_ids for g in groupings)
+        ),
         policy=services[0].escalation_policy_id,
         schedule=next(s.id for s in mine(state.schedules)),
         incident=incident("triggered").id,
@@ -141,13 +145,40 @@ def _ids(state: State, subdomain: str, email: str) -> Ids:
     )
 
 
+def _subscribe(state: State, subdomain: str) -> None:
+    """Add a webhook subscription for the update and delete tools to use.
+
+    It delivers to a closed local port and only for the account's last
+    service, which the plan's incident writes leave alone.
+    """
+    account = state.account_by_subdomain(subdomain)
+    service = [s for s in state.services.values() if s.account_id == account.id][-1]
+    subscription = WebhookSubscription(
+        id=state.new_id(),
+        account_id=account.id,
+        url="http://127.0.0.1:9/hook",
+        secret="plan-secret",  # noqa: S106 - a throwaway subscription
+        events=["incident.resolved"],
+        filter_type="service_reference",
+        filter_id=service.id,
+        description="For the MCP tool run",
+    )
+    state.webhook_subscriptions[subscription.id] = subscription
+
+
 def tool_calls(state: State, *, subdomain="acme", email="alice@acme.example"):
     """Return [{"tool", "arguments"}] for every in-scope tool, reads first.
 
     Arguments are what an agent would plausibly send, naming the account's
     seeded objects; writes follow the reads and deletes come last, so each
-    call finds what it needs. Hold `state.lock` or call between requests.
+    call finds what it needs. Adds a webhook subscription to the state for
+    the subscription tools. Hold `state.lock` or call between requests.
     """
+    if not any(
+        s.account_id == state.account_by_subdomain(subdomain).id
+        for s in state.webhook_subscriptions.values()
+    ):
+        _subscribe(state, subdomain)
     ids = _ids(state, subdomain, email)
     now = state.now()
     since = iso(now - timedelta(days=7))
@@ -299,7 +330,7 @@ def tool_calls(state: State, *, subdomain="acme", email="alice@acme.example"):
                         "name": "Checkout noise",
                         "type": "time",
                         "config": {"timeout": 900},
-                        "services": [{"id": ids.other_service}],
+                        "services": [{"id": ids.ungrouped_service}],
                     }
                 }
             },

@@ -138,6 +138,8 @@ class Service:
     alert_creation: str = "create_alerts_and_incidents"
     urgency: str = "high"
     updated_at: datetime | None = None
+    # Rules of the service's Event Orchestration "start" set, as rendered.
+    orchestration_rules: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +160,37 @@ class LogEntry:
     summary: str
     channel: str = "web_trigger"
     extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Alert:
+    """An alert grouped into an incident (events from the service's monitors)."""
+
+    id: str
+    incident_id: str
+    service_id: str
+    alert_key: str
+    summary: str
+    severity: str  # info, warning, error, critical
+    created_at: datetime
+    status: str = "triggered"  # or "resolved"
+    resolved_at: datetime | None = None
+    source: str = ""
+    details: dict = field(default_factory=dict)
+    suppressed: bool = False
+
+
+@dataclass
+class ResponderRequest:
+    """A request for more responders on an incident (coordinated responding)."""
+
+    id: str
+    incident_id: str
+    requester_id: str
+    message: str
+    requested_at: datetime
+    # ("user" | "escalation_policy", id) -> the users asked through it
+    targets: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -185,6 +218,80 @@ class Incident:
     log_entries: list[LogEntry] = field(default_factory=list)
     team_ids: list[str] = field(default_factory=list)
     merged_into: str | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    responder_requests: list[ResponderRequest] = field(default_factory=list)
+
+
+@dataclass
+class ChangeEvent:
+    """A change (a deploy, a config push) reported for one or more services."""
+
+    id: str
+    account_id: str
+    summary: str
+    timestamp: datetime
+    service_ids: list[str]
+    source: str = ""
+    links: list[dict] = field(default_factory=list)
+    custom_details: dict = field(default_factory=dict)
+
+
+@dataclass
+class BusinessService:
+    """A capability spanning technical services (Service Dependencies)."""
+
+    id: str
+    account_id: str
+    name: str
+    description: str | None = None
+    point_of_contact: str | None = None
+    team_id: str | None = None
+
+
+@dataclass
+class ServiceDependency:
+    """`dependent` relies on `supporting`.
+
+    Each side is ("service" | "business_service", id).
+    """
+
+    id: str
+    account_id: str
+    supporting: tuple[str, str]
+    dependent: tuple[str, str]
+
+
+@dataclass
+class AlertGroupingSetting:
+    """How alerts on some services are grouped into incidents."""
+
+    id: str
+    account_id: str
+    type: str  # content_based, content_based_intelligent, intelligent, time
+    config: dict
+    service_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class V3Schedule:
+    """A shift-based schedule (the /v3/schedules API).
+
+    `rotations` hold events as PagerDuty renders them (name, start_time and
+    end_time as zoned date-times, effective_since/until, RRULE recurrence,
+    assignment_strategy); the sandbox's on-call answers ignore them.
+    """
+
+    id: str
+    account_id: str
+    name: str
+    time_zone: str
+    rotations: list[dict]
+    description: str | None = None
+    team_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -369,6 +476,11 @@ class State:
         # when `incidents.version` moves on.
         self.indexes: dict = {}
         self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+        self.change_events: dict[str, ChangeEvent] = {}
+        self.business_services: dict[str, BusinessService] = {}
+        self.service_dependencies: dict[str, ServiceDependency] = {}
+        self.alert_grouping_settings: dict[str, AlertGroupingSetting] = {}
+        self.v3_schedules: dict[str, V3Schedule] = {}
         self.apps: dict[str, App] = {}
         self.codes: dict[str, AuthCode] = {}
         self.grants: dict[str, Grant] = {}

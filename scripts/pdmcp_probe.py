@@ -19,7 +19,7 @@ it never runs in the portal's venv and imports nothing from the portal.
         "arguments"}]}; before each call the sandbox's request log is
         cleared and after it read, so each result lists the requests that
         call made: {"tool", "ok", "error", "requests": [[method, path,
-        status]]}.
+        status]], "output"}, the output being the tool's answer as text.
 """
 
 import ast
@@ -57,6 +57,7 @@ CLIENT_METHODS = {
 }
 CLIENT_FACTORIES = {"get_client"}
 PACKAGE = "pagerduty_mcp"
+OUTPUT_LIMIT = 20_000
 
 
 # --- Static reading ---
@@ -231,15 +232,29 @@ def run(plan: dict) -> list[dict]:
     results = []
     for call in plan["calls"]:
         requests.delete(log_url, timeout=10).raise_for_status()
-        result = {"tool": call["tool"], "ok": True, "error": None}
+        result = {"tool": call["tool"], "ok": True, "error": None, "output": None}
         try:
-            asyncio.run(server.mcp.call_tool(call["tool"], call["arguments"]))
+            answer = asyncio.run(server.mcp.call_tool(call["tool"], call["arguments"]))
+            result["output"] = _output(answer)
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             result.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000])
         log = requests.get(log_url, timeout=10).json()["requests"]
         result["requests"] = [[r["method"], r["path"], r["status"]] for r in log]
         results.append(result)
     return results
+
+
+def _output(answer) -> str:
+    """Return a tool's answer as text: its structured content, else its text."""
+    if isinstance(answer, tuple):
+        blocks, structured = answer
+        if structured is not None:
+            return json.dumps(structured, default=str)[:OUTPUT_LIMIT]
+        answer = blocks
+    if isinstance(answer, dict):
+        return json.dumps(answer, default=str)[:OUTPUT_LIMIT]
+    texts = [getattr(block, "text", "") for block in answer]
+    return "\n".join(texts)[:OUTPUT_LIMIT]
 
 
 def main(argv: list[str]) -> int:
