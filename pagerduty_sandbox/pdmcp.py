@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from pagerduty_sandbox.scopes import spec_data
 from pagerduty_sandbox.state import State, WebhookSubscription, iso
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,47 @@ def run_probe(python: Path, command: str, payload: dict | None = None):
             f"{completed.stderr[-4000:]}"
         )
     return json.loads(completed.stdout)
+
+
+def match_operation(method: str, path: str, operations, *, pattern: bool) -> str:
+    """Return the OpenAPI operation ("METHOD /template") a path belongs to.
+
+    With `pattern`, "{}" segments stand for interpolated values and must
+    meet a path parameter; otherwise any segment may. The most specific
+    template (most literal segments) wins; raise ValueError unless exactly
+    one does.
+    """
+    segments = path.strip("/").split("/")
+    best, best_literals = [], -1
+    for operation in operations:
+        op_method, template = operation.split(" ", 1)
+        parts = template.strip("/").split("/")
+        if op_method != method or len(parts) != len(segments):
+            continue
+        literals = 0
+        for segment, part in zip(segments, parts, strict=True):
+            if part.startswith("{"):
+                if not segment:
+                    break
+                continue
+            if segment != part:
+                break
+            literals += 1
+        else:
+            if literals > best_literals:
+                best, best_literals = [operation], literals
+            elif literals == best_literals:
+                best.append(operation)
+    if len(best) != 1:
+        found = ", ".join(best) or "none"
+        raise ValueError(f"{method} {path} matches {found} in the OpenAPI file")
+    return best[0]
+
+
+def spec_operations() -> dict[str, str | None]:
+    """Return every OpenAPI operation with its scope (None when it has none)."""
+    data = spec_data()
+    return {**data["scopes"], **dict.fromkeys(data["unscoped"])}
 
 
 def inventory() -> dict:
@@ -218,7 +260,6 @@ def tool_calls(state: State, *, subdomain="acme", email="alice@acme.example"):
         ),
         ("list_oncalls", {"schedule_ids": [ids.schedule], "earliest": False}),
         ("list_incidents", {"statuses": ["triggered", "acknowledged"]}),
-        ("list_incidents", {"request_scope": "assigned", "limit": 20}),
         ("list_incidents", {"request_scope": "teams", "urgencies": ["high"]}),
         (
             "get_incident",
@@ -276,10 +317,12 @@ def tool_calls(state: State, *, subdomain="acme", email="alice@acme.example"):
             {
                 "manage_request": {
                     "incident_ids": [ids.acknowledged],
-                    "assignement": {"id": ids.other_user},
+                    "assignement": {"id": ids.user},
                 }
             },
         ),
+        # After the reassignment, so the caller has an incident assigned.
+        ("list_incidents", {"request_scope": "assigned", "limit": 20}),
         ("add_note_to_incident", {"incident_id": ids.incident, "note": "Rolled back"}),
         (
             "add_responders",

@@ -91,44 +91,15 @@ class DerivationError(RuntimeError):
 
 
 def _operations() -> dict[str, str | None]:
-    data = spec_data()
-    table: dict[str, str | None] = dict(data["scopes"])
-    table.update({operation: None for operation in data["unscoped"]})
-    return table
+    return pdmcp.spec_operations()
 
 
 def match_operation(method: str, path: str, operations, *, pattern: bool) -> str:
-    """Return the OpenAPI operation a call or request path belongs to.
-
-    With `pattern`, "{}" segments stand for interpolated values and must
-    meet a path parameter; otherwise any segment may. The most specific
-    template (most literal segments) wins.
-    """
-    segments = path.strip("/").split("/")
-    best, best_literals = [], -1
-    for operation in operations:
-        op_method, template = operation.split(" ", 1)
-        parts = template.strip("/").split("/")
-        if op_method != method or len(parts) != len(segments):
-            continue
-        literals = 0
-        for segment, part in zip(segments, parts, strict=True):
-            if part.startswith("{"):
-                if not segment:
-                    break
-                continue
-            if segment != part:
-                break
-            literals += 1
-        else:
-            if literals > best_literals:
-                best, best_literals = [operation], literals
-            elif literals == best_literals:
-                best.append(operation)
-    if len(best) != 1:
-        found = ", ".join(best) or "none"
-        raise DerivationError(f"{method} {path} matches {found} in the OpenAPI file")
-    return best[0]
+    """Return the OpenAPI operation of a call or request (pdmcp.match_operation)."""
+    try:
+        return pdmcp.match_operation(method, path, operations, pattern=pattern)
+    except ValueError as exc:
+        raise DerivationError(str(exc)) from None
 
 
 # --- The package ---

@@ -239,7 +239,12 @@ def run(plan: dict) -> list[dict]:
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             result.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000])
         log = requests.get(log_url, timeout=10).json()["requests"]
-        result["requests"] = [[r["method"], r["path"], r["status"]] for r in log]
+        # Leave out the log's own reset (DELETE /_sandbox/requests).
+        result["requests"] = [
+            [r["method"], r["path"], r["status"]]
+            for r in log
+            if not r["path"].startswith("/_sandbox/")
+        ]
         results.append(result)
     return results
 
