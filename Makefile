@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements/lock.txt | cut -d' ' -f1)
 
-.PHONY: install demo test lint screenshots bench bench-install
+.PHONY: install demo test lint screenshots bench bench-install pdmcp-install
 
 $(STAMP): requirements/lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is required.") if sys.version_info < (3, 11) else None'
@@ -60,3 +60,23 @@ bench-install: $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# PagerDuty's official MCP server (pagerduty-mcp) needs Python 3.12, so it
+# gets its own venv from the hashed bench/pdmcp-requirements.txt. The tool
+# inventory (scripts/derive_mcp_tools.py), the tests that run its tools
+# against the sandbox, and benchmarks use it; the portal never imports it.
+# The wheels stay in $(PDMCP_VENV)/wheels so the inventory can hash the one
+# it was installed from.
+PDMCP_PYTHON ?= python3.12
+PDMCP_VENV ?= .venv-pdmcp
+PDMCP_STAMP := $(PDMCP_VENV)/.installed-$(shell cksum < bench/pdmcp-requirements.txt | cut -d' ' -f1)
+
+$(PDMCP_STAMP): bench/pdmcp-requirements.txt
+	@$(PDMCP_PYTHON) -c 'import sys; sys.exit("pagerduty-mcp needs Python 3.12 or newer.") if sys.version_info < (3, 12) else None'
+	@test -x $(PDMCP_VENV)/bin/python || $(PDMCP_PYTHON) -m venv $(PDMCP_VENV)
+	$(PDMCP_VENV)/bin/python -m pip download --quiet --disable-pip-version-check --require-hashes --dest $(PDMCP_VENV)/wheels -r bench/pdmcp-requirements.txt
+	$(PDMCP_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-index --find-links $(PDMCP_VENV)/wheels -r bench/pdmcp-requirements.txt
+	@rm -f $(PDMCP_VENV)/.installed-*
+	@touch $(PDMCP_STAMP)
+
+pdmcp-install: $(PDMCP_STAMP)

@@ -1,19 +1,23 @@
 """REST API v2 dispatch: auth, rate limit, scope, `From`, then the handler.
 
 The order mirrors PagerDuty's documented answers: 401 for a missing,
-expired or revoked token (or the other region's host), 429 past the
-per-user-per-app budget, 403 when the token lacks the operation's scope
-(from `x-pd-requires-scope`, via integrations/pagerduty/openapi_scopes.json).
+expired or revoked credential (or the other region's host), 429 past the
+budget (per user per app for OAuth tokens, per account key, per user across
+a user's keys), 403 when an OAuth token lacks the operation's scope (from
+`x-pd-requires-scope`, via integrations/pagerduty/openapi_scopes.json) or
+an API key's rights do not cover it.
 """
 
 import re
 import time
 
+from pagerduty_sandbox import roles
 from pagerduty_sandbox.http import Request, Response
 from pagerduty_sandbox.ops import OperationError
 from pagerduty_sandbox.rest import ROUTES
 from pagerduty_sandbox.rest.base import (
     ApiError,
+    Caller,
     Ctx,
     error_response,
     ops_error,
@@ -33,6 +37,11 @@ API_ROOTS = {
     "teams",
     "webhook_subscriptions",
     "log_entries",
+    "alert_grouping_settings",
+    "business_services",
+    "service_dependencies",
+    "event_orchestrations",
+    "v3",
 }
 
 
@@ -68,35 +77,63 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, "Authentication failed", 2006, [detail])
 
 
-def authenticate(app, request: Request, region: str):
-    header = request.headers.get("authorization", "")
+def _credential(request: Request) -> tuple[str, str]:
+    """Return ("bearer" | "token", value) from the Authorization header.
+
+    PagerDuty takes OAuth tokens as `Bearer <token>` and REST API keys as
+    `Token token=<key>` (the OAS `api_key` security scheme).
+    """
+    header = request.headers.get("authorization", "").strip()
     scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return "bearer", value
+    if scheme.lower() == "token":
+        name, _, key = value.partition("=")
+        key = key.strip().strip('"')
+        if name.strip().lower() == "token" and key:
+            return "token", key
     if not header:
-        raise _unauthorized("Send Authorization: Bearer <access token>.")
-    if scheme.lower() != "bearer" or not value.strip():
         raise _unauthorized(
-            "The sandbox issues OAuth tokens only: send Authorization: Bearer "
-            "<access token>."
+            "Send Authorization: Bearer <OAuth access token> or "
+            "Authorization: Token token=<API key>."
         )
+    raise _unauthorized(
+        "The Authorization header is malformed: use Bearer <OAuth access token> "
+        "or Token token=<API key>."
+    )
+
+
+def authenticate(app, request: Request, region: str) -> Caller:
     state = app.state
-    grant = state.grant_for_access_token(value.strip())
-    if grant is None or grant.revoked:
-        raise _unauthorized("The access token is invalid or has been revoked.")
-    if state.now() >= grant.access_expires_at:
-        raise _unauthorized("The access token has expired; refresh it.")
-    account = state.accounts[grant.account_id]
+    scheme, value = _credential(request)
+    if scheme == "token":
+        key = state.api_key_for(value)
+        if key is None:
+            raise _unauthorized("The API key is invalid or has been revoked.")
+        if key.user_id is not None and key.user_id not in state.users:
+            raise _unauthorized("The API key's user no longer exists.")
+        caller = Caller.from_api_key(key)
+    else:
+        grant = state.grant_for_access_token(value)
+        if grant is None or grant.revoked:
+            raise _unauthorized("The access token is invalid or has been revoked.")
+        if state.now() >= grant.access_expires_at:
+            raise _unauthorized("The access token has expired; refresh it.")
+        caller = Caller.from_grant(grant)
+    account = state.accounts[caller.account_id]
     if account.region != region:
         raise _unauthorized(
-            f"The token's account is in the {account.region.upper()} service "
+            f"The credential's account is in the {account.region.upper()} service "
             f"region: call {app.api_url(account.region)}."
         )
-    return grant
+    return caller
 
 
-def rate_limit(app, grant) -> list[tuple[str, str]]:
-    """Count the call in the user's per-app window; raise 429 past the budget."""
+def rate_limit(app, caller: Caller) -> list[tuple[str, str]]:
+    """Count the call in the caller's window; raise 429 past the budget."""
     state = app.state
-    key = (grant.account_id, grant.app_id, grant.user_id)
+    key = caller.rate_key
     now = time.monotonic()
     started, used = state.rate_windows.get(key, (now, 0))
     if now - started >= RATE_WINDOW:
@@ -131,14 +168,14 @@ def dispatch(app, request: Request, *, region: str, path: str) -> Response:
     with state.lock:
         try:
             template, handler, params = match(request.method, path)
-            grant = authenticate(app, request, region)
-            headers = rate_limit(app, grant)
+            caller = authenticate(app, request, region)
+            headers = rate_limit(app, caller)
         except ApiError as exc:
             return exc.response()
         except _Limited as limited:
             return limited.response
         try:
-            response = _run(app, request, region, template, handler, params, grant)
+            response = _run(app, request, region, template, handler, params, caller)
         except ApiError as exc:
             response = exc.response()
         except OperationError as exc:
@@ -147,39 +184,72 @@ def dispatch(app, request: Request, *, region: str, path: str) -> Response:
         return response
 
 
-def _run(app, request, region, template, handler, params, grant) -> Response:
+def _run(app, request, region, template, handler, params, caller) -> Response:
     state = app.state
     operation = f"{request.method} {template}"
     data = spec_data()
     scope = data["scopes"].get(operation)
-    if scope and scope not in grant.scopes:
-        raise ApiError(
-            403,
-            "Token missing required scopes",
-            2010,
-            [f"{operation} requires the {scope} scope."],
-        )
+    _authorize(state, caller, request.method, operation, scope)
     ctx = Ctx(
         app=app,
         state=state,
         request=request,
         region=region,
-        grant=grant,
-        account_id=grant.account_id,
+        caller=caller,
+        account_id=caller.account_id,
         api_url=app.api_url(region),
         path_params=params,
     )
-    if operation in data["from_header_required"]:
-        sender = request.headers.get("from", "").strip()
-        if not sender:
-            raise ApiError(
-                400,
-                "Invalid Input Provided",
-                2001,
-                ["The From header is required: the email of a user on the account."],
-            )
+    sender = request.headers.get("from", "").strip()
+    if caller.kind == "user_key":
+        # "The user will be derived from the key itself" (python-pagerduty's
+        # guide): a user key needs no From header and its user acts.
+        return handler(ctx, **params)
+    required = operation in data["from_header_required"]
+    if required and not sender:
+        raise ApiError(
+            400,
+            "Invalid Input Provided",
+            2001,
+            ["The From header is required: the email of a user on the account."],
+        )
+    # An account key's writes are attributed to the From user when given.
+    if sender and (
+        required or (caller.kind == "account_key" and request.method != "GET")
+    ):
         requester = state.user_by_email(sender)
-        if requester is None or requester.account_id != grant.account_id:
+        if requester is None or requester.account_id != caller.account_id:
             raise ApiError(400, "Requester User Not Found", 1008)
         ctx.requester = requester
     return handler(ctx, **params)
+
+
+def _authorize(state, caller: Caller, method: str, operation: str, scope) -> None:
+    """Raise 403 when the credential may not call the operation.
+
+    OAuth tokens need the operation's `x-pd-requires-scope`. API keys have
+    no scopes: a read-only account key may only read, a user key may do
+    what its user's role allows (roles.py), a full account key anything.
+    """
+    if caller.scopes is not None:
+        if scope and scope not in caller.scopes:
+            raise ApiError(
+                403,
+                "Token missing required scopes",
+                2010,
+                [f"{operation} requires the {scope} scope."],
+            )
+        return
+    if method == "GET":
+        return
+    if caller.read_only:
+        raise ApiError(403, "Access Denied", 2010, ["This API key is read-only."])
+    if caller.user_id is not None:
+        role = state.users[caller.user_id].role
+        if not roles.may_write(role, scope):
+            raise ApiError(
+                403,
+                "Access Denied",
+                2010,
+                [f"The key's user (role {role}) may not call {operation}."],
+            )

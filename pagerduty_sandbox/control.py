@@ -8,8 +8,8 @@ which change the same state. `--no-control` turns the whole prefix into
 
 from dataclasses import asdict, fields
 
-from integrations.pagerduty.scopes import OPENID
 from pagerduty_sandbox.http import BadRequest, Response
+from pagerduty_sandbox.scopes import OPENID
 from pagerduty_sandbox.seed import demo_app_credentials
 from pagerduty_sandbox.state import Config, Fault
 
@@ -95,6 +95,70 @@ def _mint_tokens(app, state, body) -> Response:
     )
 
 
+def render_api_key(key, secret: str | None = None) -> dict:
+    data = {
+        "id": key.id,
+        "kind": key.kind,
+        "account_id": key.account_id,
+        "user_id": key.user_id,
+        "description": key.description,
+        "read_only": key.read_only,
+        "hint": key.hint,
+        "created_at": key.created_at.isoformat(),
+        "revoked": key.revoked_at is not None,
+    }
+    if secret is not None:
+        data["key"] = secret
+    return data
+
+
+def _create_api_key(state, body) -> Response:
+    """Create a REST API key (benchmarks and tests; the page does the same).
+
+    {"kind": "user", "user_email": …} acts as that user; {"kind": "account",
+    "account": "<subdomain>", "read_only": false} is a general access key.
+    The key is in this answer only.
+    """
+    if not isinstance(body, dict):
+        return _error("Send a JSON object")
+    kind = body.get("kind", "user")
+    description = body.get("description", f"Sandbox {kind} key")
+    read_only = body.get("read_only", False)
+    if kind not in ("account", "user"):
+        return _error("kind must be account or user")
+    if not isinstance(description, str) or not 0 < len(description) <= 255:
+        return _error("description must be a string of 1 to 255 characters")
+    if not isinstance(read_only, bool):
+        return _error("read_only must be true or false")
+    user = None
+    if kind == "user":
+        email = body.get("user_email")
+        user = state.user_by_email(email) if isinstance(email, str) else None
+        if user is None:
+            return _error("user_email must name a sandbox user")
+        account = state.accounts[user.account_id]
+    else:
+        subdomain = body.get("account")
+        account = (
+            state.account_by_subdomain(subdomain)
+            if isinstance(subdomain, str)
+            else None
+        )
+        if account is None:
+            return _error("account must be the subdomain of a sandbox account")
+    try:
+        key, secret = state.issue_api_key(
+            account_id=account.id,
+            kind=kind,
+            description=description,
+            user=user,
+            read_only=read_only,
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    return Response.json({"api_key": render_api_key(key, secret)}, status=201)
+
+
 def dispatch(app, request) -> Response:
     state = app.state
     if not state.config.control_enabled:
@@ -157,6 +221,18 @@ def dispatch(app, request) -> Response:
             fresh = app.rebuild()
             app.state = fresh
             return Response.json({"seed": fresh.seed})
+        if path == "/_sandbox/api_keys":
+            if method == "GET":
+                keys = [render_api_key(k) for k in state.api_keys.values()]
+                return Response.json({"api_keys": keys})
+            if method == "POST":
+                return _create_api_key(state, body)
+        if path.startswith("/_sandbox/api_keys/") and method == "DELETE":
+            key = state.api_keys.get(path.rsplit("/", 1)[1])
+            if key is None:
+                return _error("no API key with that id", status=404)
+            state.revoke_api_key(key)
+            return Response(status=204)
         if path == "/_sandbox/tokens" and method == "POST":
             return _mint_tokens(app, state, body)
         if path == "/_sandbox/advance" and method == "POST":

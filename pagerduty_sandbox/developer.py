@@ -15,8 +15,8 @@ import secrets
 import uuid
 from urllib.parse import urlencode, urlsplit
 
-from integrations.pagerduty.scopes import ALL_SCOPES, RESOURCES, canonical
 from pagerduty_sandbox.http import Response
+from pagerduty_sandbox.scopes import canonical, known_scopes, resources
 from pagerduty_sandbox.state import App
 
 # PagerDuty: Manager (API role "user"), Global Admin or Account Owner.
@@ -125,10 +125,10 @@ def _render_configure(page, basics, *, redirect_urls, scopes, errors=(), status=
             "label": r.label,
             "read": r.read,
             "write": r.write,
-            "read_checked": r.read in chosen,
+            "read_checked": bool(r.read) and r.read in chosen,
             "write_checked": bool(r.write) and r.write in chosen,
         }
-        for r in RESOURCES
+        for r in resources()
     ]
     return page.render(
         "pagerduty_sandbox/app_configure.html",
@@ -180,8 +180,9 @@ def app_configure(app, page, request):
         )
     typed = [u.strip() for u in form.get("redirect_url", [])]
     urls = list(dict.fromkeys(u for u in typed if u))
-    scopes = [s for s in form.get("scope", []) if s in ALL_SCOPES]
-    unknown = [s for s in form.get("scope", []) if s not in ALL_SCOPES]
+    known = known_scopes()
+    scopes = [s for s in form.get("scope", []) if s in known]
+    unknown = [s for s in form.get("scope", []) if s not in known]
     if _first(form, "action") == "add_redirect":
         return _render_configure(page, basics, redirect_urls=[*urls, ""], scopes=scopes)
     errors = []
@@ -212,7 +213,7 @@ def app_configure(app, page, request):
         client_id=str(uuid.uuid4()),
         client_secret=secrets.token_urlsafe(36),
         redirect_uris=urls,
-        scopes=[s for s in ALL_SCOPES if s in set(scopes)],
+        scopes=canonical(scopes).split(),
         created_at=state.now(),
     )
     state.apps[registered.id] = registered

@@ -14,9 +14,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jwt
 
-from integrations.pagerduty.scopes import ALL_SCOPES, OPENID
 from pagerduty_sandbox import keys
 from pagerduty_sandbox.http import Response
+from pagerduty_sandbox.roles import READ_ONLY_ROLES
+from pagerduty_sandbox.scopes import OPENID, known_scopes
 from pagerduty_sandbox.seed import PASSWORD
 from pagerduty_sandbox.state import REGION_NAMES, App, AuthCode, Grant
 
@@ -24,9 +25,6 @@ ISSUER_PATH = "/global/oauth/anonymous"
 DENIED_DESCRIPTION = "The resource owner or authorization server denied the request."
 PKCE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 VERIFIER_RE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-# Stakeholder and observer roles can read but never write (NOTES §8.5: a
-# user token gets the app's scopes intersected with the user's rights).
-READ_ONLY_ROLES = {"read_only_user", "read_only_limited_user", "observer"}
 ROLE_LABELS = {
     "owner": "Account Owner",
     "admin": "Global Admin",
@@ -141,6 +139,7 @@ def granted_scopes(app_: App, requested: list[str], role: str) -> list[str]:
     PagerDuty does; with none left the grant is openid only (NOTES §0.5).
     """
     valid = [s for s in app_.scopes if s in requested]
+    # NOTES §8.5: a user token gets the app's scopes cut to the user's rights.
     if role in READ_ONLY_ROLES:
         valid = [s for s in valid if s.endswith(".read")]
     return [OPENID, *valid]
@@ -457,7 +456,7 @@ def discovery(app, page, request):
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
-            "scopes_supported": [OPENID, *ALL_SCOPES],
+            "scopes_supported": [OPENID, *known_scopes()],
         }
     )
 

@@ -8,10 +8,12 @@ import hashlib
 from datetime import datetime, timedelta
 
 from pagerduty_sandbox.state import (
+    Alert,
     EscalationPolicy,
     Incident,
     LogEntry,
     Note,
+    ResponderRequest,
     Schedule,
     ScheduleLayer,
     Service,
@@ -275,6 +277,9 @@ def incident_resolve(
     at = at or state.now()
     incident.status = "resolved"
     incident.resolved_at = at
+    for alert in incident.alerts:
+        if alert.status == "triggered":
+            alert.status, alert.resolved_at = "resolved", at
     incident.assignee_ids = []
     incident.acknowledgements = []
     incident.snoozed_until = None
@@ -464,6 +469,11 @@ def incident_merge(
             raise OperationError("Incident Already Merged", code=1019)
     for source in sources:
         source.merged_into = target.id
+        # PagerDuty moves the source's alerts into the target incident.
+        for alert in source.alerts:
+            alert.incident_id = target.id
+        target.alerts.extend(source.alerts)
+        source.alerts = []
         if source.status != "resolved":
             incident_resolve(state, source, agent)
         _log(
@@ -473,6 +483,73 @@ def incident_merge(
             agent,
             f"Merged incident #{source.number} into this incident",
         )
+
+
+def incident_add_alert(
+    state: State,
+    incident: Incident,
+    *,
+    summary: str,
+    severity: str,
+    source: str,
+    at: datetime,
+    alert_key: str | None = None,
+    details: dict | None = None,
+) -> Alert:
+    """Group a monitoring alert into an incident (as an event would)."""
+    alert_id = "Q" + state.new_id()[1:] + state.new_id()[1:]
+    alert = Alert(
+        id=alert_id,
+        incident_id=incident.id,
+        service_id=incident.service_id,
+        # Alerts with one key are one alert (deduplication), so a new alert
+        # without a key gets its own.
+        alert_key=alert_key or hashlib.md5(alert_id.encode()).hexdigest(),  # noqa: S324 - a dedup key
+        summary=summary,
+        severity=severity,
+        created_at=at,
+        source=source,
+        details=dict(details or {}),
+    )
+    if incident.status == "resolved":
+        alert.status, alert.resolved_at = "resolved", incident.resolved_at
+    incident.alerts.append(alert)
+    return alert
+
+
+def incident_request_responders(
+    state: State,
+    incident: Incident,
+    *,
+    requester: User,
+    message: str,
+    targets: list[tuple[str, str]],
+) -> ResponderRequest:
+    """Ask more people to respond: users directly, or a policy's first level.
+
+    Each asked user becomes a pending responder; asking an escalation policy
+    asks whoever is on call at its first level now.
+    """
+    if incident.status == "resolved":
+        raise OperationError("Incident Already Resolved", code=1001)
+    asked = []
+    for kind, target_id in targets:
+        if kind == "user":
+            users = [target_id]
+        else:
+            users = level_assignees(state, state.escalation_policies[target_id], 1)
+        asked.append((kind, target_id, users))
+    request = ResponderRequest(
+        id=state.new_id(),
+        incident_id=incident.id,
+        requester_id=requester.id,
+        message=message,
+        requested_at=state.now(),
+        targets=asked,
+    )
+    incident.responder_requests.append(request)
+    _touch(incident, request.requested_at, ("user", requester.id))
+    return request
 
 
 def user_summary(user: User) -> str:

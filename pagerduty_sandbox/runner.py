@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from integrations.pagerduty.scopes import OPENID
+from pagerduty_sandbox.scopes import OPENID
 from pagerduty_sandbox.seed import DemoApp, build_state, demo_app_credentials
 from pagerduty_sandbox.server import SandboxApp, make_sandbox_server, serve_in_thread
 from pagerduty_sandbox.state import Config, Fault, State
@@ -105,6 +105,39 @@ class RunningSandbox:
             if user is not None and OPENID not in chosen:
                 chosen.insert(0, OPENID)
             return state.issue_grant(app=app, user=user, scopes=chosen).access_token
+
+    def issue_api_key(
+        self,
+        user_email: str | None = None,
+        *,
+        account: str = "acme",
+        read_only: bool = False,
+        description: str = "Sandbox test key",
+    ) -> str:
+        """Create a REST API key and return it.
+
+        With `user_email`, a user key acting as that user; without, a
+        general access (account) key of `account`, read-only if asked.
+        """
+        state = self.state
+        with state.lock:
+            user = state.user_by_email(user_email) if user_email else None
+            if user_email and user is None:
+                raise ValueError(f"no sandbox user {user_email}")
+            owner = user.account_id if user else None
+            if owner is None:
+                found = state.account_by_subdomain(account)
+                if found is None:
+                    raise ValueError(f"no sandbox account {account}")
+                owner = found.id
+            _, secret = state.issue_api_key(
+                account_id=owner,
+                kind="user" if user else "account",
+                description=description,
+                user=user,
+                read_only=read_only,
+            )
+            return secret
 
     def add_fault(self, kind: str, path_prefix: str = "/", share=1.0, delay=10.0):
         """Make a share of requests under `path_prefix` fail ("500", "429",

@@ -6,13 +6,18 @@ recent; IDs, names and the demo app's credentials depend only on the seed.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from integrations.pagerduty.scopes import ALL_SCOPES
 from pagerduty_sandbox import ops
+from pagerduty_sandbox.scopes import require_known
 from pagerduty_sandbox.state import (
+    ID_ALPHABET,
     Account,
+    AlertGroupingSetting,
     App,
+    BusinessService,
+    ChangeEvent,
     Config,
     EscalationPolicy,
     EscalationRule,
@@ -20,15 +25,38 @@ from pagerduty_sandbox.state import (
     Schedule,
     ScheduleLayer,
     Service,
+    ServiceDependency,
     State,
     Team,
     User,
+    V3Schedule,
     derived_uuid,
 )
 
 PASSWORD = "sandbox"  # noqa: S105 - the documented sign-in of seeded users
 DEMO_APP_NAME = "Portal demo"
 DEMO_REDIRECT_URI = "http://127.0.0.1:8000/integration-callback"
+# The scopes the seed lists for the portal's app, written out here rather
+# than imported from the portal, and checked against PagerDuty's own list.
+DEMO_SCOPES = require_known(
+    (
+        "incidents.read",
+        "incidents.write",
+        "services.read",
+        "services.write",
+        "schedules.read",
+        "schedules.write",
+        "escalation_policies.read",
+        "escalation_policies.write",
+        "oncalls.read",
+        "users.read",
+        "users.write",
+        "teams.read",
+        "teams.write",
+        "webhook_subscriptions.read",
+        "webhook_subscriptions.write",
+    )
+)
 
 # (subdomain, name, region)
 ACCOUNTS = [
@@ -123,7 +151,7 @@ def demo_app_credentials(seed: int) -> DemoApp:
         client_id=derived_uuid("sandbox-demo-client", seed),
         client_secret=f"pdcs_{secret[:40]}",
         redirect_uris=(DEMO_REDIRECT_URI,),
-        scopes=ALL_SCOPES,
+        scopes=DEMO_SCOPES,
     )
 
 
@@ -203,6 +231,12 @@ def build_state(
         created_at=now - timedelta(days=7),
     )
     state.apps[app.id] = app
+    # Added after everything above so a seed's earlier IDs stay the same.
+    for subdomain, account in accounts.items():
+        _seed_alerts_and_changes(state, account, now)
+        _seed_dependencies(state, account, teams, subdomain)
+        _seed_service_config(state, account, now, grouping=subdomain == "acme")
+        _seed_shift_based_schedule(state, account, teams, subdomain, now)
     return state
 
 
@@ -334,3 +368,208 @@ def _seed_incidents(state: State, account: Account, count: int, now) -> None:
             ops.incident_resolve(
                 state, incident, agent, at=created + timedelta(minutes=60)
             )
+
+
+# (business service, point of contact, indexes into the account's services)
+BUSINESS_SERVICES = [
+    ("Online Store", "#store-oncall", (4, 0, 2)),
+    ("Payments", "payments-lead@{subdomain}.example", (1, 0)),
+    ("{name} Portal", "#it-helpdesk", (0, 1)),
+]
+# (dependent, supporting) technical services, as indexes
+TECHNICAL_DEPENDENCIES = [(0, 1), (0, 3), (4, 0), (4, 2), (4, 3), (3, 5)]
+SEVERITIES = {"high": ("critical", "error"), "low": ("warning", "info")}
+
+
+def _account_services(state: State, account: Account) -> list[Service]:
+    return [s for s in state.services.values() if s.account_id == account.id]
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _seed_alerts_and_changes(state: State, account: Account, now) -> None:
+    """Give each incident the alerts that triggered it, and services changes.
+
+    Every seeded incident came from its service's monitoring, so it has one
+    to three alerts (the first carries the incident's key); a third of them
+    follow a deploy of their service 25 minutes earlier, and every service
+    has two recent configuration changes.
+    """
+    rng = state.rng
+    incidents = sorted(
+        (i for i in state.incidents.values() if i.account_id == account.id),
+        key=lambda i: i.number,
+    )
+    for incident in incidents:
+        service = state.services[incident.service_id]
+        source = f"{_slug(service.name)}-prod-{incident.number % 4 + 1}"
+        for k in range(1 + incident.number % 3):
+            ops.incident_add_alert(
+                state,
+                incident,
+                summary=incident.title if k == 0 else f"{incident.title} ({source})",
+                severity=SEVERITIES[incident.urgency][min(k, 1)],
+                source=source,
+                at=incident.created_at + timedelta(minutes=2 * k),
+                alert_key=incident.incident_key if k == 0 else None,
+                details={"host": source, "monitor": f"{service.name} monitoring"},
+            )
+        if incident.number % 3 == 1:
+            commit = "".join(rng.choices("0123456789abcdef", k=7))
+            _change(
+                state,
+                account,
+                f"Deploy {service.name} build {incident.number} ({commit})",
+                incident.created_at - timedelta(minutes=25),
+                [service.id],
+                source="ci-pipeline",
+                custom_details={"build": incident.number, "commit": commit},
+                links=[
+                    {
+                        "href": f"https://ci.{account.subdomain}.example/builds/"
+                        f"{incident.number}",
+                        "text": f"Build {incident.number}",
+                    }
+                ],
+            )
+    for index, service in enumerate(_account_services(state, account)):
+        for days in (1 + index % 3, 8 + index % 5):
+            _change(
+                state,
+                account,
+                f"Config change: {service.name} connection pool resized",
+                now - timedelta(days=days, hours=rng.randint(0, 20)),
+                [service.id],
+                source="config-service",
+                custom_details={"pool_size": rng.choice([20, 40, 80])},
+            )
+
+
+def _change(state, account, summary, at, service_ids, **extra) -> None:
+    change = ChangeEvent(
+        id="01" + "".join(state.rng.choices(ID_ALPHABET, k=24)),
+        account_id=account.id,
+        summary=summary,
+        timestamp=at,
+        service_ids=service_ids,
+        **extra,
+    )
+    state.change_events[change.id] = change
+
+
+def _seed_dependencies(state: State, account: Account, teams, subdomain) -> None:
+    """Business services over the account's services, and technical links.
+
+    Indexes past the account's service count are skipped, so small seeds
+    get fewer links; every account gets at least one business service.
+    """
+    services = _account_services(state, account)
+    team_list = [team for (sub, _), team in teams.items() if sub == subdomain]
+
+    def link(dependent, supporting):
+        dep = ServiceDependency(
+            id="D" + state.new_id()[1:] + state.new_id()[1:],
+            account_id=account.id,
+            supporting=supporting,
+            dependent=dependent,
+        )
+        state.service_dependencies[dep.id] = dep
+
+    chosen = BUSINESS_SERVICES[:2] if len(services) > 2 else BUSINESS_SERVICES[2:]
+    for index, (name, contact, supported) in enumerate(chosen):
+        business = BusinessService(
+            id=state.new_id(),
+            account_id=account.id,
+            name=name.format(name=account.name),
+            description=f"{name.format(name=account.name)}, as customers see it",
+            point_of_contact=contact.format(subdomain=subdomain),
+            team_id=team_list[index % len(team_list)].id,
+        )
+        state.business_services[business.id] = business
+        for i in supported:
+            if i < len(services):
+                link(("business_service", business.id), ("service", services[i].id))
+    for dependent, supporting in TECHNICAL_DEPENDENCIES:
+        if max(dependent, supporting) < len(services):
+            link(
+                ("service", services[dependent].id),
+                ("service", services[supporting].id),
+            )
+        elif len(services) == 2 and (dependent, supporting) == (0, 1):
+            link(("service", services[0].id), ("service", services[1].id))
+
+
+def _seed_service_config(state: State, account: Account, now, *, grouping) -> None:
+    """An Event Orchestration rule on the first service; grouping on acme."""
+    services = _account_services(state, account)
+    services[0].orchestration_rules = [
+        {
+            "id": "c91f72f3",
+            "label": "Suppress synthetic checks",
+            "conditions": [{"expression": "event.summary matches part 'synthetic'"}],
+            "actions": {"suppress": True},
+            "disabled": False,
+        }
+    ]
+    if not grouping or len(services) < 3:
+        return
+    for kind, config, members, name in (
+        (
+            "content_based",
+            {"aggregate": "all", "fields": ["summary", "source"], "time_window": 600},
+            services[:2],
+            "Checkout and payments by content",
+        ),
+        ("time", {"timeout": 900}, services[2:3], "Search bursts"),
+    ):
+        setting = AlertGroupingSetting(
+            id=state.new_id(),
+            account_id=account.id,
+            type=kind,
+            config=config,
+            service_ids=[s.id for s in members],
+            created_at=now - timedelta(days=30),
+            updated_at=now - timedelta(days=30),
+            name=name,
+            description=f"{name} ({kind.replace('_', ' ')} grouping)",
+        )
+        state.alert_grouping_settings[setting.id] = setting
+
+
+def _seed_shift_based_schedule(state: State, account, teams, subdomain, now) -> None:
+    """One shift-based (v3) schedule: weekday business hours, rotating weekly."""
+    team = next(team for (sub, _), team in teams.items() if sub == subdomain)
+    members = [uid for uid, role in team.members.items() if role != "observer"]
+    zone = "Europe/Berlin" if account.region == "eu" else "America/New_York"
+    monday = (now - timedelta(days=now.weekday() + 28)).date()
+
+    def local(hour: int) -> str:
+        moment = datetime.combine(monday, time(hour), tzinfo=ZoneInfo(zone))
+        return moment.isoformat()
+
+    event = {
+        "id": state.new_id(),
+        "name": "Weekday business hours",
+        "start_time": {"date_time": local(9), "time_zone": zone},
+        "end_time": {"date_time": local(17), "time_zone": zone},
+        "effective_since": f"{monday.isoformat()}T00:00:00Z",
+        "effective_until": None,
+        "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"],
+        "assignment_strategy": {
+            "type": "rotating_member_assignment_strategy",
+            "shifts_per_member": 5,
+            "members": [{"type": "user_member", "user_id": uid} for uid in members],
+        },
+    }
+    schedule = V3Schedule(
+        id=state.new_id(),
+        account_id=account.id,
+        name=f"{team.name} business hours",
+        time_zone=zone,
+        rotations=[{"id": state.new_id(), "events": [event]}],
+        description=f"Shift-based: {team.name} covers weekdays 9-17",
+        team_ids=[team.id],
+    )
+    state.v3_schedules[schedule.id] = schedule

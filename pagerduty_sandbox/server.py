@@ -21,7 +21,7 @@ from wsgiref.simple_server import (
 
 from django.template import Context, Engine
 
-from pagerduty_sandbox import api, console, control, developer, identity
+from pagerduty_sandbox import api, api_keys, console, control, developer, identity
 from pagerduty_sandbox.http import (
     COOKIE_NAME,
     BadRequest,
@@ -148,19 +148,27 @@ class SandboxApp:
 
     def handle(self, request: Request) -> Response:
         path = request.path
+        # The request belongs to the world it arrived in. A reset (each
+        # test's fixture, /_sandbox/reset) while latency or a timeout fault
+        # holds it must not let it act on the new world or land in its log.
+        state = self.state
         if path.startswith("/_sandbox/") or path == "/_sandbox":
             response = control.dispatch(self, request)
         elif path.startswith("/static/"):
             response = self.static(path)
         else:
-            response = self.faulted(request) or self.route(request)
-        with self.state.lock:
-            self.state.request_log.append((request.method, path, response.status))
+            response = self.faulted(request, state)
+            if response is None and self.state is not state:
+                response = api.error_response(
+                    503, "The sandbox was reset while the request waited.", 2000
+                )
+            response = response or self.route(request)
+        with state.lock:
+            state.request_log.append((request.method, path, response.status))
         return response
 
-    def faulted(self, request: Request) -> Response | None:
+    def faulted(self, request: Request, state: State) -> Response | None:
         """Apply configured latency and faults; return the fault's response."""
-        state = self.state
         with state.lock:
             latency = state.config.latency_ms
             fault = next(
@@ -199,6 +207,7 @@ class SandboxApp:
                 identity.ROUTES.get(path)
                 or developer.match(path)
                 or console.match(path)
+                or api_keys.match(path)
             )
             if handler is None and (
                 "authorization" in request.headers

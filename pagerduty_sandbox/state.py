@@ -138,6 +138,8 @@ class Service:
     alert_creation: str = "create_alerts_and_incidents"
     urgency: str = "high"
     updated_at: datetime | None = None
+    # Rules of the service's Event Orchestration "start" set, as rendered.
+    orchestration_rules: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +160,37 @@ class LogEntry:
     summary: str
     channel: str = "web_trigger"
     extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Alert:
+    """An alert grouped into an incident (events from the service's monitors)."""
+
+    id: str
+    incident_id: str
+    service_id: str
+    alert_key: str
+    summary: str
+    severity: str  # info, warning, error, critical
+    created_at: datetime
+    status: str = "triggered"  # or "resolved"
+    resolved_at: datetime | None = None
+    source: str = ""
+    details: dict = field(default_factory=dict)
+    suppressed: bool = False
+
+
+@dataclass
+class ResponderRequest:
+    """A request for more responders on an incident (coordinated responding)."""
+
+    id: str
+    incident_id: str
+    requester_id: str
+    message: str
+    requested_at: datetime
+    # ("user" | "escalation_policy", id) -> the users asked through it
+    targets: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -185,6 +218,80 @@ class Incident:
     log_entries: list[LogEntry] = field(default_factory=list)
     team_ids: list[str] = field(default_factory=list)
     merged_into: str | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    responder_requests: list[ResponderRequest] = field(default_factory=list)
+
+
+@dataclass
+class ChangeEvent:
+    """A change (a deploy, a config push) reported for one or more services."""
+
+    id: str
+    account_id: str
+    summary: str
+    timestamp: datetime
+    service_ids: list[str]
+    source: str = ""
+    links: list[dict] = field(default_factory=list)
+    custom_details: dict = field(default_factory=dict)
+
+
+@dataclass
+class BusinessService:
+    """A capability spanning technical services (Service Dependencies)."""
+
+    id: str
+    account_id: str
+    name: str
+    description: str | None = None
+    point_of_contact: str | None = None
+    team_id: str | None = None
+
+
+@dataclass
+class ServiceDependency:
+    """`dependent` relies on `supporting`.
+
+    Each side is ("service" | "business_service", id).
+    """
+
+    id: str
+    account_id: str
+    supporting: tuple[str, str]
+    dependent: tuple[str, str]
+
+
+@dataclass
+class AlertGroupingSetting:
+    """How alerts on some services are grouped into incidents."""
+
+    id: str
+    account_id: str
+    type: str  # content_based, content_based_intelligent, intelligent, time
+    config: dict
+    service_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class V3Schedule:
+    """A shift-based schedule (the /v3/schedules API).
+
+    `rotations` hold events as PagerDuty renders them (name, start_time and
+    end_time as zoned date-times, effective_since/until, RRULE recurrence,
+    assignment_strategy); the sandbox's on-call answers ignore them.
+    """
+
+    id: str
+    account_id: str
+    name: str
+    time_zone: str
+    rotations: list[dict]
+    description: str | None = None
+    team_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +324,28 @@ class App:
     redirect_uris: list[str]
     scopes: list[str]
     created_at: datetime
+
+
+@dataclass
+class ApiKey:
+    """A REST API key (`Authorization: Token token=<key>`).
+
+    An *account* key ("general access") has full access to its account, or
+    read access only; a *user* key acts as its user, with that user's role.
+    Only the key's SHA-256 is kept, so the sandbox cannot show it again.
+    """
+
+    id: str
+    account_id: str
+    kind: str  # "account" or "user"
+    key_hash: str
+    hint: str  # the key's last four characters, for the key list
+    description: str
+    created_at: datetime
+    user_id: str | None = None  # user keys: the user the key acts as
+    created_by: str | None = None  # the user who made it, if any
+    read_only: bool = False
+    revoked_at: datetime | None = None
 
 
 @dataclass
@@ -347,10 +476,17 @@ class State:
         # when `incidents.version` moves on.
         self.indexes: dict = {}
         self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+        self.change_events: dict[str, ChangeEvent] = {}
+        self.business_services: dict[str, BusinessService] = {}
+        self.service_dependencies: dict[str, ServiceDependency] = {}
+        self.alert_grouping_settings: dict[str, AlertGroupingSetting] = {}
+        self.v3_schedules: dict[str, V3Schedule] = {}
         self.apps: dict[str, App] = {}
         self.codes: dict[str, AuthCode] = {}
         self.grants: dict[str, Grant] = {}
         self.access_index: dict[str, str] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.api_key_index: dict[str, str] = {}  # SHA-256 of a key -> key id
         self.refresh_index: dict[str, str] = {}
         self.incident_counters: dict[str, int] = {}
         self.rate_windows: dict[tuple, tuple[float, int]] = {}
@@ -455,6 +591,60 @@ class State:
             self.revoke_grant(grant)
         return len(live)
 
+    # --- REST API keys ---
+
+    def issue_api_key(
+        self,
+        *,
+        account_id: str,
+        kind: str,
+        description: str,
+        user: User | None = None,
+        created_by: User | None = None,
+        read_only: bool = False,
+    ) -> tuple[ApiKey, str]:
+        """Create a key and return it with its secret (never stored)."""
+        if kind not in ("account", "user"):
+            raise ValueError("kind must be account or user")
+        if (kind == "user") != (user is not None):
+            raise ValueError("a user key needs its user; an account key has none")
+        if user is not None and user.account_id != account_id:
+            raise ValueError("the user belongs to another account")
+        if kind == "user" and read_only:
+            raise ValueError("user keys have their user's rights; none is read-only")
+        # PagerDuty's keys are 20 characters; user keys start "u+" (the "+"
+        # catches clients that do not encode the header value).
+        secret = (
+            "u+" + secrets.token_urlsafe(14)[:18]
+            if kind == "user"
+            else secrets.token_urlsafe(15)
+        )
+        key = ApiKey(
+            id=self.new_id(),
+            account_id=account_id,
+            kind=kind,
+            key_hash=api_key_hash(secret),
+            hint=secret[-4:],
+            description=description,
+            created_at=self.now(),
+            user_id=user.id if user else None,
+            created_by=created_by.id if created_by else None,
+            read_only=read_only,
+        )
+        self.api_keys[key.id] = key
+        self.api_key_index[key.key_hash] = key.id
+        return key, secret
+
+    def api_key_for(self, secret: str) -> ApiKey | None:
+        """Return the live key with this secret, or None."""
+        key_id = self.api_key_index.get(api_key_hash(secret))
+        key = self.api_keys.get(key_id) if key_id else None
+        return key if key is not None and key.revoked_at is None else None
+
+    def revoke_api_key(self, key: ApiKey) -> None:
+        key.revoked_at = key.revoked_at or self.now()
+        self.api_key_index.pop(key.key_hash, None)
+
     def grant_for_access_token(self, token: str) -> Grant | None:
         grant_id = self.access_index.get(token)
         return self.grants.get(grant_id) if grant_id else None
@@ -462,6 +652,10 @@ class State:
     def grant_for_refresh_token(self, token: str) -> Grant | None:
         grant_id = self.refresh_index.get(token)
         return self.grants.get(grant_id) if grant_id else None
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _token(kind: str) -> str:

@@ -9,7 +9,12 @@ import pytest
 from django.db import connection
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# ../shared beside the checkout; PORTAL_SHARED points elsewhere (a git
+# worktree lives one level deeper than the main checkout).
+SHARED = Path(
+    os.environ.get("PORTAL_SHARED")
+    or Path(__file__).resolve().parent.parent.parent / "shared"
+)
 
 
 def load_json(name: str):

@@ -14,6 +14,9 @@ state is replaced before each test, so using it costs ~10 ms. It offers:
 - `.issue_token(user_email=None, scopes=None, client_id=None)` mints an
   access token without the browser flow (no email: an app token; default
   app: the demo app);
+- `.issue_api_key(user_email=None, account="acme", read_only=False)`
+  creates a REST API key (`Authorization: Token token=<key>`): a user key
+  acting as that user, or without an email a general access key;
 - `.add_fault(kind, path_prefix="/", share=1.0, delay=10.0)` with kind
   "500" | "429" | "timeout", `.clear_faults()`, `.set_latency(ms)`;
 - `.configure(access_ttl=…, refresh_ttl=…, code_ttl=…, rate_limit=…,

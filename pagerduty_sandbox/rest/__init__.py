@@ -1,9 +1,14 @@
 """REST API v2 resources; importing this package registers every route."""
 
 from pagerduty_sandbox.rest import (  # noqa: F401 - modules register routes
+    alerts,
+    dependencies,
+    incident_context,
     incidents,
     oncall,
     people,
+    schedules_v3,
+    service_config,
     services,
     webhooks,
 )

@@ -1,30 +1,16 @@
 """What every REST operation shares: routing, errors, paging, references."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 from pagerduty_sandbox.http import BadRequest, Request, Response
 from pagerduty_sandbox.ops import OperationError
-from pagerduty_sandbox.state import Grant, State, User, iso
+from pagerduty_sandbox.scopes import spec_data
+from pagerduty_sandbox.state import ApiKey, Grant, State, User, iso
 
-SCOPES_FILE = (
-    Path(__file__).resolve().parents[2]
-    / "integrations"
-    / "pagerduty"
-    / "openapi_scopes.json"
-)
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 MAX_WINDOW = 10_000
-
-
-@cache
-def spec_data() -> dict:
-    """Return the derived scope map (scripts/derive_openapi_scopes.py)."""
-    return json.loads(SCOPES_FILE.read_text())
 
 
 class ApiError(Exception):
@@ -56,6 +42,47 @@ def not_found(what: str = "Not Found", code: int = 2100) -> ApiError:
     return ApiError(404, what, code)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who makes an API request: an OAuth token or a REST API key."""
+
+    kind: str  # "oauth" (user or app token), "account_key" or "user_key"
+    account_id: str
+    # The user the credential acts as (OAuth user token, user API key).
+    user_id: str | None
+    # OAuth scopes; None for API keys, whose rights come from their kind.
+    scopes: frozenset[str] | None
+    # Requests counted together against the 960-a-minute budget (NOTES §4).
+    rate_key: tuple
+    read_only: bool = False
+
+    @classmethod
+    def from_grant(cls, grant: Grant) -> "Caller":
+        return cls(
+            kind="oauth",
+            account_id=grant.account_id,
+            user_id=grant.user_id,
+            scopes=frozenset(grant.scopes),
+            rate_key=("oauth", grant.account_id, grant.app_id, grant.user_id),
+        )
+
+    @classmethod
+    def from_api_key(cls, key: ApiKey) -> "Caller":
+        if key.kind == "user":
+            # Per user across all of that user's keys.
+            rate_key = ("user_key", key.account_id, key.user_id)
+        else:
+            rate_key = ("account_key", key.account_id, key.id)
+        return cls(
+            kind=f"{key.kind}_key",
+            account_id=key.account_id,
+            user_id=key.user_id,
+            scopes=None,
+            rate_key=rate_key,
+            read_only=key.read_only,
+        )
+
+
 @dataclass
 class Ctx:
     """One authenticated API request."""
@@ -64,7 +91,7 @@ class Ctx:
     state: State
     request: Request
     region: str
-    grant: Grant
+    caller: Caller
     account_id: str
     api_url: str
     path_params: dict
@@ -79,8 +106,8 @@ class Ctx:
 
     @property
     def agent(self) -> tuple[str, str] | None:
-        if self.grant.user_id:
-            return ("user", self.grant.user_id)
+        if self.caller.user_id:
+            return ("user", self.caller.user_id)
         return ("user", self.requester.id) if self.requester else None
 
     # --- Query parameters ---
@@ -272,6 +299,7 @@ def ops_error(exc: OperationError) -> ApiError:
 
 __all__ = [
     "ApiError",
+    "Caller",
     "Ctx",
     "error_response",
     "includes",

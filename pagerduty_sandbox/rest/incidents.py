@@ -40,8 +40,12 @@ DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=183)
 
 
-def _incident(ctx: Ctx, incident_id: str) -> Incident:
+def owned_incident(ctx: Ctx, incident_id: str) -> Incident:
+    """Return the account's incident or raise PagerDuty's 404."""
     return ctx.owned(ctx.state.incidents, incident_id, "Incident Not Found", 5001)
+
+
+_incident = owned_incident
 
 
 def incident_ref(ctx: Ctx, incident: Incident) -> dict:
@@ -142,7 +146,7 @@ def render_incident(ctx: Ctx, incident: Incident, include=()) -> dict:
             }
             for u, at in incident.acknowledgements
         ],
-        "alert_counts": {"all": 0, "triggered": 0, "resolved": 0},
+        "alert_counts": _alert_counts(incident),
         "is_mergeable": incident.merged_into is None,
         "incident_type": {"name": "incident_default"},
         "escalation_policy": (
@@ -158,8 +162,15 @@ def render_incident(ctx: Ctx, incident: Incident, include=()) -> dict:
         ],
         "pending_actions": [],
         "urgency": incident.urgency,
-        "incidents_responders": [],
-        "responder_requests": [],
+        "incidents_responders": [
+            responder
+            for request in incident.responder_requests
+            for responder in render_responders(ctx, incident, request)
+        ],
+        "responder_requests": [
+            render_responder_request(ctx, incident, r)
+            for r in incident.responder_requests
+        ],
     }
     if incident.resolved_at:
         data["resolved_at"] = iso(incident.resolved_at)
@@ -175,6 +186,64 @@ def render_incident(ctx: Ctx, incident: Incident, include=()) -> dict:
                 "html_url": None,
             }
     return data
+
+
+def _alert_counts(incident: Incident) -> dict:
+    triggered = sum(a.status == "triggered" for a in incident.alerts)
+    return {
+        "all": len(incident.alerts),
+        "triggered": triggered,
+        "resolved": len(incident.alerts) - triggered,
+    }
+
+
+def render_responders(ctx: Ctx, incident: Incident, request) -> list[dict]:
+    """Return one pending responder per user a request asked."""
+    policies = ctx.state.escalation_policies
+    responders: dict[str, dict] = {}
+    for kind, target_id, user_ids in request.targets:
+        for user_id in user_ids:
+            entry = responders.setdefault(
+                user_id,
+                {
+                    "state": "pending",
+                    "user": ctx.user_ref(user_id),
+                    "incident": incident_ref(ctx, incident),
+                    "updated_at": iso(request.requested_at),
+                    "message": request.message,
+                    "requester": ctx.user_ref(request.requester_id),
+                    "requested_at": iso(request.requested_at),
+                    "escalation_policy_requests": [],
+                },
+            )
+            if kind == "escalation_policy" and target_id in policies:
+                entry["escalation_policy_requests"].append(policies[target_id].name)
+    return list(responders.values())
+
+
+def render_responder_request(ctx: Ctx, incident: Incident, request) -> dict:
+    responders = {r["user"]["id"]: r for r in render_responders(ctx, incident, request)}
+    targets = []
+    for kind, target_id, user_ids in request.targets:
+        ref = ctx.user_ref(target_id) if kind == "user" else ctx.policy_ref(target_id)
+        targets.append(
+            {
+                "responder_request_target": {
+                    "type": kind,
+                    "id": target_id,
+                    "summary": ref["summary"],
+                    "incidents_responders": [responders[u] for u in user_ids],
+                }
+            }
+        )
+    return {
+        "id": request.id,
+        "incident": incident_ref(ctx, incident),
+        "requester": ctx.user_ref(request.requester_id),
+        "requested_at": iso(request.requested_at),
+        "message": request.message,
+        "responder_request_targets": targets,
+    }
 
 
 def render_note(ctx: Ctx, note) -> dict:

@@ -15,6 +15,7 @@ from pagerduty_sandbox.rest.base import (
     reference_id,
     text_field,
 )
+from pagerduty_sandbox.rest.people import render_user
 from pagerduty_sandbox.rest.registry import route
 from pagerduty_sandbox.state import (
     EscalationPolicy,
@@ -219,6 +220,15 @@ def policy_delete(ctx: Ctx, id: str):  # noqa: A002
 
 
 def _schedule(ctx: Ctx, schedule_id: str) -> Schedule:
+    shift_based = ctx.state.v3_schedules.get(schedule_id)
+    if shift_based is not None and shift_based.account_id == ctx.account_id:
+        # PagerDuty's answer for a shift-based schedule on the v2 API.
+        raise ApiError(
+            400,
+            "This is a shift-based schedule. Use the v3 Schedules API "
+            "(/v3/schedules) to access it.",
+            2001,
+        )
     return ctx.owned(ctx.state.schedules, schedule_id, "Schedule Not Found", 3004)
 
 
@@ -332,6 +342,28 @@ def schedule_get(ctx: Ctx, id: str):  # noqa: A002
     schedule = _schedule(ctx, id)
     window = _render_window(ctx)
     return Response.json({"schedule": render_schedule(ctx, schedule, window)})
+
+
+@route("GET", "/schedules/{id}/users")
+def schedule_users(ctx: Ctx, id: str):  # noqa: A002
+    """Users on call in the final schedule between `since` and `until`.
+
+    Without either, every user the schedule names (layers, then overrides):
+    PagerDuty documents no default range.
+    """
+    schedule = _schedule(ctx, id)
+    if ctx.arg("since") is None and ctx.arg("until") is None:
+        user_ids = _schedule_user_ids(schedule) + [
+            o.user_id for o in schedule.overrides
+        ]
+    else:
+        since, until = _render_window(ctx)
+        spans = ops.schedule_entries(schedule, since, until)
+        user_ids = [user_id for _, _, user_id in spans]
+    users = [
+        ctx.state.users[u] for u in dict.fromkeys(user_ids) if u in ctx.state.users
+    ]
+    return Response.json({"users": [render_user(ctx, u) for u in users]})
 
 
 def _time(value, name: str):
@@ -549,8 +581,6 @@ def oncall_list(ctx: Ctx):
 
 
 def _render_oncall(ctx: Ctx, row, include) -> dict:
-    from pagerduty_sandbox.rest.people import render_user
-
     level, policy_id, schedule_id, user_id, start, end = row
     state = ctx.state
     policy = state.escalation_policies[policy_id]

@@ -82,14 +82,14 @@ USER_INCLUDES = ("contact_methods", "notification_rules", "teams", "subdomains")
 
 @route("GET", "/users/me")
 def user_me(ctx: Ctx):
-    if ctx.grant.user_id is None:
+    if ctx.caller.user_id is None:
         # python-pagerduty's api_key_access relies on this message (NOTES §9).
         raise ApiError(
             400,
             "This endpoint cannot be used with an account-level access token.",
             2001,
         )
-    user = ctx.state.users[ctx.grant.user_id]
+    user = ctx.state.users[ctx.caller.user_id]
     include = includes(ctx, (*USER_INCLUDES, "calendar_urls"))
     return Response.json({"user": render_user(ctx, user, include)})
 

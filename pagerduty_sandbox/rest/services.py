@@ -23,10 +23,15 @@ SERVICE_INCLUDES = (
 )
 STATUSES = ("active", "warning", "critical", "maintenance", "disabled")
 ALERT_CREATION = ("create_incidents", "create_alerts_and_incidents")
+NULLABLE_TIMEOUTS = ("acknowledgement_timeout", "auto_resolve_timeout")
 
 
-def _service(ctx: Ctx, service_id: str) -> Service:
+def owned_service(ctx: Ctx, service_id: str) -> Service:
+    """Return the account's service or raise PagerDuty's 404."""
     return ctx.owned(ctx.state.services, service_id, "Service Not Found", 5002)
+
+
+_service = owned_service
 
 
 @dataclass
@@ -150,6 +155,13 @@ def service_get(ctx: Ctx, id: str):  # noqa: A002 - the spec's parameter name
 
 
 def _fields(ctx: Ctx, data: dict, *, creating: bool) -> dict:
+    # A null optional field means "not given" (PagerDuty's own MCP server
+    # sends its model's empty fields as null).
+    data = {
+        key: value
+        for key, value in data.items()
+        if value is not None or key in ("description", *NULLABLE_TIMEOUTS)
+    }
     fields = {}
     name = text_field(data, "name", required=creating, max_length=255)
     if name is not None:
@@ -174,7 +186,7 @@ def _fields(ctx: Ctx, data: dict, *, creating: bool) -> dict:
         if policy is None or policy.account_id != ctx.account_id:
             raise ApiError(400, "Escalation Policy Not Found", 1014)
         fields["escalation_policy_id"] = policy.id
-    for name in ("acknowledgement_timeout", "auto_resolve_timeout"):
+    for name in NULLABLE_TIMEOUTS:
         if name in data:
             value = data[name]
             if value is not None and (

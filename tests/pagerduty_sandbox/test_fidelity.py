@@ -340,7 +340,155 @@ SCENARIOS = {
     "POST /webhook_subscriptions/{id}/ping": lambda api: api.call(
         "POST", f"/webhook_subscriptions/{_subscription(api)}/ping"
     ),
+    # The OAS lets include[] expand an alert's service and first trigger log
+    # entry but types both as references only, so no include here.
+    "GET /incidents/{id}/alerts": lambda api: api.call(
+        "GET", f"/incidents/{_with_alerts(api).id}/alerts?total=true"
+    ),
+    "GET /incidents/{id}/alerts/{alert_id}": lambda api: api.call(
+        "GET",
+        f"/incidents/{_with_alerts(api).id}/alerts/{_with_alerts(api).alerts[0].id}",
+    ),
+    "GET /incidents/{id}/outlier_incident": lambda api: api.call(
+        "GET",
+        f"/incidents/{_incident(api).id}/outlier_incident"
+        "?additional_details[]=incident",
+    ),
+    "GET /incidents/{id}/past_incidents": lambda api: api.call(
+        "GET", f"/incidents/{_latest(api).id}/past_incidents?limit=10&total=true"
+    ),
+    "GET /incidents/{id}/related_incidents": lambda api: api.call(
+        "GET",
+        f"/incidents/{_incident(api).id}/related_incidents"
+        "?additional_details[]=incident",
+    ),
+    "GET /incidents/{id}/related_change_events": lambda api: api.call(
+        "GET", f"/incidents/{_after_deploy(api).id}/related_change_events"
+    ),
+    "POST /incidents/{id}/responder_requests": lambda api: api.call(
+        "POST",
+        f"/incidents/{_incident(api).id}/responder_requests",
+        json={
+            "requester_id": api.user("alice@acme.example").id,
+            "message": "Join the bridge",
+            "responder_request_targets": [
+                {"responder_request_target": _ref("user", api.user().id)},
+                {
+                    "responder_request_target": _ref(
+                        "escalation_policy",
+                        api.first(api.state.escalation_policies).id,
+                    )
+                },
+            ],
+        },
+    ),
+    "GET /services/{id}/change_events": lambda api: api.call(
+        "GET",
+        f"/services/{api.first(api.state.services).id}/change_events?total=true",
+    ),
+    "GET /service_dependencies/technical_services/{id}": lambda api: api.call(
+        "GET",
+        f"/service_dependencies/technical_services/{api.first(api.state.services).id}",
+    ),
+    "GET /service_dependencies/business_services/{id}": lambda api: api.call(
+        "GET",
+        "/service_dependencies/business_services/"
+        f"{api.first(api.state.business_services).id}",
+    ),
+    "GET /business_services": lambda api: api.call(
+        "GET", "/business_services?total=true"
+    ),
+    "GET /alert_grouping_settings": lambda api: api.call(
+        "GET", "/alert_grouping_settings?total=true"
+    ),
+    "GET /alert_grouping_settings/{id}": lambda api: api.call(
+        "GET",
+        f"/alert_grouping_settings/{api.first(api.state.alert_grouping_settings).id}",
+    ),
+    "POST /alert_grouping_settings": lambda api: api.call(
+        "POST",
+        "/alert_grouping_settings",
+        json={
+            "alert_grouping_setting": {
+                "name": "Auth by content",
+                "type": "content_based",
+                "config": {
+                    "aggregate": "any",
+                    "fields": ["summary"],
+                    "time_window": 900,
+                },
+                "services": [_ref("service", _ungrouped_service(api).id)],
+            }
+        },
+    ),
+    "PUT /alert_grouping_settings/{id}": lambda api: api.call(
+        "PUT",
+        f"/alert_grouping_settings/{api.first(api.state.alert_grouping_settings).id}",
+        json={
+            "alert_grouping_setting": {
+                "type": "intelligent",
+                "config": {"time_window": 0},
+            }
+        },
+    ),
+    "DELETE /alert_grouping_settings/{id}": lambda api: api.call(
+        "DELETE",
+        f"/alert_grouping_settings/{api.first(api.state.alert_grouping_settings).id}",
+    ),
+    "GET /event_orchestrations/services/{service_id}": lambda api: api.call(
+        "GET",
+        f"/event_orchestrations/services/{api.first(api.state.services).id}"
+        "?include[]=migrated_metadata",
+    ),
+    "GET /schedules/{id}/users": lambda api: api.call(
+        "GET",
+        f"/schedules/{api.first(api.state.schedules).id}/users",
+        params={
+            "since": iso(api.state.now()),
+            "until": iso(api.state.now() + timedelta(days=14)),
+        },
+    ),
+    "GET /v3/schedules": lambda api: api.call("GET", "/v3/schedules?total=true"),
+    "GET /v3/schedules/{id}": lambda api: api.call(
+        "GET",
+        f"/v3/schedules/{api.first(api.state.v3_schedules).id}"
+        "?include[]=final_schedule",
+    ),
 }
+
+
+def _with_alerts(api):
+    return next(
+        i
+        for i in api.state.incidents.values()
+        if i.account_id == api.acme.id and len(i.alerts) > 1
+    )
+
+
+def _latest(api):
+    return max(
+        (i for i in api.state.incidents.values() if i.account_id == api.acme.id),
+        key=lambda i: i.created_at,
+    )
+
+
+def _after_deploy(api):
+    return next(
+        i
+        for i in api.state.incidents.values()
+        if i.account_id == api.acme.id and i.number % 3 == 1
+    )
+
+
+def _ungrouped_service(api):
+    grouped = {
+        s for g in api.state.alert_grouping_settings.values() for s in g.service_ids
+    }
+    return next(
+        s
+        for s in api.state.services.values()
+        if s.account_id == api.acme.id and s.id not in grouped
+    )
 
 
 def _created_subscription(api):

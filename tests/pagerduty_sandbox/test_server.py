@@ -1,5 +1,6 @@
 import http.client
 import re
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -126,6 +127,38 @@ def test_timeout_fault_holds_the_request_past_the_client_timeout(pagerduty_sandb
 
     with pytest.raises(requests.Timeout):
         requests.get(f"{pagerduty_sandbox.url}/users/me", timeout=0.2)
+
+
+def test_a_request_held_across_a_reset_stays_in_the_old_worlds_log(pagerduty_sandbox):
+    pagerduty_sandbox.add_fault("timeout", path_prefix="/users", delay=0.3)
+    old = pagerduty_sandbox.state
+    with pytest.raises(requests.Timeout):
+        requests.get(f"{pagerduty_sandbox.url}/users/me", timeout=0.05)
+
+    pagerduty_sandbox.reset()
+    deadline = time.monotonic() + 5
+    while not old.request_log and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert list(old.request_log) == [("GET", "/users/me", 504)]
+    assert pagerduty_sandbox.request_log == []
+
+
+def test_a_request_delayed_across_a_reset_does_not_touch_the_new_world(
+    pagerduty_sandbox,
+):
+    pagerduty_sandbox.set_latency(300)
+    old = pagerduty_sandbox.state
+    with pytest.raises(requests.Timeout):
+        requests.get(f"{pagerduty_sandbox.url}/users/me", timeout=0.05)
+
+    pagerduty_sandbox.reset()
+    deadline = time.monotonic() + 5
+    while not old.request_log and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert list(old.request_log) == [("GET", "/users/me", 503)]
+    assert pagerduty_sandbox.request_log == []
 
 
 def test_fault_share_fails_roughly_that_share(pagerduty_sandbox):
