@@ -228,25 +228,24 @@ def _authorize(state, caller: Caller, method: str, operation: str, scope) -> Non
     """Raise 403 when the credential may not call the operation.
 
     OAuth tokens need the operation's `x-pd-requires-scope`. API keys have
-    no scopes: a read-only account key may only read, a user key may do
-    what its user's role allows (roles.py), a full account key anything.
+    no scopes: a read-only account key may only read, a full account key
+    anything. A credential that acts as a user (OAuth user token, user
+    key) may write what that user's role allows (roles.py).
     """
-    if caller.scopes is not None:
-        if scope and scope not in caller.scopes:
-            raise ApiError(
-                403,
-                "Token missing required scopes",
-                2010,
-                [f"{operation} requires the {scope} scope."],
-            )
-        return
+    if caller.scopes is not None and scope and scope not in caller.scopes:
+        raise ApiError(
+            403,
+            "Token missing required scopes",
+            2010,
+            [f"{operation} requires the {scope} scope."],
+        )
     if method == "GET":
         return
     if caller.read_only:
         raise ApiError(403, "Access Denied", 2010, ["This API key is read-only."])
     if caller.user_id is not None:
         role = state.users[caller.user_id].role
-        if not roles.may_write(role, scope):
+        if not roles.may_write(role, scope, operation):
             raise ApiError(
                 403,
                 "Access Denied",

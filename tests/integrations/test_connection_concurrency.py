@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations.models import Connection
 from integrations.services.tokens import connection_get_access_token
 from tests.connect_fixtures import TOKEN_URL
+from tests.factories import UserFactory
 from tests.helpers import run_in_threads, skip_unless_available
 
 pytestmark = [
@@ -27,15 +28,20 @@ def _environments(seeded_environments):
 THREADS = 20
 
 
+@pytest.mark.parametrize("kind", [Connection.Kind.TENANT, Connection.Kind.PERSONAL])
 @pytest.mark.parametrize("rep", range(3))
 def test_twenty_threads_on_an_expired_connection_refresh_once(
-    connection, mocked_responses, rep
+    connection, mocked_responses, rep, kind
 ):
     skip_unless_available(
         db_connection.vendor == "postgresql",
         "row locks need PostgreSQL: set DATABASE_URL=postgres://…",
     )
     connection.access_expires_at = timezone.now() - timedelta(minutes=1)
+    if kind == Connection.Kind.PERSONAL:
+        # A person's own link refreshes the same way, once.
+        connection.kind = kind
+        connection.user = UserFactory()
     connection.save()
     calls = []
 
@@ -93,9 +99,9 @@ def test_waiting_for_a_stuck_refresh_gives_up_with_unavailable(
     from django.db import transaction
 
     from integrations.exceptions import PagerDutyUnavailable
-    from integrations.services import connections
+    from integrations.services import tokens
 
-    monkeypatch.setattr(connections, "LOCK_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(tokens, "LOCK_TIMEOUT_SECONDS", 1)
     connection.access_expires_at = timezone.now() - timedelta(minutes=1)
     connection.save()
     locked, release = threading.Event(), threading.Event()

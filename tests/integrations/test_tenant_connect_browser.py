@@ -116,3 +116,67 @@ def test_denying_on_the_sandbox_ends_on_a_clear_page(
     assert page.text_content("h1") == "You cancelled the connection"
     save_screenshot(page, "tenant-connect-cancelled")
     assert not Connection.objects.filter(tenant=sandbox_tenant).exists()
+
+
+def _sign_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", username)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _approve_on_the_sandbox(page, sandbox, email):
+    page.wait_for_url(f"{sandbox.url}/**")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "sandbox")
+    page.click("button:has-text('Sign In')")
+    page.click("button[value=approve]")
+
+
+def test_bob_links_his_own_account_and_acknowledges_as_himself(
+    page, live_server, sandbox_tenant, sandbox_settings
+):
+    sandbox = sandbox_settings
+    tenant_url = f"{live_server.url}/tenants/{sandbox_tenant.pk}/"
+    _sign_in(page, live_server, "alice")
+    page.goto(tenant_url)
+    page.click("button:has-text('Connect PagerDuty')")
+    _approve_on_the_sandbox(page, sandbox, "alice@acme.example")
+    page.wait_for_url(tenant_url)
+    page.context.clear_cookies()
+
+    _sign_in(page, live_server, "bob")
+    page.goto(tenant_url)
+    save_screenshot(page, "tenant-link-offer")
+    page.goto(f"{tenant_url}pagerduty/incidents/?status=triggered")
+    row = page.locator("#incident-table tbody tr").first
+    incident_id = row.get_attribute("data-incident-id")
+    page.goto(f"{tenant_url}pagerduty/incidents/{incident_id}/")
+    assert "Link your PagerDuty account to act as yourself." in page.content()
+    assert page.locator("#action-acknowledge").count() == 0
+
+    page.goto(tenant_url)
+    page.click("#link-me")
+    _approve_on_the_sandbox(page, sandbox, "bob@acme.example")
+    page.wait_for_url(tenant_url)
+    assert "You act in PagerDuty as Bob Baker (Manager)" in page.text_content(
+        "#link-summary"
+    )
+    save_screenshot(page, "tenant-linked-as-bob")
+    page.goto(f"{tenant_url}pagerduty/incidents/{incident_id}/")
+    page.click("#action-acknowledge")
+    page.wait_for_selector(".messages")
+
+    assert "Incident acknowledged." in page.content()
+    save_screenshot(page, "workspace-acknowledged-as-bob")
+    with sandbox.state.lock:
+        incident = sandbox.state.incidents[incident_id]
+        bob = sandbox.state.user_by_email("bob@acme.example")
+        entry = incident.log_entries[-1]
+        assert incident.status == "acknowledged"
+        assert entry.type == "acknowledge_log_entry"
+        assert entry.agent == ("user", bob.id)
+    event = AuditEvent.objects.get(action="resource.changed")
+    assert event.actor.username == "bob"
+    assert event.details["pd_user_id"] == bob.id
