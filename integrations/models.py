@@ -31,6 +31,19 @@ class ConnectionStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+class AppType(models.TextChoices):
+    SCOPED = "scoped", _("Scoped OAuth")
+    CLASSIC = "classic", _("Classic User OAuth")
+
+
+# PagerDuty's refresh-token lifetimes (NOTES §1 "Refresh"): Scoped 30 days,
+# Classic 210 days; both rotate on every refresh.
+REFRESH_TOKEN_LIFETIMES = {
+    AppType.SCOPED: timedelta(days=30),
+    AppType.CLASSIC: timedelta(days=210),
+}
+
+
 class ConnectionKind(models.TextChoices):
     TENANT = "tenant", _("Tenant connection")
     PERSONAL = "personal", _("Personal link")
@@ -66,6 +79,29 @@ class AuditAction(models.TextChoices):
     LINK_RELINKED = "link.relinked", _("PagerDuty account linked again")
     LINK_REMOVED = "link.removed", _("PagerDuty account unlinked")
     TENANT_READ_SETTING = "tenant.read_setting", _("Member read access changed")
+    TENANT_APPS_ALLOWED = (
+        "environment.tenant_apps_allowed",
+        _("Tenants' own apps allowed"),
+    )
+    TENANT_APPS_FORBIDDEN = (
+        "environment.tenant_apps_forbidden",
+        _("Tenants' own apps turned off"),
+    )
+    TENANT_APPS_SCOPES = (
+        "environment.tenant_app_scopes",
+        _("Scopes allowed to tenants' apps changed"),
+    )
+    TENANT_APP_USED = "tenant_app.used", _("Tenant switched to its own app")
+    TENANT_APP_UNUSED = (
+        "tenant_app.unused",
+        _("Tenant switched back to the environment's app"),
+    )
+    TENANT_APP_BLOCKED = "tenant_app.blocked", _("Tenant's own app turned off by staff")
+    TENANT_APP_UNBLOCKED = (
+        "tenant_app.unblocked",
+        _("Tenant's own app allowed again by staff"),
+    )
+    RECONSENT_REQUESTED = "reconsent.requested", _("Asked to reconnect")
     CONNECT_STATE_INVALID = (
         "oauth.callback.state_invalid",
         _("Connect return not verified"),
@@ -97,9 +133,29 @@ class Environment(models.Model):
         ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    tenant_apps_allowed = models.BooleanField(
+        _("tenants may use their own PagerDuty app"),
+        default=False,
+        help_text=_(
+            "A tenant admin may register a PagerDuty app in the tenant's own "
+            "PagerDuty account and connect through it."
+        ),
+    )
+    tenant_app_scopes = models.CharField(
+        _("scopes tenants' own apps may request"),
+        max_length=500,
+        default=pd_scopes.canonical(pd_scopes.ALL_SCOPES),
+        validators=[validators.validate_scope_string],
+    )
 
     class Meta:
         ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tenant_app_scopes__regex=pd_scopes.scopes_regex()),
+                name="environment_tenant_app_scopes_known",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -115,6 +171,26 @@ class Environment(models.Model):
     def redirect_url(self) -> str:
         """Return the redirect URL admins register on their PagerDuty app."""
         return f"{self.base_url}{CALLBACK_PATH}"
+
+    @property
+    def tenant_app_scope_list(self) -> list[str]:
+        return pd_scopes.split(self.tenant_app_scopes)
+
+    @property
+    def tenant_app_classic_scopes(self) -> list[str]:
+        """Return the Classic scopes a tenant's own app may request here.
+
+        `read` stands for every read scope and `write` for every scope, so
+        each is offered only when all it covers is allowed.
+        """
+        allowed = set(self.tenant_app_scope_list)
+        reads = {s for s in pd_scopes.ALL_SCOPES if s.endswith(".read")}
+        offered = []
+        if reads <= allowed:
+            offered.append(pd_scopes.CLASSIC_READ)
+        if set(pd_scopes.ALL_SCOPES) <= allowed:
+            offered.append(pd_scopes.CLASSIC_WRITE)
+        return offered
 
 
 class Tenant(models.Model):
@@ -188,12 +264,15 @@ class Membership(models.Model):
 
 
 class OAuthClient(models.Model):
-    """A PagerDuty Scoped OAuth app's credentials and the scopes to request.
+    """A PagerDuty OAuth app's credentials and the scopes to request.
 
     One per environment (tenant empty). A tenant on another PagerDuty
     account can hold its own, because a Scoped app serves only the account
-    that registered it.
+    that registered it. A Classic app serves any account, with the one
+    scope `read` or `write`.
     """
+
+    AppType = AppType
 
     provider = models.CharField(
         _("provider"),
@@ -212,6 +291,9 @@ class OAuthClient(models.Model):
         related_name="oauth_clients",
         help_text=_("Empty for the environment's app; set for a tenant's own."),
     )
+    app_type = models.CharField(
+        _("app type"), max_length=10, choices=AppType.choices, default=AppType.SCOPED
+    )
     client_id = models.CharField(
         _("Client ID"), max_length=128, validators=[validators.validate_client_id]
     )
@@ -225,9 +307,17 @@ class OAuthClient(models.Model):
         _("scopes"),
         max_length=500,
         default=pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES),
-        validators=[validators.validate_scope_string],
+        validators=[validators.validate_scope_field],
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    staff_disabled = models.BooleanField(
+        _("turned off by staff"),
+        default=False,
+        help_text=_(
+            "A tenant's own app that staff turned off: the tenant connects "
+            "through the environment's app until staff allow it again."
+        ),
+    )
     region = models.CharField(
         _("service region"), max_length=2, choices=Region.choices, default=Region.US
     )
@@ -269,17 +359,27 @@ class OAuthClient(models.Model):
                 condition=Q(region__in=Region.values), name="oauthclient_region"
             ),
             models.CheckConstraint(
-                condition=Q(scopes__regex=pd_scopes.scopes_regex()),
+                condition=Q(app_type__in=AppType.values),
+                name="oauthclient_app_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    app_type=AppType.SCOPED, scopes__regex=pd_scopes.scopes_regex()
+                )
+                | Q(app_type=AppType.CLASSIC, scopes__in=pd_scopes.CLASSIC_SCOPES),
                 name="oauthclient_scopes_known",
             ),
             *(
                 models.CheckConstraint(
-                    condition=Q(
-                        scopes__regex=rf"(^| ){scope.replace('.', '[.]')}( |$)"
-                    ),
+                    condition=Q(app_type=AppType.CLASSIC)
+                    | Q(scopes__regex=rf"(^| ){scope.replace('.', '[.]')}( |$)"),
                     name=f"oauthclient_scopes_min_{scope.replace('.', '_')}",
                 )
                 for scope in sorted(pd_scopes.MINIMUM_SCOPES)
+            ),
+            models.CheckConstraint(
+                condition=Q(tenant__isnull=False) | Q(staff_disabled=False),
+                name="oauthclient_staff_disabled_tenant_only",
             ),
         ]
 
@@ -295,6 +395,10 @@ class OAuthClient(models.Model):
                 {"tenant": _("The tenant belongs to another environment.")},
                 code="tenant_environment_mismatch",
             )
+        try:
+            validators.validate_app_scopes(self.app_type, self.scopes)
+        except ValidationError as exc:
+            raise ValidationError({"scopes": exc.error_list}) from None
 
     def set_client_secret(self, value: str) -> None:
         self.client_secret = value
@@ -307,6 +411,25 @@ class OAuthClient(models.Model):
     @property
     def has_secret(self) -> bool:
         return bool(self.secret_last4)
+
+    @property
+    def is_classic(self) -> bool:
+        return self.app_type == AppType.CLASSIC
+
+    @property
+    def refresh_token_lifetime(self) -> timedelta:
+        return REFRESH_TOKEN_LIFETIMES[AppType(self.app_type)]
+
+    @property
+    def in_use(self) -> bool:
+        """Whether connects use this app (a tenant's: not switched off)."""
+        if self.tenant_id is None:
+            return self.enabled
+        return (
+            self.enabled
+            and not self.staff_disabled
+            and self.environment.tenant_apps_allowed
+        )
 
     @property
     def secret_unreadable(self) -> bool:
@@ -477,7 +600,8 @@ class Connection(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(requested_scopes="")
-                | Q(requested_scopes__regex=pd_scopes.scopes_regex()),
+                | Q(requested_scopes__regex=pd_scopes.scopes_regex())
+                | Q(requested_scopes__in=pd_scopes.CLASSIC_SCOPES),
                 name="connection_requested_scopes_known",
             ),
         ]
@@ -494,6 +618,14 @@ class Connection(models.Model):
     @property
     def granted_scope_list(self) -> list[str]:
         return pd_scopes.split(self.granted_scopes)
+
+    @property
+    def effective_scopes(self) -> frozenset[str]:
+        """Return what the grant allows (Classic `read`/`write` spelled out)."""
+        return pd_scopes.expand(self.granted_scope_list)
+
+    def has_scope(self, scope: str) -> bool:
+        return pd_scopes.is_granted(scope, self.granted_scope_list)
 
     @property
     def is_usable(self) -> bool:
@@ -546,6 +678,85 @@ class AuditEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:integrations_auditevent_change", args=[self.pk])
+
+
+class ReconsentRequest(models.Model):
+    """Staff asked a tenant's admins to reconnect so an app's new scopes apply.
+
+    `recipients` records each admin emailed and the outcome ("sent",
+    "failed", "no_address"); `reconnected_at` is set when the tenant
+    connects again afterwards.
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Emailed")
+        PARTIAL = "partial", _("Some emails failed")
+        FAILED = "failed", _("Not emailed")
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="reconsent_requests"
+    )
+    oauth_client = models.ForeignKey(
+        OAuthClient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The app whose scopes the tenant's grant lacked."),
+    )
+    scopes = models.CharField(
+        _("missing scopes"),
+        max_length=1000,
+        validators=[validators.validate_granted_scopes],
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("asked"), default=timezone.now, db_index=True)
+    reconnected_at = models.DateTimeField(_("reconnected"), null=True, blank=True)
+    reconnected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    still_missing = models.CharField(
+        _("still missing after reconnecting"),
+        max_length=1000,
+        blank=True,
+        validators=[validators.validate_granted_scopes],
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["sent", "partial", "failed"]),
+                name="reconsentrequest_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant}: asked {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return pd_scopes.split(self.scopes)
+
+    @property
+    def is_open(self) -> bool:
+        return self.reconnected_at is None
+
+    @property
+    def failed_recipients(self) -> list[dict]:
+        return [r for r in self.recipients if r.get("outcome") != "sent"]
 
 
 class WebhookSubscriptionStatus(models.TextChoices):

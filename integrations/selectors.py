@@ -18,6 +18,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from integrations.pagerduty import scopes as pd_scopes
 
 
 def environment_list() -> QuerySet[Environment]:
@@ -172,6 +173,10 @@ class TenantConnectionRow:
     def granted_scopes(self) -> list[str]:
         return self.connection.granted_scope_list if self.connection else []
 
+    @property
+    def effective_scopes(self) -> frozenset[str]:
+        return self.connection.effective_scopes if self.connection else frozenset()
+
 
 def tenant_connection_list(
     *, environment: Environment, attention_only: bool = False, query: str = ""
@@ -207,8 +212,10 @@ def tenant_connection_list(
         connection = tenant.live[0] if tenant.live else None
         source = (connection and connection.oauth_client) or app
         configured = tuple(source.scope_list) if source else ()
-        granted = set(connection.granted_scope_list) if connection else set()
-        missing = tuple(s for s in configured if connection and s not in granted)
+        granted = connection.granted_scope_list if connection else ()
+        missing = tuple(
+            s for s in configured if connection and not pd_scopes.is_granted(s, granted)
+        )
         webhook = getattr(connection, "webhook_subscription", None)
         row = TenantConnectionRow(tenant, connection, configured, missing, webhook)
         if not attention_only or row.needs_attention:

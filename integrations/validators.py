@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from integrations.pagerduty.scopes import ALL_SCOPES, MINIMUM_SCOPES
+from integrations.pagerduty.scopes import ALL_SCOPES, CLASSIC_SCOPES, MINIMUM_SCOPES
 
 # PagerDuty does not document the client ID's format; observed IDs are UUIDs
 # or long hex strings. Stay permissive on the alphabet, strict on control
@@ -84,6 +84,38 @@ def validate_scope_string(value: str) -> None:
             _("Scopes are separated by single spaces."), code="invalid_scopes"
         )
     validate_scopes(value.split(" ") if value else [])
+
+
+def validate_scope_field(value: str) -> None:
+    """Check an app's stored scopes: one Classic scope or a Scoped list.
+
+    Which of the two the app needs is checked with its type
+    (`validate_app_scopes`, from the model's clean()).
+    """
+    if value in CLASSIC_SCOPES:
+        return
+    validate_scope_string(value)
+
+
+def validate_app_scopes(app_type: str, value: str) -> None:
+    """Check that an app's scopes fit its type (Scoped list or Classic one)."""
+    if app_type == "classic":
+        if value not in CLASSIC_SCOPES:
+            raise ValidationError(
+                _("A Classic app has one scope: read or write."),
+                code="invalid_classic_scope",
+            )
+        return
+    if value in CLASSIC_SCOPES:
+        raise ValidationError(
+            _(
+                "%(scope)s is a Classic scope; a Scoped app selects scopes per "
+                "resource from PagerDuty's table."
+            ),
+            params={"scope": value},
+            code="classic_scope_on_scoped_app",
+        )
+    validate_scope_string(value)
 
 
 def validate_granted_scopes(value: str) -> None:

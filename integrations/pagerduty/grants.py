@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.scopes import (
+    CLASSIC_READ,
+    CLASSIC_WRITE,
+    Scope,
+    is_granted,
+)
 
 FEATURES = {
     Scope.INCIDENTS_READ: _("listing and viewing incidents"),
@@ -27,6 +32,12 @@ FEATURES = {
     Scope.TEAMS_WRITE: _("changing teams"),
     Scope.WEBHOOK_SUBSCRIPTIONS_READ: _("viewing webhook subscriptions"),
     Scope.WEBHOOK_SUBSCRIPTIONS_WRITE: _("managing webhook subscriptions"),
+    CLASSIC_READ: _("reading anything in PagerDuty"),
+    CLASSIC_WRITE: _("changing anything in PagerDuty"),
+}
+LABELS = {
+    CLASSIC_READ: _("Classic: read"),
+    CLASSIC_WRITE: _("Classic: read/write"),
 }
 
 
@@ -49,18 +60,28 @@ class ScopeReport:
 
 
 def scope_report(*, configured, requested, granted) -> ScopeReport:
-    """Return the configured scopes not granted, and those added since."""
+    """Return the configured scopes not granted, and those added since.
+
+    A Classic grant counts as every scope it covers (`scopes.is_granted`).
+    """
     granted = set(granted)
     requested = set(requested)
     missing = tuple(
         MissingScope(
             name=name,
-            label=str(Scope(name).label) if name in Scope.values else name,
+            label=scope_label(name),
             disables=str(FEATURES.get(name, "")),
         )
         for name in configured
-        if name not in granted
+        if not is_granted(name, granted)
     )
     baseline = requested or granted
     new = tuple(name for name in configured if name not in baseline)
     return ScopeReport(missing=missing, new_since_connect=new)
+
+
+def scope_label(name: str) -> str:
+    """Return a scope's label in words (its name when unknown)."""
+    if name in Scope.values:
+        return str(Scope(name).label)
+    return str(LABELS.get(name, name))

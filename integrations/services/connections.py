@@ -28,7 +28,6 @@ from integrations.pagerduty import scopes as pd_scopes
 from integrations.pagerduty.flow import ConnectError, Reason
 from integrations.services.audit import audit_record
 from integrations.services.tokens import (
-    REFRESH_TOKEN_LIFETIME,
     ConnectionNeedsReconnect,
     connection_refresh_tokens,
     known_scopes,
@@ -92,10 +91,13 @@ def _apply_grant(
     connection.access_token = grant.access_token
     connection.refresh_token = grant.refresh_token
     connection.access_expires_at = grant.expires_at
-    connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
+    connection.refresh_expires_at = now + oauth_client.refresh_token_lifetime
     connection.granted_scopes = known_scopes(grant.connect_data["granted_scope"])
-    connection.requested_scopes = pd_scopes.canonical(
-        pd_scopes.split(grant.connect_data["requested_scope"])
+    requested = pd_scopes.split(grant.connect_data["requested_scope"])
+    connection.requested_scopes = (
+        oauth_client.scopes
+        if oauth_client.is_classic and requested == oauth_client.scope_list
+        else pd_scopes.canonical(requested)
     )
     connection.status = Connection.Status.ACTIVE
     connection.last_error = ""
@@ -128,7 +130,10 @@ def connection_save_from_connect(
     """
     grant = Grant(access_token, refresh_token, expires_at, connect_data)
     found = grant.identity
-    if oauth_client.subdomain and found["subdomain"] != oauth_client.subdomain:
+    # A Scoped app serves only the account that registered it; a Classic
+    # app serves any (NOTES §0.1).
+    single_account = not oauth_client.is_classic and oauth_client.subdomain
+    if single_account and found["subdomain"] != oauth_client.subdomain:
         raise ConnectError(
             Reason.OTHER_ACCOUNT,
             subdomain=found["subdomain"],

@@ -17,7 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.exceptions import PagerDutyAuthError, PagerDutyUnavailable
-from integrations.models import AuditAction, Connection
+from integrations.models import (
+    REFRESH_TOKEN_LIFETIMES,
+    AppType,
+    AuditAction,
+    Connection,
+)
 from integrations.pagerduty import identity
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.pagerduty.client import PagerDutyClient
@@ -28,8 +33,9 @@ logger = logging.getLogger(__name__)
 # Refresh this long before the access token expires, so a call that starts
 # with a valid token does not fail half-way (Scoped access tokens live 1 day).
 REFRESH_MARGIN = timedelta(minutes=5)
-# PagerDuty documents 30 days for Scoped refresh tokens (NOTES §0.4).
-REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+# PagerDuty documents 30 days for Scoped refresh tokens (NOTES §0.4) and
+# 210 days for Classic ones (NOTES §1 "Refresh"); the app's type decides.
+REFRESH_TOKEN_LIFETIME = REFRESH_TOKEN_LIFETIMES[AppType.SCOPED]
 
 SYNCED_FIELDS = [
     "access_token",
@@ -51,8 +57,12 @@ class ConnectionNeedsReconnect(PagerDutyAuthError):
 
 
 def known_scopes(scope: str) -> str:
-    """Return the granted scope names worth storing (known ones and openid)."""
-    allowed = {*pd_scopes.ALL_SCOPES, pd_scopes.OPENID}
+    """Return the granted scope names worth storing (known ones and openid).
+
+    Classic apps' `read` and `write` are kept as granted; what they allow
+    is spelled out where it is asked (`scopes.expand`).
+    """
+    allowed = {*pd_scopes.ALL_SCOPES, *pd_scopes.CLASSIC_SCOPES, pd_scopes.OPENID}
     names = [name for name in pd_scopes.split(scope) if name in allowed]
     return " ".join(dict.fromkeys(names))
 
@@ -237,7 +247,7 @@ def _store_refresh(connection: Connection, token: identity.TokenResponse) -> Non
     # RFC 6749 §6: keep the old refresh token when none is returned.
     if token.refresh_token:
         connection.refresh_token = token.refresh_token
-        connection.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
+        connection.refresh_expires_at = now + refresh_token_lifetime(connection)
     connection.access_expires_at = now + timedelta(seconds=token.expires_in)
     if token.scope:
         connection.granted_scopes = known_scopes(token.scope)
@@ -255,6 +265,12 @@ def _store_refresh(connection: Connection, token: identity.TokenResponse) -> Non
             "updated_at",
         ]
     )
+
+
+def refresh_token_lifetime(connection: Connection) -> timedelta:
+    """Return how long a new refresh token of this connection's app lives."""
+    client = connection.oauth_client
+    return client.refresh_token_lifetime if client else REFRESH_TOKEN_LIFETIME
 
 
 def _mark(connection: Connection, *, reason: str, message: str) -> None:

@@ -339,7 +339,7 @@ def receiver_url(subscription: WebhookSubscription) -> str:
 
 def can_subscribe(connection: Connection) -> bool:
     """Return whether the connection was granted the scope to subscribe."""
-    return Scope.WEBHOOK_SUBSCRIPTIONS_WRITE in connection.granted_scope_list
+    return connection.has_scope(Scope.WEBHOOK_SUBSCRIPTIONS_WRITE)
 
 
 def _failure_text(exc: PagerDutyError) -> str:

@@ -85,7 +85,7 @@ class Workspace:
     def scopes(self) -> frozenset[str]:
         """Return the read scopes granted to the connection reads use."""
         reader = self.read_connection
-        return frozenset(reader.granted_scope_list) if reader else frozenset()
+        return reader.effective_scopes if reader else frozenset()
 
     def can(self, scope: str) -> bool:
         """Return whether this person may use `scope` here now."""
@@ -112,7 +112,7 @@ class Workspace:
         link = self.usable_link
         if link is None:
             raise LinkRequired
-        if scope not in link.granted_scope_list:
+        if not link.has_scope(scope):
             raise MissingScope(scope)
         if not roles.portal_allows(is_admin=self.is_admin, ability=ability):
             raise NotAllowed(

@@ -94,7 +94,7 @@ def live_updates(ws: Workspace) -> dict:
     connection: Connection = ws.connection
     subscription = webhook_subscription_get(connection=connection)
     data = {"on": False, "reason": "", "subscription": subscription}
-    if Scope.WEBHOOK_SUBSCRIPTIONS_WRITE not in connection.granted_scope_list:
+    if not connection.has_scope(Scope.WEBHOOK_SUBSCRIPTIONS_WRITE):
         data["reason"] = _(
             "This connection was not granted webhook_subscriptions.write, so "
             "PagerDuty cannot send incident changes to the portal. Reconnect "
