@@ -23,6 +23,7 @@ from pagerduty_sandbox.rest.base import (
     ops_error,
     spec_data,
 )
+from pagerduty_sandbox.scopes import allows
 from pagerduty_sandbox.state import RATE_WINDOW
 
 __all__ = ["dispatch", "error_response", "is_api_path"]
@@ -232,7 +233,7 @@ def _authorize(state, caller: Caller, method: str, operation: str, scope) -> Non
     anything. A credential that acts as a user (OAuth user token, user
     key) may write what that user's role allows (roles.py).
     """
-    if caller.scopes is not None and scope and scope not in caller.scopes:
+    if caller.scopes is not None and scope and not allows(caller.scopes, scope):
         raise ApiError(
             403,
             "Token missing required scopes",

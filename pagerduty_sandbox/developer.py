@@ -3,7 +3,10 @@
 1. `/developer/applications` lists the account's apps with **New App**.
 2. New App: name, description, Functionality **OAuth 2.0** → Next.
 3–5. Configure OAuth 2.0: **Scoped OAuth**, redirect URLs, the Read/Write
-   permission-scope table and the read-only *Selected Permission Scope*.
+   permission-scope table and the read-only *Selected Permission Scope*;
+   or **Classic User OAuth**, redirect URLs, *Set Permission Scopes*
+   (Read or Read/Write) and an optional message to users
+   (DD 08-Classic-User-OAuth.md).
 6. **Register App** shows the Client ID and the Client Secret once.
 
 The wizard carries its fields in the form itself, so nothing is stored
@@ -22,6 +25,9 @@ from pagerduty_sandbox.state import App
 # PagerDuty: Manager (API role "user"), Global Admin or Account Owner.
 REGISTER_ROLES = {"owner", "admin", "user"}
 MAX_REDIRECT_URLS = 10
+# Classic's "Set Permission Scopes" drop-down: value -> label.
+CLASSIC_CHOICES = (("read", "Read"), ("write", "Read/Write"))
+MAX_MESSAGE = 500
 APP_PATH = re.compile(
     r"^/developer/applications/(?P<id>P[A-Z0-9]{6})"
     r"(?:/(?P<action>revoke_tokens|regenerate_secret))?$"
@@ -118,7 +124,18 @@ def app_new(app, page, request):
     return _render_configure(page, basics, redirect_urls=[""], scopes=[])
 
 
-def _render_configure(page, basics, *, redirect_urls, scopes, errors=(), status=200):
+def _render_configure(
+    page,
+    basics,
+    *,
+    redirect_urls,
+    scopes,
+    errors=(),
+    status=200,
+    oauth_type="scoped",
+    classic_scope="",
+    message="",
+):
     chosen = set(scopes)
     rows = [
         {
@@ -138,6 +155,10 @@ def _render_configure(page, basics, *, redirect_urls, scopes, errors=(), status=
             "rows": rows,
             "selected": canonical(scopes),
             "errors": list(errors),
+            "oauth_type": oauth_type,
+            "classic_choices": CLASSIC_CHOICES,
+            "classic_scope": classic_scope,
+            "message": message,
         },
         status=status,
     )
@@ -183,24 +204,42 @@ def app_configure(app, page, request):
     known = known_scopes()
     scopes = [s for s in form.get("scope", []) if s in known]
     unknown = [s for s in form.get("scope", []) if s not in known]
+    oauth_type = _first(form, "oauth_type")
+    classic_scope = _first(form, "classic_scope")
+    message = _first(form, "message").strip()
+    again = {
+        "oauth_type": oauth_type if oauth_type in ("scoped", "classic") else "scoped",
+        "classic_scope": classic_scope,
+        "message": message,
+    }
     if _first(form, "action") == "add_redirect":
-        return _render_configure(page, basics, redirect_urls=[*urls, ""], scopes=scopes)
+        return _render_configure(
+            page, basics, redirect_urls=[*urls, ""], scopes=scopes, **again
+        )
     errors = []
-    if _first(form, "oauth_type") != "scoped":
-        errors.append("Choose Scoped OAuth: the sandbox registers Scoped apps only.")
+    if oauth_type not in ("scoped", "classic"):
+        errors.append("Choose Scoped OAuth or Classic User OAuth.")
     errors += _redirect_errors(urls)
-    if unknown:
-        errors.append(f"Unknown scope {unknown[0]}.")
-    if not scopes:
-        errors.append("Select at least one permission scope.")
+    if oauth_type == "classic":
+        if classic_scope not in dict(CLASSIC_CHOICES):
+            errors.append("Under Set Permission Scopes, choose Read or Read/Write.")
+        if len(message) > MAX_MESSAGE:
+            errors.append(f"The message can be at most {MAX_MESSAGE} characters.")
+        scopes = [classic_scope]
+    else:
+        if unknown:
+            errors.append(f"Unknown scope {unknown[0]}.")
+        if not scopes:
+            errors.append("Select at least one permission scope.")
     if errors:
         return _render_configure(
             page,
             basics,
             redirect_urls=urls or [""],
-            scopes=scopes,
+            scopes=scopes if oauth_type != "classic" else [],
             errors=errors,
             status=400,
+            **again,
         )
     state = app.state
     user = page.user
@@ -213,8 +252,10 @@ def app_configure(app, page, request):
         client_id=str(uuid.uuid4()),
         client_secret=secrets.token_urlsafe(36),
         redirect_uris=urls,
-        scopes=canonical(scopes).split(),
+        scopes=scopes if oauth_type == "classic" else canonical(scopes).split(),
         created_at=state.now(),
+        oauth_type=oauth_type,
+        message=message if oauth_type == "classic" else "",
     )
     state.apps[registered.id] = registered
     # The only time the secret is ever rendered (seed step 6).
@@ -262,7 +303,9 @@ def app_detail(app, page, request, app_id: str, action: str | None):
             "owner": owner,
             "live_grants": live,
             "message": message,
-            "scope_string": canonical(client.scopes),
+            "scope_string": dict(CLASSIC_CHOICES).get(client.scopes[0], "")
+            if client.is_classic
+            else canonical(client.scopes),
             "can_manage": _can_register(page.user),
         },
     )

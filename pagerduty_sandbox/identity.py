@@ -3,6 +3,14 @@
 Paths and behaviour follow NOTES §1–§2. Where PagerDuty documents nothing
 (token endpoint errors, authorize errors other than access_denied), the
 sandbox answers as RFC 6749 says.
+
+Classic User OAuth apps follow DD 06-OAuth-Functionality.md: any account's
+users may authorize; the scope is `read` or `write`; PKCE is optional for a
+confidential client (one that sends `client_secret`) and required for a
+non-confidential one (no secret); tokens live 30 days (access) and 210
+days (refresh). PagerDuty says nothing about a client_credentials request
+from a Classic app beyond Scoped apps being the ones that get app tokens,
+so the sandbox answers RFC 6749's `unauthorized_client`.
 """
 
 import base64
@@ -17,7 +25,7 @@ import jwt
 from pagerduty_sandbox import keys
 from pagerduty_sandbox.http import Response
 from pagerduty_sandbox.roles import READ_ONLY_ROLES
-from pagerduty_sandbox.scopes import OPENID, known_scopes
+from pagerduty_sandbox.scopes import CLASSIC_READ, CLASSIC_WRITE, OPENID, known_scopes
 from pagerduty_sandbox.seed import PASSWORD
 from pagerduty_sandbox.state import REGION_NAMES, App, AuthCode, Grant
 
@@ -138,11 +146,27 @@ def granted_scopes(app_: App, requested: list[str], role: str) -> list[str]:
     Unknown scopes and scopes the app lacks are dropped silently, as
     PagerDuty does; with none left the grant is openid only (NOTES §0.5).
     """
+    if app_.is_classic:
+        return [OPENID, *_classic_scope(app_, requested, role)]
     valid = [s for s in app_.scopes if s in requested]
     # NOTES §8.5: a user token gets the app's scopes cut to the user's rights.
     if role in READ_ONLY_ROLES:
         valid = [s for s in valid if s.endswith(".read")]
     return [OPENID, *valid]
+
+
+def _classic_scope(app_: App, requested: list[str], role: str) -> list[str]:
+    """Return a Classic grant's one scope, or none when nothing valid was asked.
+
+    `read` is within a `write` app's access ("Read/Write"); a `write` asked
+    of a `read` app is invalid and dropped, as unknown scopes are. A
+    read-only role gets `read` for `write`, as Scoped grants lose `.write`.
+    """
+    if CLASSIC_WRITE in requested and CLASSIC_WRITE in app_.scopes:
+        return [CLASSIC_READ if role in READ_ONLY_ROLES else CLASSIC_WRITE]
+    if CLASSIC_READ in requested:
+        return [CLASSIC_READ]
+    return []
 
 
 def _with_params(url: str, params: dict) -> str:
@@ -191,15 +215,17 @@ def authorize(app, page, request):
     if params.get("response_type") != "code":
         return fail("unsupported_response_type", "response_type must be code.")
     challenge = params.get("code_challenge", "")
-    if not challenge:
+    if not challenge and not client.is_classic:
         return fail(
             "invalid_request",
             "Scoped OAuth requires PKCE: send code_challenge with "
             "code_challenge_method=S256.",
         )
-    if params.get("code_challenge_method") != "S256":
+    if not challenge and "code_challenge_method" in params:
+        return fail("invalid_request", "code_challenge is missing.")
+    if challenge and params.get("code_challenge_method") != "S256":
         return fail("invalid_request", "code_challenge_method must be S256.")
-    if not PKCE_RE.fullmatch(challenge):
+    if challenge and not PKCE_RE.fullmatch(challenge):
         return fail(
             "invalid_request",
             "code_challenge must be the unpadded base64url SHA-256 of the "
@@ -217,7 +243,7 @@ def authorize(app, page, request):
             "/sign_in?" + urlencode({"next": f"/oauth/authorize?{query}"})
         )
     account = state.accounts[client.account_id]
-    if user.account_id != client.account_id:
+    if not client.is_classic and user.account_id != client.account_id:
         return error_page(
             page,
             "This app belongs to another PagerDuty account",
@@ -235,7 +261,7 @@ def authorize(app, page, request):
             "pagerduty_sandbox/consent.html",
             {
                 "client": client,
-                "account": account,
+                "account": state.accounts[user.account_id],
                 "scopes": [s for s in scopes if s != OPENID],
                 "dropped": [s for s in requested if s not in scopes],
                 "hidden": sorted(hidden.items()),
@@ -287,15 +313,26 @@ def token(app, page, request):
     if not grant_type:
         return oauth_error("invalid_request", "grant_type is required.")
     client = app.state.app_by_client_id(params.get("client_id", ""))
-    secret = params.get("client_secret", "")
-    if client is None or not secrets.compare_digest(
-        secret.encode(), client.client_secret.encode()
+    secret = params.get("client_secret")
+    # A Classic app may be a non-confidential client: no secret, PKCE
+    # instead, and only for the code exchange (DD 06, refresh needs it).
+    public = (
+        client is not None
+        and client.is_classic
+        and secret is None
+        and grant_type == "authorization_code"
+    )
+    if client is None or not (
+        public
+        or secrets.compare_digest(
+            (secret or "").encode(), client.client_secret.encode()
+        )
     ):
         return oauth_error(
             "invalid_client", "Client authentication failed.", status=401
         )
     if grant_type == "authorization_code":
-        return _authorization_code(app, client, params)
+        return _authorization_code(app, client, params, public=public)
     if grant_type == "refresh_token":
         return _refresh(app, client, params)
     if grant_type == "client_credentials":
@@ -303,12 +340,15 @@ def token(app, page, request):
     return oauth_error("unsupported_grant_type", f"{grant_type} is not supported.")
 
 
-def _authorization_code(app, client: App, params: dict) -> Response:
+def _authorization_code(app, client: App, params: dict, *, public: bool) -> Response:
     state = app.state
-    for name in ("code", "redirect_uri", "code_verifier"):
+    for name in ("code", "redirect_uri"):
         if not params.get(name):
             return oauth_error("invalid_request", f"{name} is required.")
     record = state.codes.get(params["code"])
+    pkce = bool(record and record.code_challenge)
+    if (pkce or public or not client.is_classic) and not params.get("code_verifier"):
+        return oauth_error("invalid_request", "code_verifier is required.")
     if record is None or record.app_id != client.id:
         return oauth_error("invalid_grant", "The authorization code is invalid.")
     if record.used:
@@ -323,13 +363,19 @@ def _authorization_code(app, client: App, params: dict) -> Response:
         return oauth_error(
             "invalid_grant", "redirect_uri does not match the authorization request."
         )
-    verifier = params["code_verifier"]
-    digest = hashlib.sha256(verifier.encode()).digest()
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    if not VERIFIER_RE.fullmatch(verifier) or not secrets.compare_digest(
-        expected, record.code_challenge
-    ):
-        return oauth_error("invalid_grant", "PKCE verification failed.")
+    if public and not record.code_challenge:
+        return oauth_error(
+            "invalid_grant",
+            "A client without client_secret must have used PKCE on authorize.",
+        )
+    if record.code_challenge:
+        verifier = params["code_verifier"]
+        digest = hashlib.sha256(verifier.encode()).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if not VERIFIER_RE.fullmatch(verifier) or not secrets.compare_digest(
+            expected, record.code_challenge
+        ):
+            return oauth_error("invalid_grant", "PKCE verification failed.")
     record.used = True
     user = state.users.get(record.user_id)
     if user is None:
@@ -359,6 +405,12 @@ def _refresh(app, client: App, params: dict) -> Response:
 
 def _client_credentials(app, client: App, params: dict) -> Response:
     state = app.state
+    if client.is_classic:
+        return oauth_error(
+            "unauthorized_client",
+            "Classic User OAuth apps cannot use the client_credentials grant; "
+            "only Scoped OAuth apps get app tokens.",
+        )
     requested = params.get("scope", "").split()
     accounts = [s for s in requested if s.startswith("as_account-")]
     others = [s for s in requested if not s.startswith("as_account-")]
@@ -395,7 +447,7 @@ def _token_response(app, client: App, grant: Grant) -> Response:
         "refresh_token": grant.refresh_token,
         "token_type": "bearer",
         "scope": " ".join(grant.scopes),
-        "expires_in": state.config.access_ttl,
+        "expires_in": state.token_ttls(client)[0],
         "id_token": id_token(app, client, grant),
     }
     return Response.json(body, headers=[("Cache-Control", "no-store")])

@@ -21,6 +21,12 @@ SCOPES_FILE = (
 )
 # Attached to every user token by PagerDuty; never listed per operation.
 OPENID = "openid"
+# Classic User OAuth's only scopes, case-sensitive (DD 06-OAuth-Functionality
+# "Troubleshooting"): `read` reads and `write` reads and writes everything
+# the authorizing user may.
+CLASSIC_READ = "read"
+CLASSIC_WRITE = "write"
+CLASSIC_SCOPES = (CLASSIC_READ, CLASSIC_WRITE)
 # Words the row labels spell in capitals ("IP Allow Lists", "SRE Agent").
 ACRONYMS = {"ip": "IP", "sre": "SRE", "oauth": "OAuth"}
 
@@ -86,3 +92,13 @@ def require_known(scopes) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"PagerDuty has no scope {unknown[0]!r}")
     return tuple(scopes)
+
+
+def allows(granted, scope: str) -> bool:
+    """Return whether a token's scopes allow an operation's scope.
+
+    Classic `write` allows every operation, `read` every `*.read` one.
+    """
+    if scope in granted or CLASSIC_WRITE in granted:
+        return True
+    return CLASSIC_READ in granted and scope.endswith(".read")

@@ -35,6 +35,8 @@ from pagerduty_sandbox.state import (
 
 PASSWORD = "sandbox"  # noqa: S105 - the documented sign-in of seeded users
 DEMO_APP_NAME = "Portal demo"
+GLOBEX_APP_NAME = "Globex portal"
+CLASSIC_APP_NAME = "Portal demo (Classic)"
 DEMO_REDIRECT_URI = "http://127.0.0.1:8000/integration-callback"
 # The scopes the seed lists for the portal's app, written out here rather
 # than imported from the portal, and checked against PagerDuty's own list.
@@ -155,6 +157,28 @@ def demo_app_credentials(seed: int) -> DemoApp:
     )
 
 
+def tenant_app_credentials(seed: int) -> DemoApp:
+    """Return globex's own "Globex portal" app (Scoped, all 15 scopes)."""
+    secret = hashlib.sha256(f"sandbox-globex-secret|{seed}".encode()).hexdigest()
+    return DemoApp(
+        client_id=derived_uuid("sandbox-globex-client", seed),
+        client_secret=f"pdcs_{secret[:40]}",
+        redirect_uris=(DEMO_REDIRECT_URI,),
+        scopes=DEMO_SCOPES,
+    )
+
+
+def classic_app_credentials(seed: int) -> DemoApp:
+    """Return acme's "Portal demo (Classic)" app (Classic User OAuth, write)."""
+    secret = hashlib.sha256(f"sandbox-classic-secret|{seed}".encode()).hexdigest()
+    return DemoApp(
+        client_id=derived_uuid("sandbox-classic-client", seed),
+        client_secret=f"pdcs_{secret[:40]}",
+        redirect_uris=(DEMO_REDIRECT_URI,),
+        scopes=("write",),
+    )
+
+
 def build_state(
     *,
     seed: int = 1,
@@ -237,7 +261,46 @@ def build_state(
         _seed_dependencies(state, account, teams, subdomain)
         _seed_service_config(state, account, now, grouping=subdomain == "acme")
         _seed_shift_based_schedule(state, account, teams, subdomain, now)
+    _seed_more_apps(state, accounts, users, seed, now)
     return state
+
+
+def _seed_more_apps(state, accounts, users, seed: int, now) -> None:
+    """Add globex's own Scoped app and acme's Classic app (after the rest, so
+    earlier IDs stay the same)."""
+    for subdomain, owner, name, description, credentials, oauth_type in (
+        (
+            "globex",
+            "gina@globex.example",
+            GLOBEX_APP_NAME,
+            "Pre-registered for `make demo`: Globex's own app for the portal.",
+            tenant_app_credentials(seed),
+            "scoped",
+        ),
+        (
+            "acme",
+            "alice@acme.example",
+            CLASSIC_APP_NAME,
+            "Pre-registered for `make demo`: the portal's Production app, "
+            "usable by any PagerDuty account.",
+            classic_app_credentials(seed),
+            "classic",
+        ),
+    ):
+        app = App(
+            id=state.new_id(),
+            account_id=accounts[subdomain].id,
+            owner_user_id=users[owner].id,
+            name=name,
+            description=description,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            redirect_uris=list(credentials.redirect_uris),
+            scopes=list(credentials.scopes),
+            created_at=now - timedelta(days=7),
+            oauth_type=oauth_type,
+        )
+        state.apps[app.id] = app
 
 
 def _seed_on_call(state: State, team: Team, now) -> EscalationPolicy:

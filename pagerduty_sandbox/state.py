@@ -19,6 +19,10 @@ ID_ALPHABET = string.ascii_uppercase + string.digits
 # PagerDuty's documented lifetimes for Scoped apps (NOTES §0.4, §1).
 ACCESS_TTL = 86400
 REFRESH_TTL = 30 * 86400
+# ... and for Classic User OAuth apps (DD 06-OAuth-Functionality.md
+# "Token Lifetimes"): access 30 days, refresh 210 days.
+CLASSIC_ACCESS_TTL = 30 * 86400
+CLASSIC_REFRESH_TTL = 210 * 86400
 APP_TOKEN_TTL = 86400
 CODE_TTL = 30
 ID_TOKEN_TTL = 3600
@@ -312,7 +316,12 @@ class WebhookSubscription:
 
 @dataclass
 class App:
-    """A registered Scoped OAuth app, owned by the account that made it."""
+    """A registered OAuth app, owned by the account that made it.
+
+    `oauth_type` is "scoped" (per-resource scopes, users of the owning
+    account only) or "classic" (Classic User OAuth: the one scope `read`
+    or `write`, users of any account).
+    """
 
     id: str
     account_id: str
@@ -324,6 +333,13 @@ class App:
     redirect_uris: list[str]
     scopes: list[str]
     created_at: datetime
+    oauth_type: str = "scoped"
+    # Classic only: "Add a message to users", shown when they authorize.
+    message: str = ""
+
+    @property
+    def is_classic(self) -> bool:
+        return self.oauth_type == "classic"
 
 
 @dataclass
@@ -409,6 +425,8 @@ class Fault:
 class Config:
     access_ttl: int = ACCESS_TTL
     refresh_ttl: int = REFRESH_TTL
+    classic_access_ttl: int = CLASSIC_ACCESS_TTL
+    classic_refresh_ttl: int = CLASSIC_REFRESH_TTL
     app_token_ttl: int = APP_TOKEN_TTL
     code_ttl: int = CODE_TTL
     rate_limit: int = RATE_LIMIT
@@ -548,12 +566,16 @@ class State:
         scopes: list[str],
         auth_time: datetime | None = None,
     ) -> Grant:
-        """Create an authorization with fresh tokens and return it."""
+        """Create an authorization with fresh tokens and return it.
+
+        A user token acts on the user's account (a Classic app's users may
+        belong to any account); an app token on the app's own.
+        """
         now = self.now()
         grant = Grant(
             id=_uuid(self.rng),
             app_id=app.id,
-            account_id=app.account_id,
+            account_id=user.account_id if user else app.account_id,
             user_id=user.id if user else None,
             scopes=list(scopes),
             access_token="",
@@ -574,10 +596,17 @@ class State:
         if grant.user_id is None:
             grant.access_expires_at = now + timedelta(seconds=self.config.app_token_ttl)
             return
-        grant.access_expires_at = now + timedelta(seconds=self.config.access_ttl)
+        access_ttl, refresh_ttl = self.token_ttls(self.apps.get(grant.app_id))
+        grant.access_expires_at = now + timedelta(seconds=access_ttl)
         grant.refresh_token = _token("1")
-        grant.refresh_expires_at = now + timedelta(seconds=self.config.refresh_ttl)
+        grant.refresh_expires_at = now + timedelta(seconds=refresh_ttl)
         self.refresh_index[grant.refresh_token] = grant.id
+
+    def token_ttls(self, app: App | None) -> tuple[int, int]:
+        """Return the (access, refresh) token lifetimes of an app's type."""
+        if app is not None and app.is_classic:
+            return self.config.classic_access_ttl, self.config.classic_refresh_ttl
+        return self.config.access_ttl, self.config.refresh_ttl
 
     def revoke_grant(self, grant: Grant) -> None:
         grant.revoked = True

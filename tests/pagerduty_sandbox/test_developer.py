@@ -5,6 +5,8 @@ import requests
 
 from tests.pagerduty_sandbox.flow import hidden_fields, signed_in_session
 
+# Portal demo (acme), Globex portal (globex), Portal demo (Classic) (acme).
+SEEDED_APPS = 3
 # The portal's 15 scopes in the registration table's (alphabetical) order.
 PORTAL_SCOPES = (
     "escalation_policies.read escalation_policies.write incidents.read "
@@ -145,7 +147,7 @@ def test_add_redirect_url_adds_a_field_and_keeps_the_input(pagerduty_sandbox):
     assert response.status_code == 200
     assert 'id="redirect-url-2"' in response.text
     assert 'value="https://a.example/cb"' in response.text
-    assert len(pagerduty_sandbox.state.apps) == 1
+    assert len(pagerduty_sandbox.state.apps) == SEEDED_APPS
 
 
 @pytest.mark.parametrize(
@@ -167,22 +169,7 @@ def test_register_errors_are_shown_and_nothing_is_saved(
 
     assert response.status_code == 400
     assert message in response.text
-    assert len(pagerduty_sandbox.state.apps) == 1
-
-
-def test_register_refuses_classic_oauth(pagerduty_sandbox):
-    session = signed_in_session(pagerduty_sandbox)
-
-    response = _register(
-        session,
-        pagerduty_sandbox,
-        urls=["https://x.example/cb"],
-        scopes=["incidents.read"],
-        oauth_type="classic",
-    )
-
-    assert response.status_code == 400
-    assert "the sandbox registers Scoped apps only" in response.text
+    assert len(pagerduty_sandbox.state.apps) == SEEDED_APPS
 
 
 @pytest.mark.parametrize(
@@ -229,7 +216,7 @@ def test_register_without_csrf_is_refused(pagerduty_sandbox):
     )
 
     assert response.status_code == 403
-    assert len(pagerduty_sandbox.state.apps) == 1
+    assert len(pagerduty_sandbox.state.apps) == SEEDED_APPS
 
 
 def test_revoke_all_tokens_makes_the_apps_tokens_fail(pagerduty_sandbox):

@@ -1,5 +1,6 @@
 // Keep "Selected Permission Scope" in step with the Read/Write checkboxes,
-// in the table's order, as PagerDuty's registration page does.
+// in the table's order, as PagerDuty's registration page does, and show
+// only the permission fields of the chosen authorization type.
 (function () {
   "use strict";
   var form = document.getElementById("configure-form");
@@ -16,6 +17,11 @@
       }
     });
     field.value = chosen.join(" ");
+    var type = form.querySelector("input[name=oauth_type]:checked");
+    form.querySelectorAll("[data-oauth-type]").forEach(function (set) {
+      set.hidden = type !== null && set.getAttribute("data-oauth-type") !== type.value;
+    });
   }
   form.addEventListener("change", update);
+  update();
 })();
