@@ -3,7 +3,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from integrations import validators
-from integrations.models import AuditAction, Environment, OAuthClient, Tenant
+from integrations.models import AppType, AuditAction, Environment, OAuthClient, Tenant
 from integrations.pagerduty import scopes as pd_scopes
 from portal.form_renderers import FastWidgetRenderer
 
@@ -26,29 +26,101 @@ class OAuthClientForm(forms.ModelForm):
         choices=pd_scopes.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=sorted(pd_scopes.MINIMUM_SCOPES),
-        help_text=_("incidents.read, incidents.write and services.read are required."),
+        required=False,
+        help_text=_(
+            "Scoped apps: incidents.read, incidents.write and services.read "
+            "are required."
+        ),
+    )
+    app_type = forms.ChoiceField(
+        label=_("App type"),
+        choices=AppType.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Scoped OAuth: scopes per resource, users of the account that "
+            "registered the app only. Classic User OAuth: Read or "
+            "Read/Write, users of any PagerDuty account."
+        ),
+    )
+    classic_scope = forms.ChoiceField(
+        label=_("Classic permission scope"),
+        choices=[
+            (pd_scopes.CLASSIC_READ, _("Read")),
+            (pd_scopes.CLASSIC_WRITE, _("Read/Write")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Classic apps: the one scope chosen under Set Permission Scopes "
+            "on PagerDuty (Read = read, Read/Write = write)."
+        ),
     )
 
     class Meta:
         model = OAuthClient
-        fields = ["client_id", "scopes", "region", "subdomain", "enabled"]
-        labels = {"client_id": _("Client ID")}
+        fields = ["app_type", "client_id", "scopes", "region", "subdomain", "enabled"]
+        labels = {"client_id": _("Client ID"), "app_type": _("App type")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["scopes"] = self.instance.scope_list
+            if self.instance.is_classic:
+                self.initial["scopes"] = sorted(pd_scopes.MINIMUM_SCOPES)
+                self.initial["classic_scope"] = self.instance.scopes
+            else:
+                self.initial["scopes"] = self.instance.scope_list
+        if not self.initial.get("classic_scope"):
+            self.initial["classic_scope"] = pd_scopes.CLASSIC_WRITE
 
     def clean_subdomain(self):
         return self.cleaned_data["subdomain"].strip().lower()
 
+    def clean_app_type(self):
+        # Forms posted without the field (older admin pages, scripts) keep
+        # the app's type.
+        return self.cleaned_data["app_type"] or self.instance.app_type
+
     def clean_scopes(self):
-        chosen = self.cleaned_data["scopes"]
-        validators.validate_scopes(chosen)
-        return pd_scopes.canonical(chosen)
+        return list(self.cleaned_data["scopes"])
+
+    def _clean_app_scopes(self, cleaned: dict) -> None:
+        """Set `scopes` from the table (Scoped) or the Classic choice.
+
+        `scopes` leaves here as the stored string or not at all, never as
+        the list of ticked boxes.
+        """
+        if "scopes" not in cleaned:
+            return
+        if cleaned.get("app_type") == AppType.CLASSIC:
+            chosen = cleaned.get("classic_scope")
+            if not chosen:
+                self.add_error(
+                    "classic_scope",
+                    forms.ValidationError(
+                        _("Choose Read or Read/Write, as set on the app."),
+                        code="classic_scope_required",
+                    ),
+                )
+                del cleaned["scopes"]
+                return
+            cleaned["scopes"] = chosen
+            return
+        try:
+            if not cleaned["scopes"]:
+                raise forms.ValidationError(
+                    self.fields["scopes"].error_messages["required"], code="required"
+                )
+            validators.validate_scopes(cleaned["scopes"])
+        except forms.ValidationError as exc:
+            del cleaned["scopes"]
+            self.add_error("scopes", exc)
+            return
+        cleaned["scopes"] = pd_scopes.canonical(cleaned["scopes"])
 
     def clean(self):
         cleaned = super().clean()
+        self._clean_app_scopes(cleaned)
         secret_missing = not cleaned.get("new_client_secret")
         if (
             secret_missing
@@ -66,8 +138,18 @@ class OAuthClientForm(forms.ModelForm):
 
     @property
     def audited_changes(self) -> list[str]:
-        """Return the names of the fields this submission changes."""
-        return [name for name in self.changed_data if name != "new_client_secret"]
+        """Return the names of the model fields this submission changes."""
+        changed = [
+            name
+            for name in self.changed_data
+            if name not in ("new_client_secret", "classic_scope")
+        ]
+        if self.cleaned_data.get("app_type") == self.initial.get("app_type"):
+            changed = [name for name in changed if name != "app_type"]
+        classic = self.cleaned_data.get("app_type") == AppType.CLASSIC
+        if classic and "classic_scope" in self.changed_data and "scopes" not in changed:
+            changed.append("scopes")
+        return changed
 
 
 class PagerDutyConfigForm(OAuthClientForm):
@@ -83,7 +165,7 @@ class PagerDutyConfigForm(OAuthClientForm):
     )
 
     class Meta(OAuthClientForm.Meta):
-        fields = ["client_id", "region", "subdomain", "scopes"]
+        fields = ["app_type", "client_id", "region", "subdomain", "scopes"]
         widgets = {
             "region": forms.RadioSelect,
             "client_id": forms.TextInput(
@@ -101,8 +183,8 @@ class PagerDutyConfigForm(OAuthClientForm):
         help_texts = {
             "subdomain": _(
                 "The account that registered the app, as in "
-                "https://<subdomain>.pagerduty.com. Needed to verify the "
-                "credentials."
+                "https://<subdomain>.pagerduty.com. Needed to verify a Scoped "
+                "app's credentials."
             ),
             "region": _("Where the PagerDuty account is hosted."),
         }
@@ -134,6 +216,12 @@ class PagerDutyConfigForm(OAuthClientForm):
             value = pd_scopes.split(value)
         return pd_scopes.split(pd_scopes.canonical(value))
 
+    @property
+    def is_classic(self) -> bool:
+        """Return whether the form shows a Classic app (bound data first)."""
+        value = self["app_type"].value() or self.instance.app_type
+        return value == AppType.CLASSIC
+
     def clean(self):
         cleaned = super().clean()
         if not self.client_id_change_pending or "client_id" in self.errors:
@@ -161,6 +249,41 @@ class PagerDutyConfigForm(OAuthClientForm):
                 ),
             )
         return cleaned
+
+
+class TenantAppForm(PagerDutyConfigForm):
+    """A tenant admin's own app: scopes limited to what the environment allows."""
+
+    confirm_client_id_change = forms.BooleanField(
+        label=_("I understand that this tenant will have to reconnect PagerDuty."),
+        required=False,
+    )
+
+    def __init__(self, *args, allowed_scopes, classic_scopes, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(allowed_scopes)
+        self.fields["scopes"].choices = [
+            c for c in pd_scopes.Scope.choices if c[0] in allowed
+        ]
+        self.fields["classic_scope"].choices = [
+            c for c in self.fields["classic_scope"].choices if c[0] in classic_scopes
+        ]
+        if self.initial.get("classic_scope") not in classic_scopes:
+            self.initial["classic_scope"] = None
+
+
+class TenantAppsSettingForm(forms.Form):
+    """Staff's switch for tenants' own apps and the scopes they may ask for."""
+
+    allowed = forms.BooleanField(required=False)
+    tenant_app_scopes = forms.MultipleChoiceField(
+        choices=pd_scopes.Scope.choices, required=False
+    )
+
+    def clean_tenant_app_scopes(self):
+        chosen = self.cleaned_data["tenant_app_scopes"]
+        validators.validate_scopes(chosen)
+        return chosen
 
 
 class AuditFilterForm(forms.Form):

@@ -421,14 +421,30 @@ class OAuthClient(models.Model):
         return REFRESH_TOKEN_LIFETIMES[AppType(self.app_type)]
 
     @property
-    def in_use(self) -> bool:
-        """Whether connects use this app (a tenant's: not switched off)."""
+    def within_allowance(self) -> bool:
+        """Whether a tenant's own app asks only for what its environment allows.
+
+        A Classic scope stands for every scope it covers
+        (`Environment.tenant_app_classic_scopes`).
+        """
         if self.tenant_id is None:
-            return self.enabled
+            return True
+        environment = self.environment
+        if self.is_classic:
+            return self.scopes in environment.tenant_app_classic_scopes
+        return set(self.scope_list) <= set(environment.tenant_app_scope_list)
+
+    @property
+    def in_use(self) -> bool:
+        """Whether connects may use this app (a tenant's: allowed and chosen)."""
+        if not self.enabled or not self.has_secret:
+            return False
+        if self.tenant_id is None:
+            return True
         return (
-            self.enabled
-            and not self.staff_disabled
+            not self.staff_disabled
             and self.environment.tenant_apps_allowed
+            and self.within_allowance
         )
 
     @property

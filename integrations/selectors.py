@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -14,6 +14,7 @@ from integrations.models import (
     Membership,
     OAuthClient,
     Provider,
+    ReconsentRequest,
     Tenant,
     WebhookDelivery,
     WebhookSubscription,
@@ -159,6 +160,19 @@ class TenantConnectionRow:
     configured_scopes: tuple[str, ...]
     missing_scopes: tuple[str, ...]
     webhook: WebhookSubscription | None = None
+    # The tenant's own app (in use or not) and the app its connects use.
+    own_app: OAuthClient | None = None
+    app: OAuthClient | None = None
+    reconsent: ReconsentRequest | None = None
+
+    @property
+    def uses_own_app(self) -> bool:
+        return self.own_app is not None and self.app is self.own_app
+
+    @property
+    def lacks_scopes(self) -> bool:
+        """Whether the live connection misses scopes its app asks for now."""
+        return self.connection is not None and bool(self.missing_scopes)
 
     @property
     def needs_attention(self) -> bool:
@@ -178,13 +192,22 @@ class TenantConnectionRow:
         return self.connection.effective_scopes if self.connection else frozenset()
 
 
+RECONSENT_FILTERS = ("waiting", "reconnected")
+
+
 def tenant_connection_list(
-    *, environment: Environment, attention_only: bool = False, query: str = ""
+    *,
+    environment: Environment,
+    attention_only: bool = False,
+    query: str = "",
+    reconsent: str = "",
 ) -> list[TenantConnectionRow]:
     """Return each tenant of an environment with its live PagerDuty connection.
 
     Runs a fixed number of queries whatever the number of tenants. Scopes
     are compared with the connection's own app, else the environment's.
+    `reconsent` keeps tenants whose latest ask to reconnect is "waiting"
+    or was answered ("reconnected").
     """
     live = (
         Connection.objects.filter(
@@ -198,10 +221,18 @@ def tenant_connection_list(
         filter=Q(connections__user__isnull=False)
         & ~Q(connections__status=Connection.Status.REVOKED),
     )
+    own_apps = OAuthClient.objects.filter(provider=Provider.PAGERDUTY)
+    asks = ReconsentRequest.objects.select_related("requested_by").order_by(
+        "-requested_at", "-id"
+    )
     tenants = (
         Tenant.objects.filter(environment=environment)
         .annotate(linked_people=linked)
-        .prefetch_related(Prefetch("connections", queryset=live, to_attr="live"))
+        .prefetch_related(
+            Prefetch("connections", queryset=live, to_attr="live"),
+            Prefetch("oauth_clients", queryset=own_apps, to_attr="own_apps"),
+            Prefetch("reconsent_requests", queryset=asks, to_attr="asks"),
+        )
         .order_by("name")
     )
     if query:
@@ -217,9 +248,21 @@ def tenant_connection_list(
             s for s in configured if connection and not pd_scopes.is_granted(s, granted)
         )
         webhook = getattr(connection, "webhook_subscription", None)
-        row = TenantConnectionRow(tenant, connection, configured, missing, webhook)
-        if not attention_only or row.needs_attention:
-            rows.append(row)
+        own = tenant.own_apps[0] if tenant.own_apps else None
+        if own is not None:
+            own.environment = environment
+        in_use = own if own is not None and own.in_use else app
+        ask = tenant.asks[0] if tenant.asks else None
+        row = TenantConnectionRow(
+            tenant, connection, configured, missing, webhook, own, in_use, ask
+        )
+        if attention_only and not row.needs_attention:
+            continue
+        if reconsent == "waiting" and not (ask and ask.is_open):
+            continue
+        if reconsent == "reconnected" and not (ask and not ask.is_open):
+            continue
+        rows.append(row)
     return rows
 
 
@@ -273,23 +316,44 @@ def tenant_admin_membership(*, user, tenant_id) -> Membership | None:
     return membership if membership is not None and membership.is_admin else None
 
 
+def tenant_app_get(*, tenant: Tenant) -> OAuthClient | None:
+    """Return the tenant's own PagerDuty app, in use or not, or None."""
+    return (
+        OAuthClient.objects.select_related("environment", "tenant")
+        .filter(tenant=tenant, provider=Provider.PAGERDUTY)
+        .first()
+    )
+
+
 def oauth_client_get_for_tenant(*, tenant: Tenant) -> OAuthClient | None:
-    """Return the tenant's own PagerDuty app, else its environment's, or None."""
-    own = OAuthClient.objects.filter(tenant=tenant, provider=Provider.PAGERDUTY).first()
-    if own is not None:
+    """Return the app the tenant connects through, configured or not.
+
+    The tenant's own app when it may be used (`OAuthClient.in_use`),
+    otherwise the environment's; None when neither exists.
+    """
+    own = tenant_app_get(tenant=tenant)
+    if own is not None and own.in_use:
         return own
     return oauth_client_get_for_environment(environment=tenant.environment)
 
 
 def oauth_client_for_connect(*, tenant_id) -> OAuthClient | None:
-    """Return the tenant's PagerDuty app if it is enabled and has a secret."""
+    """Return the app a tenant's connect uses now, or None if it cannot.
+
+    A disabled environment app switches PagerDuty off for every tenant of
+    the environment, own apps included; without an environment app, only
+    tenants with their own app can connect.
+    """
     if not isinstance(tenant_id, int):
         return None
     tenant = Tenant.objects.select_related("environment").filter(pk=tenant_id).first()
     if tenant is None:
         return None
+    environment_app = oauth_client_get_for_environment(environment=tenant.environment)
+    if environment_app is not None and not environment_app.enabled:
+        return None
     client = oauth_client_get_for_tenant(tenant=tenant)
-    if client is None or not client.enabled or not client.has_secret:
+    if client is None or not client.in_use:
         return None
     return client
 
@@ -358,3 +422,53 @@ def incident_change_list(
     if received_after is not None:
         changes = [c for c in changes if c.received_at > received_after]
     return changes[:limit]
+
+
+def reconsent_request_open(*, tenant: Tenant) -> ReconsentRequest | None:
+    """Return staff's latest unanswered ask to reconnect this tenant, if any."""
+    return (
+        ReconsentRequest.objects.filter(tenant=tenant, reconnected_at__isnull=True)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReconsentSummary:
+    """Staff's asks to reconnect in an environment, latest per tenant."""
+
+    latest: tuple[ReconsentRequest, ...]
+
+    @property
+    def asked(self) -> int:
+        return len(self.latest)
+
+    @property
+    def reconnected(self) -> int:
+        return sum(1 for ask in self.latest if not ask.is_open)
+
+    @property
+    def waiting(self) -> int:
+        return self.asked - self.reconnected
+
+    @property
+    def with_failures(self) -> list[ReconsentRequest]:
+        return [ask for ask in self.latest if ask.failed_recipients]
+
+
+def reconsent_summary(*, environment: Environment) -> ReconsentSummary:
+    """Return each tenant's latest ask to reconnect in an environment."""
+    newest = (
+        ReconsentRequest.objects.filter(tenant=OuterRef("tenant"))
+        .order_by("-requested_at", "-id")
+        .values("pk")[:1]
+    )
+    latest = (
+        ReconsentRequest.objects.filter(
+            tenant__environment=environment, pk=Subquery(newest)
+        )
+        .select_related("tenant", "requested_by")
+        .order_by("tenant__name")
+    )
+    return ReconsentSummary(tuple(latest))

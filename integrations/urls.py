@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from integrations.views import audit, config, staff, tenant
+from integrations.views import audit, config, staff, tenant, tenant_app
 
 app_name = "integrations"
 
@@ -27,9 +27,24 @@ admin_urlpatterns = [
         name="pagerduty_set_enabled",
     ),
     path(
+        "environments/<slug:environment>/integrations/pagerduty/tenant-apps/",
+        config.pagerduty_tenant_apps,
+        name="pagerduty_tenant_apps",
+    ),
+    path(
         "environments/<slug:environment>/tenants/",
         staff.tenant_list_view,
         name="tenant_list",
+    ),
+    path(
+        "environments/<slug:environment>/tenants/reconsent/",
+        staff.tenant_reconsent,
+        name="tenant_reconsent",
+    ),
+    path(
+        "environments/<slug:environment>/tenants/<int:tenant_id>/app/",
+        staff.tenant_app_block,
+        name="tenant_app_block",
     ),
     path(
         "environments/<slug:environment>/tenants/<int:tenant_id>/webhook/",
@@ -66,6 +81,17 @@ tenant_urlpatterns = [
         "tenants/<int:tenant_id>/pagerduty/disconnect/",
         tenant.tenant_disconnect,
         name="tenant_disconnect",
+    ),
+    path("tenants/<int:tenant_id>/app/", tenant_app.tenant_app, name="tenant_app"),
+    path(
+        "tenants/<int:tenant_id>/app/verify/",
+        tenant_app.tenant_app_verify,
+        name="tenant_app_verify",
+    ),
+    path(
+        "tenants/<int:tenant_id>/app/use/",
+        tenant_app.tenant_app_use,
+        name="tenant_app_use",
     ),
     # The tenant's PagerDuty workspace (integrations/pagerduty/workspace/).
     path(

@@ -6,6 +6,7 @@ under an unexpected key, and exception text ends up in logs.
 
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -227,3 +228,32 @@ def refresh_token_grant(
         client_secret=client_secret,
         refresh_token=refresh_token,
     )
+
+
+def client_authentication_check(
+    *, client_id: str, client_secret: str, redirect_uri: str
+) -> str:
+    """Return the token endpoint's OAuth error for a code that cannot exist.
+
+    Classic apps get no app token, so their Client ID and secret are
+    checked with an authorization_code request carrying a random code:
+    RFC 6749 §4.1.3 authenticates the client before it looks at the code,
+    so `invalid_grant` means the credentials were accepted and
+    `invalid_client` that they were not. PagerDuty documents neither
+    answer (NOTES §1 "Token endpoint error responses"). Raise
+    TokenEndpointError when PagerDuty is unavailable or answers 2xx.
+    """
+    try:
+        request_token(
+            grant_type="authorization_code",
+            client_id=client_id,
+            client_secret=client_secret,
+            code=f"portal-credentials-check-{secrets.token_urlsafe(16)}",
+            redirect_uri=redirect_uri,
+            code_verifier=secrets.token_urlsafe(48),
+        )
+    except TokenEndpointError as exc:
+        if exc.kind == "rejected":
+            return exc.error or "other"
+        raise
+    raise TokenEndpointError("malformed", status=200)

@@ -27,6 +27,7 @@ from integrations.models import (
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.pagerduty.flow import ConnectError, Reason
 from integrations.services.audit import audit_record
+from integrations.services.reconsent import reconsent_mark_reconnected
 from integrations.services.tokens import (
     ConnectionNeedsReconnect,
     connection_refresh_tokens,
@@ -180,6 +181,7 @@ def connection_save_from_connect(
             "pd_user_id": connection.pd_user_id,
         },
     )
+    reconsent_mark_reconnected(tenant=tenant, connection=connection, actor=actor)
     # After commit: a PagerDuty call must not hold the row lock, and a
     # subscription must not outlive a connect that rolled back. Failures
     # are recorded on the subscription; the connect itself stands.

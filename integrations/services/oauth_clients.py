@@ -15,7 +15,14 @@ from integrations.services.audit import audit_record
 logger = logging.getLogger(__name__)
 
 # Fields whose changes are audited by name; values never enter the log.
-AUDITED_CLIENT_FIELDS = ("client_id", "scopes", "enabled", "region", "subdomain")
+AUDITED_CLIENT_FIELDS = (
+    "app_type",
+    "client_id",
+    "scopes",
+    "enabled",
+    "region",
+    "subdomain",
+)
 
 
 @transaction.atomic
@@ -119,12 +126,15 @@ class Verification:
 
     `outcome` is "ok", "unreadable", "no_subdomain", "invalid_client",
     "not_scoped", "rejected", "unavailable", "malformed" or "rate_limited".
+    `classic` marks a Classic app's check, which proves the credentials
+    only: Classic apps get no app token to compare scopes with.
     """
 
     outcome: str
     message: str
     selected: list[str] = field(default_factory=list)
     granted: list[str] = field(default_factory=list)
+    classic: bool = False
 
     @property
     def ok(self) -> bool:
@@ -155,6 +165,8 @@ def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
     account and that the app holds those scopes.
     """
     selected = client.scope_list
+    if client.is_classic and not client.secret_unreadable:
+        return _verify_classic(client=client, actor=actor)
     if client.secret_unreadable:
         return Verification(
             "unreadable",
@@ -220,6 +232,91 @@ def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
     )
     logger.info("Verified OAuth client %s: %s", client.pk, verification.outcome)
     return verification
+
+
+def _verify_classic(*, client: OAuthClient, actor) -> Verification:
+    """Check a Classic app's Client ID and secret; audit it.
+
+    Classic apps get no app token (only Scoped apps do, DD
+    02-Private-Apps.md), so the token endpoint is asked to redeem a code
+    that cannot exist (`identity.client_authentication_check`).
+    """
+    selected = client.scope_list
+    if not _verify_allowed(client):
+        return Verification(
+            "rate_limited",
+            _(
+                "Credentials were checked %(limit)s times in the last minute. "
+                "Wait a minute and try again."
+            )
+            % {"limit": VERIFY_LIMIT},
+            selected,
+            classic=True,
+        )
+    try:
+        error = identity.client_authentication_check(
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            redirect_uri=client.redirect_url,
+        )
+    except identity.TokenEndpointError as exc:
+        failed = _failure(exc, client=client, selected=selected)
+        verification = Verification(failed.outcome, failed.message, selected)
+    else:
+        verification = _classic_outcome(error, selected)
+    verification = Verification(
+        verification.outcome,
+        verification.message,
+        selected,
+        selected if verification.ok else [],
+        classic=True,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CONFIG_VERIFIED,
+        target=str(client),
+        environment=client.environment,
+        tenant=client.tenant,
+        details={"outcome": verification.outcome, "app_type": client.app_type},
+    )
+    logger.info("Verified OAuth client %s: %s", client.pk, verification.outcome)
+    return verification
+
+
+def _classic_outcome(error: str, selected: list[str]) -> Verification:
+    if error == "invalid_grant":
+        return Verification(
+            "ok",
+            _(
+                "PagerDuty accepted the Client ID and Client Secret (it refused "
+                "only the made-up authorization code the check sends). A "
+                "Classic app gets no app token, so the redirect URL and the "
+                "Read or Read/Write permission are confirmed when a tenant "
+                "connects."
+            ),
+            selected,
+        )
+    if error in ("invalid_client", "unauthorized_client"):
+        return Verification(
+            "invalid_client",
+            _(
+                "PagerDuty does not recognise this Client ID and Client Secret: "
+                "the Client ID is unknown or the secret is wrong. Copy the Client "
+                "ID from the app's page again; if the secret is lost, delete the "
+                "app's OAuth client in PagerDuty, add it again and enter the new "
+                "secret here."
+            ),
+            selected,
+        )
+    return Verification(
+        "rejected",
+        _(
+            "PagerDuty refused the check without saying whether the Client ID "
+            "and Client Secret are right. Check both, and that the app uses "
+            "Classic User OAuth, then connect a tenant to test."
+        ),
+        selected,
+    )
 
 
 def _failure(

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from integrations.forms import PagerDutyConfigForm
+from integrations.forms import PagerDutyConfigForm, TenantAppsSettingForm
 from integrations.models import Environment, OAuthClient, Provider
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import (
@@ -22,15 +23,49 @@ from integrations.services.oauth_clients import (
     oauth_client_set_enabled,
     oauth_client_verify,
 )
+from integrations.services.tenant_apps import environment_set_tenant_apps
 from integrations.views.staff import environment_view
 
 SESSION_VERIFICATION = "pagerduty_verification"
 TABS = ("configuration", "guide")
+GUIDES = ("scoped", "classic")
 
 
 def _config_url(environment: Environment, tab: str = "") -> str:
     url = reverse("integrations:pagerduty_config", args=[environment.slug])
     return f"{url}?tab={tab}" if tab else url
+
+
+def app_form_context(
+    request, *, form, client: OAuthClient | None, allowed_scopes=None
+) -> dict:
+    """Return what the app form and setup guide partials need.
+
+    `allowed_scopes` limits the scope table (a tenant's own app may only
+    ask for what its environment allows); None offers all 15.
+    """
+    allowed = set(pd_scopes.ALL_SCOPES if allowed_scopes is None else allowed_scopes)
+    resources = [
+        pd_scopes.Resource(
+            r.label,
+            r.read if r.read in allowed else None,
+            r.write if r.write in allowed else None,
+        )
+        for r in pd_scopes.RESOURCES
+        if r.read in allowed or r.write in allowed
+    ]
+    guide = request.GET.get("guide")
+    if guide not in GUIDES:
+        guide = "classic" if client is not None and client.is_classic else "scoped"
+    return {
+        "resources": resources,
+        "minimum_scopes": pd_scopes.split(
+            pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES)
+        ),
+        "all_scopes": [s for s in pd_scopes.ALL_SCOPES if s in allowed],
+        "guide": guide,
+        "secret_typed": bool(request.POST.get("new_client_secret")),
+    }
 
 
 @sensitive_post_parameters("new_client_secret")
@@ -57,22 +92,25 @@ def pagerduty_config(request, environment: Environment):
         request,
         "integrations/pagerduty_config.html",
         {
+            **app_form_context(request, form=form, client=client),
             "environment": environment,
             "client": client,
             "form": form,
             "tab": tab,
-            "resources": pd_scopes.RESOURCES,
-            "minimum_scopes": pd_scopes.split(
-                pd_scopes.canonical(pd_scopes.MINIMUM_SCOPES)
-            ),
-            "all_scopes": list(pd_scopes.ALL_SCOPES),
+            "urls": {
+                "save": _config_url(environment),
+                "verify": reverse(
+                    "integrations:pagerduty_verify", args=[environment.slug]
+                ),
+                "audit": reverse("integrations:audit_list")
+                + f"?environment={environment.slug}",
+            },
             "verification": request.session.pop(
                 f"{SESSION_VERIFICATION}:{environment.slug}", None
             ),
             "last_verification": last_check,
             "last_verification_just_now": bool(last_check)
             and timezone.now() - last_check.created_at < timedelta(minutes=1),
-            "secret_typed": bool(request.POST.get("new_client_secret")),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -130,6 +168,36 @@ def pagerduty_set_enabled(request, environment: Environment):
         text = _(
             "PagerDuty is disabled for %(env)s: tenants cannot connect until "
             "it is enabled again."
+        )
+    messages.success(request, text % {"env": environment.name})
+    return redirect(_config_url(environment, "configuration"))
+
+
+@require_POST
+@environment_view
+def pagerduty_tenant_apps(request, environment: Environment):
+    """Allow tenants' own apps in the environment or not, and their scopes."""
+    form = TenantAppsSettingForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(_config_url(environment, "configuration"))
+    try:
+        updated = environment_set_tenant_apps(
+            environment=environment,
+            allowed=form.cleaned_data["allowed"],
+            scopes=form.cleaned_data["tenant_app_scopes"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_config_url(environment, "configuration"))
+    if updated.tenant_apps_allowed:
+        text = _("Tenant admins of %(env)s may now use their own PagerDuty app.")
+    else:
+        text = _(
+            "Tenants of %(env)s connect through the environment's app only; "
+            "their own apps are kept but not used."
         )
     messages.success(request, text % {"env": environment.name})
     return redirect(_config_url(environment, "configuration"))

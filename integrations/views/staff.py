@@ -6,16 +6,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrations.models import Connection, Environment, Provider
+from integrations.models import Connection, Environment, OAuthClient, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
+    RECONSENT_FILTERS,
     environment_list_for_request,
     oauth_client_list_for_environment,
+    reconsent_summary,
     tenant_connection_list,
 )
+from integrations.services.reconsent import (
+    RECONSENT_COOLDOWN,
+    RECONSENT_LIMIT,
+    reconsent_request_send,
+)
+from integrations.services.tenant_apps import tenant_app_set_blocked
 from integrations.services.webhooks import can_subscribe, webhook_subscription_ensure
 
 # The last environment a staff user opened; the home page and the
@@ -83,8 +93,19 @@ def tenant_list_view(request, environment: Environment):
     """Show every tenant of the environment with its PagerDuty connection."""
     attention = request.GET.get("attention") == "1"
     query = request.GET.get("q", "").strip()[:100]
+    reconsent = request.GET.get("reconsent", "")
+    if reconsent not in RECONSENT_FILTERS:
+        reconsent = ""
     rows = tenant_connection_list(
-        environment=environment, attention_only=attention, query=query
+        environment=environment,
+        attention_only=attention,
+        query=query,
+        reconsent=reconsent,
+    )
+    everyone = (
+        rows
+        if not (attention or query or reconsent)
+        else tenant_connection_list(environment=environment)
     )
     return render(
         request,
@@ -94,8 +115,75 @@ def tenant_list_view(request, environment: Environment):
             "rows": rows,
             "attention": attention,
             "query": query,
+            "reconsent_filter": reconsent,
+            "reconsent_candidates": [row for row in everyone if row.lacks_scopes],
+            "reconsent_summary": reconsent_summary(environment=environment),
+            "reconsent_cooldown_start": timezone.now() - RECONSENT_COOLDOWN,
         },
     )
+
+
+@require_POST
+@environment_view
+def tenant_reconsent(request, environment: Environment):
+    """Email the chosen tenants' admins to reconnect for new scopes."""
+    tenant_ids = [int(v) for v in request.POST.getlist("tenant") if v.isdigit()]
+    if not tenant_ids:
+        messages.error(request, _("Choose at least one tenant to ask."))
+        return redirect("integrations:tenant_list", environment=environment.slug)
+    outcome = reconsent_request_send(
+        environment=environment, tenant_ids=tenant_ids, actor=request.user
+    )
+    _report_reconsent(request, outcome)
+    url = reverse("integrations:tenant_list", args=[environment.slug])
+    return redirect(f"{url}?reconsent=waiting")
+
+
+def _report_reconsent(request, outcome) -> None:
+    if outcome.rate_limited:
+        messages.error(
+            request,
+            _(
+                "Tenants were asked to reconnect %(limit)s times in the last "
+                "hour; nothing was sent. Try again later."
+            )
+            % {"limit": RECONSENT_LIMIT[0]},
+        )
+        return
+    if outcome.asked:
+        sent = sum(
+            1 for ask in outcome.asked for r in ask.recipients if r["outcome"] == "sent"
+        )
+        messages.success(
+            request,
+            _("Asked %(tenants)s tenant(s) to reconnect; %(sent)s email(s) sent.")
+            % {"tenants": len(outcome.asked), "sent": sent},
+        )
+    for tenant, recipient in outcome.failed_recipients:
+        messages.error(
+            request,
+            _("%(tenant)s: no email reached %(user)s (%(reason)s).")
+            % {
+                "tenant": tenant.name,
+                "user": recipient["email"] or recipient["username"],
+                "reason": recipient["error"],
+            },
+        )
+    if outcome.recently_asked:
+        messages.warning(
+            request,
+            _("Not asked again within a day: %(names)s.")
+            % {"names": ", ".join(t.name for t in outcome.recently_asked)},
+        )
+    if outcome.not_lacking:
+        messages.info(
+            request,
+            _(
+                "%(count)s tenant(s) were skipped: not connected, or no longer "
+                "missing any scope."
+            )
+            % {"count": len(outcome.not_lacking)},
+        )
 
 
 @require_POST
@@ -129,4 +217,30 @@ def tenant_webhook_recreate(request, environment: Environment, tenant_id: int):
                 _("Live updates re-subscribed for %(tenant)s.")
                 % {"tenant": connection.tenant.name},
             )
+    return redirect("integrations:tenant_list", environment=environment.slug)
+
+
+@require_POST
+@environment_view
+def tenant_app_block(request, environment: Environment, tenant_id: int):
+    """Turn a tenant's own PagerDuty app off, or allow it again."""
+    client = get_object_or_404(
+        OAuthClient,
+        tenant_id=tenant_id,
+        tenant__environment=environment,
+        provider=Provider.PAGERDUTY,
+    )
+    blocked = request.POST.get("blocked")
+    if blocked not in {"0", "1"}:
+        messages.error(request, _("Choose whether to turn the app off or on."))
+        return redirect("integrations:tenant_list", environment=environment.slug)
+    tenant_app_set_blocked(client=client, blocked=blocked == "1", actor=request.user)
+    if blocked == "1":
+        text = _(
+            "%(tenant)s's own PagerDuty app is off: it connects through the "
+            "environment's app and must reconnect."
+        )
+    else:
+        text = _("%(tenant)s may use its own PagerDuty app again.")
+    messages.success(request, text % {"tenant": client.tenant.name})
     return redirect("integrations:tenant_list", environment=environment.slug)

@@ -22,6 +22,8 @@ from integrations.selectors import (
     membership_get_or_404,
     oauth_client_for_connect,
     oauth_client_get_for_tenant,
+    reconsent_request_open,
+    tenant_app_get,
     webhook_subscription_get,
 )
 from integrations.services.audit import audit_record
@@ -57,6 +59,9 @@ def tenant_home(request, tenant_id: int):
             "link": link_get_live(tenant=tenant, user=request.user),
             "links": link_list_for_tenant(tenant=tenant) if membership.is_admin else (),
             "can_connect": oauth_client_for_connect(tenant_id=tenant.pk) is not None,
+            "app": client,
+            "own_app": tenant_app_get(tenant=tenant) if membership.is_admin else None,
+            "reconsent": reconsent_request_open(tenant=tenant),
             "was_disconnected": connection is None
             and Connection.objects.filter(
                 tenant=tenant,

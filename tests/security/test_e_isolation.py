@@ -74,7 +74,34 @@ MATRIX = {
         {**STAFF_ACTION, "staff": None, "superuser": None},
     ),
     "integrations:pagerduty_set_enabled": ("staff", ["post"], STAFF_ACTION),
+    # An empty post is refused with a message (the minimum scopes are missing).
+    "integrations:pagerduty_tenant_apps": ("staff", ["post"], STAFF_ACTION),
+    # Tenant A has no own app: staff get 404, nobody else gets further.
+    "integrations:tenant_app_block": (
+        "staff",
+        ["post"],
+        {**STAFF_ACTION, "staff": 404, "superuser": 404},
+    ),
+    # The tenant's own app: its admins only; another tenant's answers 404.
+    "integrations:tenant_app": (
+        "tenant",
+        ["get"],
+        {**TENANT_PAGE, "a_member": 403},
+    ),
+    # Without an own app both only explain and send the admin back (302).
+    "integrations:tenant_app_verify": (
+        "tenant",
+        ["post"],
+        {**TENANT_PAGE, "a_member": 403, "a_admin": 302},
+    ),
+    "integrations:tenant_app_use": (
+        "tenant",
+        ["post"],
+        {**TENANT_PAGE, "a_member": 403, "a_admin": 302},
+    ),
     "integrations:tenant_list": ("staff", ["get"], STAFF_PAGE),
+    # An empty post names no tenant: a message and back to the list.
+    "integrations:tenant_reconsent": ("staff", ["post"], STAFF_ACTION),
     "integrations:audit_list": ("staff", ["get"], STAFF_PAGE),
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),
     "integrations:tenant_connect": ("tenant", ["post"], TENANT_ADMIN_ACTION),

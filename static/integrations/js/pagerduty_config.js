@@ -59,3 +59,18 @@
     toggle();
   }
 })();
+
+// Scoped or Classic: show only the chosen type's permission fields.
+(function () {
+  "use strict";
+  var types = document.querySelectorAll("input[name=app_type]");
+  function show() {
+    var chosen = document.querySelector("input[name=app_type]:checked");
+    if (!chosen) return;
+    document.querySelectorAll("[data-app-type]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-app-type") !== chosen.value;
+    });
+  }
+  types.forEach(function (radio) { radio.addEventListener("change", show); });
+  show();
+})();

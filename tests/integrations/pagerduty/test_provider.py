@@ -248,11 +248,23 @@ def test_staging_tenant_connects_with_stagings_app(
 
 
 def test_tenant_with_its_own_app_uses_it(tenant_admin_client, tenant, pagerduty_client):
+    tenant.environment.tenant_apps_allowed = True
+    tenant.environment.save()
     OAuthClientFactory(tenant=tenant, client_id="tenant-own-client-01")
 
     query = start_connect(tenant_admin_client, tenant)
 
     assert query["client_id"] == ["tenant-own-client-01"]
+
+
+def test_a_tenant_app_is_unused_where_the_environment_does_not_allow_them(
+    tenant_admin_client, tenant, pagerduty_client
+):
+    OAuthClientFactory(tenant=tenant, client_id="tenant-own-client-01")
+
+    query = start_connect(tenant_admin_client, tenant)
+
+    assert query["client_id"] == [pagerduty_client.client_id]
 
 
 def test_token_request_never_puts_the_secret_in_the_url(
