@@ -241,6 +241,25 @@ SECURE_REFERRER_POLICY = "same-origin"
 # 500 reports (mail, error trackers) star out secret-looking frame locals.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.observability.SecretScrubbingReporterFilter"
 
+# --- Email ---
+# Re-consent requests to tenant admins (README, Configuration). SMTP by
+# default; dev prints to the console, tests keep mail in memory.
+# https://docs.djangoproject.com/en/5.2/topics/email/
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds per SMTP operation, so a stuck mail server cannot hold a page.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="PagerDuty Portal <noreply@localhost>"
+)
+
 # --- Logging ---
 # One line per event with the request id; token-shaped values are masked.
 LOGGING = {

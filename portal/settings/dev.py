@@ -12,3 +12,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # The demo's admin/admin signs in without an authenticator; set it to true
 # to try the production behaviour (README, Accounts and two-factor sign-in).
 PORTAL_REQUIRE_STAFF_MFA = env.bool("PORTAL_REQUIRE_STAFF_MFA", default=False)
+# The demo prints emails (re-consent requests) where runserver logs.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)

@@ -25,6 +25,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 )
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Mail leaves over STARTTLS unless implicit TLS (EMAIL_USE_SSL) is chosen.
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=not env.bool("EMAIL_USE_SSL", False))
+EMAIL_PORT = env.int(
+    "EMAIL_PORT", default=465 if env.bool("EMAIL_USE_SSL", False) else 587
+)
 # Not configurable here: staff pages always need a second factor (T84).
 PORTAL_REQUIRE_STAFF_MFA = True
 STORAGES = {

@@ -100,3 +100,45 @@ def test_behind_a_proxy_the_rate_limits_count_the_forwarded_address():
 
     assert direct.stdout.strip() == "10.0.0.2", direct.stderr
     assert proxied.stdout.strip() == "203.0.113.9", proxied.stderr
+
+
+def _email_settings(env_overrides, settings="portal.settings.prod"):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, "
+        "s.EMAIL_USE_SSL, s.EMAIL_TIMEOUT)"
+    )
+    result = _run(["-c", code], env_overrides, settings=settings)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_production_sends_mail_over_smtp_with_starttls_by_default():
+    values = _email_settings({**PRODUCTION_ENV, "EMAIL_HOST": "smtp.example.com"})
+
+    assert values == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        "587",
+        "True",
+        "False",
+        "10",
+    ]
+
+
+def test_production_with_implicit_tls_uses_port_465_and_no_starttls():
+    values = _email_settings({**PRODUCTION_ENV, "EMAIL_USE_SSL": "true"})
+
+    assert values[2:5] == ["465", "False", "True"]
+
+
+def test_development_prints_mail_to_the_console():
+    env = {
+        "DJANGO_SECRET_KEY": "dev-secret",
+        "CRYPTOGRAPHY_KEY": "dev-key",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+    }
+
+    values = _email_settings(env, settings="portal.settings.dev")
+
+    assert values[0] == "django.core.mail.backends.console.EmailBackend"
