@@ -54,7 +54,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 class AdminOAuthClientForm(OAuthClientForm):
     class Meta(OAuthClientForm.Meta):
-        fields = ["environment", "tenant", "provider", *OAuthClientForm.Meta.fields]
+        fields = [
+            "environment",
+            "tenant",
+            "provider",
+            *OAuthClientForm.Meta.fields,
+            "staff_disabled",
+        ]
 
 
 @admin.register(OAuthClient)
@@ -66,6 +72,7 @@ class OAuthClientAdmin(admin.ModelAdmin):
         "__str__",
         "environment",
         "tenant",
+        "app_type",
         "client_id",
         "secret_status",
         "enabled",
@@ -82,7 +89,20 @@ class OAuthClientAdmin(admin.ModelAdmin):
             _("Credentials"),
             {"fields": ["client_id", "secret_status", "new_client_secret"]},
         ),
-        (_("Access"), {"fields": ["scopes", "region", "subdomain", "enabled"]}),
+        (
+            _("Access"),
+            {
+                "fields": [
+                    "app_type",
+                    "scopes",
+                    "classic_scope",
+                    "region",
+                    "subdomain",
+                    "enabled",
+                    "staff_disabled",
+                ]
+            },
+        ),
         (_("History"), {"fields": ["updated_by", "created_at", "updated_at"]}),
     ]
 

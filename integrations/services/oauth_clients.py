@@ -22,6 +22,7 @@ AUDITED_CLIENT_FIELDS = (
     "enabled",
     "region",
     "subdomain",
+    "staff_disabled",
 )
 
 

@@ -170,3 +170,34 @@ def test_every_model_has_an_admin_list_page(staff_client, model):
     response = staff_client.get(reverse(f"admin:integrations_{model}_changelist"))
 
     assert response.status_code == 200
+
+
+def test_a_classic_app_is_edited_in_the_admin_with_its_one_scope(
+    staff_client, pagerduty_client
+):
+    url = reverse("admin:integrations_oauthclient_change", args=[pagerduty_client.pk])
+
+    response = staff_client.post(
+        url,
+        _post_data(
+            pagerduty_client, app_type="classic", classic_scope="read", scopes=[]
+        ),
+    )
+
+    pagerduty_client.refresh_from_db()
+    assert response.status_code == 302
+    assert (pagerduty_client.app_type, pagerduty_client.scopes) == ("classic", "read")
+    assert AuditEvent.objects.get().details == {"fields": ["app_type", "scopes"]}
+
+
+def test_staff_disabled_is_refused_on_an_environment_app_in_the_admin(
+    staff_client, pagerduty_client
+):
+    url = reverse("admin:integrations_oauthclient_change", args=[pagerduty_client.pk])
+
+    response = staff_client.post(url, _post_data(pagerduty_client, staff_disabled="on"))
+
+    pagerduty_client.refresh_from_db()
+    assert response.status_code == 200
+    assert pagerduty_client.staff_disabled is False
+    assert not AuditEvent.objects.exists()
