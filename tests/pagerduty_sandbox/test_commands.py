@@ -1,12 +1,17 @@
 import importlib.util
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from integrations.models import AuditEvent, OAuthClient
-from pagerduty_sandbox.seed import demo_app_credentials
+from pagerduty_sandbox.seed import (
+    classic_app_credentials,
+    demo_app_credentials,
+    tenant_app_credentials,
+)
 from tests.helpers import SHARED, skip_unless_available
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,3 +119,30 @@ def test_scope_map_records_its_source_and_the_seed_scopes():
     assert data["scopes"]["GET /oncalls"] == "oncalls.read"
     assert "GET /users/me" in data["unscoped"]
     assert "POST /incidents" in data["from_header_required"]
+
+
+def test_configure_demo_gives_globex_its_own_app_and_production_a_classic_one(
+    development,
+):
+    call_command("seed_demo", stdout=StringIO())
+
+    call_command("pagerduty_sandbox_configure_demo", stdout=StringIO())
+
+    development.refresh_from_db()
+    globex = OAuthClient.objects.get(tenant__slug="globex")
+    production = OAuthClient.objects.get(
+        environment__slug="production", tenant__isnull=True
+    )
+    assert development.tenant_apps_allowed is True
+    assert (globex.client_id, globex.region, globex.subdomain) == (
+        tenant_app_credentials(1).client_id,
+        "eu",
+        "globex",
+    )
+    assert globex.in_use
+    assert (production.app_type, production.scopes, production.client_id) == (
+        "classic",
+        "write",
+        classic_app_credentials(1).client_id,
+    )
+    assert production.client_secret == classic_app_credentials(1).client_secret

@@ -9,17 +9,23 @@ from integrations.models import Environment, Membership, Tenant
 DEMO_TENANTS = [
     ("development", "Acme Corp", "acme"),
     ("development", "Globex", "globex"),
+    ("production", "Initech", "initech"),
 ]
 # (username, password, email, is_staff, tenant slug, role)
 DEMO_USERS = [
     ("admin", "admin", "admin@portal.example", True, None, None),
     ("alice", "alice", "alice@acme.example", False, "acme", Membership.Role.ADMIN),
     ("bob", "bob", "bob@acme.example", False, "acme", Membership.Role.MEMBER),
+    ("gina", "gina", "gina@globex.example", False, "globex", Membership.Role.ADMIN),
+    ("ian", "ian", "ian@initech.example", False, "initech", Membership.Role.ADMIN),
 ]
 
 
 class Command(BaseCommand):
-    help = "Seed demo tenants and the admin/alice/bob logins (for local demos only)."
+    help = (
+        "Seed demo tenants and the admin/alice/bob/gina/ian logins (for local "
+        "demos only)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -46,3 +52,7 @@ class Command(BaseCommand):
         self.stdout.write("  admin / admin  staff: portal admin and Django admin")
         self.stdout.write("  alice / alice  Acme Corp tenant admin")
         self.stdout.write("  bob   / bob    Acme Corp member")
+        self.stdout.write(
+            "  gina  / gina   Globex tenant admin (its own PagerDuty app)"
+        )
+        self.stdout.write("  ian   / ian    Initech tenant admin (Production, Classic)")

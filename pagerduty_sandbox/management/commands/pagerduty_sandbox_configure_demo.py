@@ -1,15 +1,26 @@
-"""Write the sandbox's demo app into an environment's PagerDuty config."""
+"""Write the sandbox's demo apps into the portal's PagerDuty configuration.
+
+Development gets the Scoped *Portal demo* app (acme), allows tenants' own
+apps and gives Globex its own *Globex portal* app (globex, EU); Production
+gets the Classic *Portal demo (Classic)* app, which Initech (or any other
+account) can connect through.
+"""
 
 import time
 
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import Environment, OAuthClient, Region
+from integrations.models import AppType, Environment, OAuthClient, Region, Tenant
 from integrations.pagerduty.scopes import ALL_SCOPES, canonical
 from integrations.services.oauth_clients import oauth_client_save
+from integrations.services.tenant_apps import environment_set_tenant_apps
 from pagerduty_sandbox.identity import ISSUER_PATH
-from pagerduty_sandbox.seed import demo_app_credentials
+from pagerduty_sandbox.seed import (
+    classic_app_credentials,
+    demo_app_credentials,
+    tenant_app_credentials,
+)
 
 DEMO_SUBDOMAIN = "acme"
 
@@ -18,7 +29,9 @@ class Command(BaseCommand):
     help = (
         "Configure an environment (default: Development) with the sandbox's "
         "pre-registered 'Portal demo' app: region us, subdomain acme, all 15 "
-        "scopes. Safe to run again."
+        "scopes; allow tenants' own apps there and give Globex its own "
+        "'Globex portal' app (eu, globex); configure Production with the "
+        "Classic 'Portal demo (Classic)' app. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -45,12 +58,27 @@ class Command(BaseCommand):
         client = OAuthClient.objects.filter(
             environment=environment, tenant__isnull=True
         ).first() or OAuthClient(environment=environment)
+        verb = self._apply(
+            client,
+            demo,
+            {"region": Region.US, "subdomain": DEMO_SUBDOMAIN},
+        )
+        self.stdout.write(
+            f"{verb} {environment.name}'s PagerDuty app with the sandbox demo app "
+            f"({demo.client_id}, acme, US, 15 scopes)."
+        )
+        self._globex(options["seed"])
+        if environment.slug != "production":
+            self._production(options["seed"])
+
+    def _apply(self, client: OAuthClient, app, wanted: dict) -> str:
+        """Give `client` the sandbox app's credentials; return what happened."""
         wanted = {
-            "client_id": demo.client_id,
+            "app_type": AppType.SCOPED,
+            "client_id": app.client_id,
             "scopes": canonical(ALL_SCOPES),
-            "region": Region.US,
-            "subdomain": DEMO_SUBDOMAIN,
             "enabled": True,
+            **wanted,
         }
         changed = [
             name for name, value in wanted.items() if getattr(client, name) != value
@@ -59,16 +87,60 @@ class Command(BaseCommand):
             setattr(client, name, value)
         creating = client.pk is None
         new_secret = ""
-        if creating or client.client_secret != demo.client_secret:
-            new_secret = demo.client_secret
+        if creating or client.client_secret != app.client_secret:
+            new_secret = app.client_secret
         if changed or new_secret:
             oauth_client_save(
                 client=client, actor=None, new_secret=new_secret, changed_fields=changed
             )
-        verb = "Configured" if changed or new_secret else "Already configured"
+            return "Configured"
+        return "Already configured"
+
+    def _globex(self, seed: int) -> None:
+        tenant = (
+            Tenant.objects.select_related("environment")
+            .filter(slug="globex", environment__slug="development")
+            .first()
+        )
+        if tenant is None:
+            self.stdout.write("No Globex tenant in Development (run seed_demo).")
+            return
+        environment_set_tenant_apps(
+            environment=tenant.environment,
+            allowed=True,
+            scopes=list(ALL_SCOPES),
+            actor=None,
+        )
+        app = tenant_app_credentials(seed)
+        client = OAuthClient.objects.filter(tenant=tenant).first() or OAuthClient(
+            environment=tenant.environment, tenant=tenant
+        )
+        verb = self._apply(client, app, {"region": Region.EU, "subdomain": "globex"})
         self.stdout.write(
-            f"{verb} {environment.name}'s PagerDuty app with the sandbox demo app "
-            f"({demo.client_id}, acme, US, 15 scopes)."
+            f"{verb} Globex's own PagerDuty app ({app.client_id}, globex, EU)."
+        )
+
+    def _production(self, seed: int) -> None:
+        environment = Environment.objects.filter(slug="production").first()
+        if environment is None:
+            return
+        app = classic_app_credentials(seed)
+        client = OAuthClient.objects.filter(
+            environment=environment, tenant__isnull=True
+        ).first() or OAuthClient(environment=environment)
+        verb = self._apply(
+            client,
+            app,
+            {
+                "app_type": AppType.CLASSIC,
+                "scopes": "write",
+                "region": Region.US,
+                "subdomain": DEMO_SUBDOMAIN,
+            },
+        )
+        self.stdout.write(
+            f"{verb} {environment.name}'s PagerDuty app with the sandbox's Classic "
+            f"app ({app.client_id}, Read/Write, any account)."
         )
 
     def _check(self, url: str, demo, wait: float) -> None:
