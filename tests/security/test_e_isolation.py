@@ -317,6 +317,7 @@ def _missing_tenant_body(client, name, tenant_id):
     "name",
     [
         "integrations:tenant_home",
+        "integrations:tenant_app",
         "integrations:workspace_overview",
         "integrations:incident_list",
         "integrations:incident_export",
