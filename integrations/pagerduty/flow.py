@@ -45,6 +45,7 @@ class Reason:
     NOT_CONNECTED = "not_connected"
     LINK_OTHER_ACCOUNT = "link_other_account"
     LINK_TAKEN = "link_taken"
+    OTHER_ACCOUNT_OWN_APP = "other_account_own_app"
 
 
 # reason: (title, explanation, HTTP status). Explanations take %(name)s
@@ -86,9 +87,10 @@ MESSAGES = {
     Reason.CLIENT_REJECTED: (
         _("PagerDuty rejected the app's credentials"),
         _(
-            "PagerDuty refused this environment's Client ID or Client Secret. "
-            "Nothing was changed. A portal administrator must check the "
-            "PagerDuty integration settings."
+            "PagerDuty refused the app's Client ID or Client Secret. Nothing "
+            "was changed. Whoever set the app up must check its settings: a "
+            "portal administrator for the environment's app, a tenant admin "
+            "for the tenant's own app (Use your own PagerDuty app)."
         ),
         HTTPStatus.BAD_GATEWAY,
     ),
@@ -193,6 +195,17 @@ MESSAGES.update(
                 "you have on %(expected)s. Nothing was changed."
             ),
             HTTPStatus.BAD_REQUEST,
+        ),
+        Reason.OTHER_ACCOUNT_OWN_APP: (
+            _("That PagerDuty account cannot use this tenant's app"),
+            _(
+                "You signed in to the PagerDuty account “%(subdomain)s”, but "
+                "this tenant's own PagerDuty app was registered by "
+                "“%(expected)s”. A Scoped OAuth app only works for users of the "
+                "account that registered it. Sign in to “%(expected)s”, or fix "
+                "the app under Use your own PagerDuty app. Nothing was changed."
+            ),
+            HTTPStatus.FORBIDDEN,
         ),
         Reason.LINK_TAKEN: (
             _("That PagerDuty user is linked to someone else"),

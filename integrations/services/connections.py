@@ -136,7 +136,9 @@ def connection_save_from_connect(
     single_account = not oauth_client.is_classic and oauth_client.subdomain
     if single_account and found["subdomain"] != oauth_client.subdomain:
         raise ConnectError(
-            Reason.OTHER_ACCOUNT,
+            Reason.OTHER_ACCOUNT_OWN_APP
+            if oauth_client.tenant_id
+            else Reason.OTHER_ACCOUNT,
             subdomain=found["subdomain"],
             expected=oauth_client.subdomain,
         )

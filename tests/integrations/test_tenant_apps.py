@@ -7,7 +7,7 @@ from responses import matchers
 from integrations.models import AuditEvent, Connection, OAuthClient
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import oauth_client_for_connect
-from tests.connect_fixtures import TOKEN_URL, start_connect
+from tests.connect_fixtures import API, TOKEN_URL, callback, start_connect
 from tests.factories import CLIENT_SECRET, OAuthClientFactory, TenantFactory
 from tests.helpers import raw_column
 
@@ -399,3 +399,24 @@ def test_a_disabled_environment_app_switches_own_apps_off_too(
 
 def test_without_an_environment_app_a_tenant_connects_through_its_own(tenant, own_app):
     assert oauth_client_for_connect(tenant_id=tenant.pk) == own_app
+
+
+def test_a_user_of_another_account_is_told_about_the_tenants_own_app(
+    tenant_admin_client, tenant, own_app, fake_identity
+):
+    state = start_connect(tenant_admin_client, tenant)["state"][0]
+    fake_identity.mock_token(
+        id_token=fake_identity.id_token(
+            subdomain="acme", aud=[API, own_app.client_id], azp=own_app.client_id
+        )
+    )
+    fake_identity.mock_jwks()
+    fake_identity.mock_me()
+
+    response = callback(tenant_admin_client, code="code-abcdef", state=state)
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-reason="other_account_own_app"' in html
+    assert "own PagerDuty app was registered by “globex”" in html
+    assert not Connection.objects.filter(tenant=tenant).exists()
