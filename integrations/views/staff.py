@@ -107,6 +107,8 @@ def tenant_list_view(request, environment: Environment):
         if not (attention or query or reconsent)
         else tenant_connection_list(environment=environment)
     )
+    candidates = [row for row in everyone if row.lacks_scopes]
+    cooldown_start = timezone.now() - RECONSENT_COOLDOWN
     return render(
         request,
         "integrations/tenant_list.html",
@@ -116,9 +118,13 @@ def tenant_list_view(request, environment: Environment):
             "attention": attention,
             "query": query,
             "reconsent_filter": reconsent,
-            "reconsent_candidates": [row for row in everyone if row.lacks_scopes],
+            "reconsent_candidates": candidates,
+            "reconsent_askable": any(
+                row.reconsent is None or row.reconsent.requested_at < cooldown_start
+                for row in candidates
+            ),
             "reconsent_summary": reconsent_summary(environment=environment),
-            "reconsent_cooldown_start": timezone.now() - RECONSENT_COOLDOWN,
+            "reconsent_cooldown_start": cooldown_start,
         },
     )
 

@@ -196,3 +196,46 @@ def test_initech_connects_through_a_classic_environment_app(page, live_server, d
         ian = sandbox.state.user_by_email("ian@initech.example")
         assert incident.status == "acknowledged"
         assert incident.log_entries[-1].agent == ("user", ian.id)
+
+
+def test_staff_ask_a_tenant_to_reconnect_and_its_admin_sees_the_banner(
+    page, live_server, demo, mailoutbox
+):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    acme = Tenant.objects.get(slug="acme")
+    app = OAuthClient.objects.get(environment__slug="development", tenant=None)
+    Connection.objects.create(
+        tenant=acme,
+        oauth_client=app,
+        account_id="PACME01",
+        subdomain="acme",
+        api_url=demo.url,
+        pd_user_id="PALICE",
+        pd_user_name="Alice Anders",
+        access_token="unused",
+        refresh_token="unused",
+        access_expires_at=timezone.now() + timedelta(hours=1),
+        granted_scopes="openid incidents.read incidents.write services.read",
+        requested_scopes="incidents.read incidents.write services.read",
+    )
+    get_user_model().objects.filter(username="admin").update(is_staff=True)
+    _sign_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/environments/development/tenants/")
+    assert f"reconsent-{acme.pk}" in page.content()
+
+    page.click("#ask-to-reconnect")
+    page.wait_for_selector(".messages")
+
+    assert "Asked 1 tenant(s) to reconnect; 1 email(s) sent." in page.content()
+    save_screenshot(page, "tenants-reconsent")
+    assert [m.to for m in mailoutbox] == [["alice@acme.example"]]
+    page.context.clear_cookies()
+    _sign_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/tenants/{acme.pk}/")
+    assert "Reconnect PagerDuty to grant new permissions" in page.text_content(
+        "#reconsent-banner"
+    )

@@ -143,6 +143,9 @@ def test_a_tenant_is_asked_at_most_once_a_day(
     assert ReconsentRequest.objects.count() == 1
     assert len(mailoutbox) == 2
     assert "Not asked again within a day: Acme Corp." in page
+    listing = admin_client.get(TENANTS_URL).content.decode()
+    assert 'id="reconsent-all-asked"' in listing
+    assert 'id="ask-to-reconnect"' not in listing
 
 
 def test_asking_is_rate_limited_per_environment(
