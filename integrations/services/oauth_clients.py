@@ -158,6 +158,19 @@ def _verify_allowed(client: OAuthClient) -> bool:
     )
 
 
+def _rate_limited(selected: list[str], *, classic: bool = False) -> Verification:
+    return Verification(
+        "rate_limited",
+        _(
+            "Credentials were checked %(limit)s times in the last minute. "
+            "Wait a minute and try again."
+        )
+        % {"limit": VERIFY_LIMIT},
+        selected,
+        classic=classic,
+    )
+
+
 def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
     """Ask PagerDuty for an app token with the stored credentials; audit it.
 
@@ -189,15 +202,7 @@ def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
             selected,
         )
     if not _verify_allowed(client):
-        return Verification(
-            "rate_limited",
-            _(
-                "Credentials were checked %(limit)s times in the last minute. "
-                "Wait a minute and try again."
-            )
-            % {"limit": VERIFY_LIMIT},
-            selected,
-        )
+        return _rate_limited(selected)
     account = f"{client.region}.{client.subdomain}"
     try:
         token = identity.client_credentials_token(
@@ -244,16 +249,7 @@ def _verify_classic(*, client: OAuthClient, actor) -> Verification:
     """
     selected = client.scope_list
     if not _verify_allowed(client):
-        return Verification(
-            "rate_limited",
-            _(
-                "Credentials were checked %(limit)s times in the last minute. "
-                "Wait a minute and try again."
-            )
-            % {"limit": VERIFY_LIMIT},
-            selected,
-            classic=True,
-        )
+        return _rate_limited(selected, classic=True)
     try:
         error = identity.client_authentication_check(
             client_id=client.client_id,

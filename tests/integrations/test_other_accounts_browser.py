@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from integrations.models import AuditEvent, Connection, Environment, OAuthClient, Tenant
+from integrations.pagerduty import scopes as pd_scopes
 from pagerduty_sandbox.seed import classic_app_credentials
 from tests.browser_fixtures import save_screenshot
 
@@ -19,23 +20,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-PORTAL_SCOPES = (
-    "incidents.read",
-    "incidents.write",
-    "services.read",
-    "services.write",
-    "schedules.read",
-    "schedules.write",
-    "escalation_policies.read",
-    "escalation_policies.write",
-    "oncalls.read",
-    "users.read",
-    "users.write",
-    "teams.read",
-    "teams.write",
-    "webhook_subscriptions.read",
-    "webhook_subscriptions.write",
-)
+PORTAL_SCOPES = pd_scopes.ALL_SCOPES
 
 
 @pytest.fixture(autouse=True)

@@ -276,33 +276,43 @@ def test_a_scoped_tenant_app_refuses_users_of_other_accounts(pagerduty_sandbox):
     assert "code" in redirect_query(accepted)
 
 
-def test_registering_a_classic_app_shows_its_credentials_once(pagerduty_sandbox):
-    sandbox = pagerduty_sandbox
-    session = signed_in_session(sandbox, "ian@initech.example")
+def _register_classic(session, sandbox, name, **fields):
+    """Walk New App → Configure OAuth 2.0 with Classic User OAuth; return it."""
     step_two = session.post(
         f"{sandbox.url}/developer/applications/new",
         data={
             **hidden_fields(
                 session.get(f"{sandbox.url}/developer/applications/new").text
             ),
-            "name": "Initech tools",
+            "name": name,
             "description": "",
             "functionality": "oauth2",
         },
         timeout=5,
     )
-
-    response = session.post(
+    return session.post(
         f"{sandbox.url}/developer/applications/new/oauth",
         data={
             **hidden_fields(step_two.text),
             "oauth_type": "classic",
             "redirect_url": ["https://portal.example/integration-callback"],
-            "classic_scope": "read",
-            "message": "Reads your incidents.",
             "action": "register",
+            **fields,
         },
         timeout=5,
+    )
+
+
+def test_registering_a_classic_app_shows_its_credentials_once(pagerduty_sandbox):
+    sandbox = pagerduty_sandbox
+    session = signed_in_session(sandbox, "ian@initech.example")
+
+    response = _register_classic(
+        session,
+        sandbox,
+        "Initech tools",
+        classic_scope="read",
+        message="Reads your incidents.",
     )
 
     assert response.status_code == 201
@@ -332,30 +342,10 @@ def test_classic_registration_errors_save_nothing(
 ):
     sandbox = pagerduty_sandbox
     session = signed_in_session(sandbox)
-    step_two = session.post(
-        f"{sandbox.url}/developer/applications/new",
-        data={
-            **hidden_fields(
-                session.get(f"{sandbox.url}/developer/applications/new").text
-            ),
-            "name": "X",
-            "functionality": "oauth2",
-        },
-        timeout=5,
-    )
     before = len(sandbox.state.apps)
 
-    response = session.post(
-        f"{sandbox.url}/developer/applications/new/oauth",
-        data={
-            **hidden_fields(step_two.text),
-            "oauth_type": "classic",
-            "redirect_url": ["https://portal.example/integration-callback"],
-            "classic_scope": classic_scope,
-            "message": message,
-            "action": "register",
-        },
-        timeout=5,
+    response = _register_classic(
+        session, sandbox, "X", classic_scope=classic_scope, message=message
     )
 
     assert response.status_code == 400
