@@ -146,37 +146,30 @@ class DemoApp:
     scopes: tuple[str, ...]
 
 
-def demo_app_credentials(seed: int) -> DemoApp:
-    """Return the pre-registered "Portal demo" app's credentials for a seed."""
-    secret = hashlib.sha256(f"sandbox-demo-secret|{seed}".encode()).hexdigest()
+def _derived_app(seed: int, key: str, scopes) -> DemoApp:
+    """Return an app's credentials derived from the seed and `key`."""
+    secret = hashlib.sha256(f"sandbox-{key}-secret|{seed}".encode()).hexdigest()
     return DemoApp(
-        client_id=derived_uuid("sandbox-demo-client", seed),
+        client_id=derived_uuid(f"sandbox-{key}-client", seed),
         client_secret=f"pdcs_{secret[:40]}",
         redirect_uris=(DEMO_REDIRECT_URI,),
-        scopes=DEMO_SCOPES,
+        scopes=tuple(scopes),
     )
+
+
+def demo_app_credentials(seed: int) -> DemoApp:
+    """Return the pre-registered "Portal demo" app's credentials for a seed."""
+    return _derived_app(seed, "demo", DEMO_SCOPES)
 
 
 def tenant_app_credentials(seed: int) -> DemoApp:
     """Return globex's own "Globex portal" app (Scoped, all 15 scopes)."""
-    secret = hashlib.sha256(f"sandbox-globex-secret|{seed}".encode()).hexdigest()
-    return DemoApp(
-        client_id=derived_uuid("sandbox-globex-client", seed),
-        client_secret=f"pdcs_{secret[:40]}",
-        redirect_uris=(DEMO_REDIRECT_URI,),
-        scopes=DEMO_SCOPES,
-    )
+    return _derived_app(seed, "globex", DEMO_SCOPES)
 
 
 def classic_app_credentials(seed: int) -> DemoApp:
     """Return acme's "Portal demo (Classic)" app (Classic User OAuth, write)."""
-    secret = hashlib.sha256(f"sandbox-classic-secret|{seed}".encode()).hexdigest()
-    return DemoApp(
-        client_id=derived_uuid("sandbox-classic-client", seed),
-        client_secret=f"pdcs_{secret[:40]}",
-        redirect_uris=(DEMO_REDIRECT_URI,),
-        scopes=("write",),
-    )
+    return _derived_app(seed, "classic", ("write",))
 
 
 def build_state(
