@@ -201,7 +201,7 @@ def connection_refresh_tokens(
                     raise PagerDutyUnavailable(
                         _("PagerDuty is not answering; try again shortly.")
                     ) from None
-                failure = _refusal_text(exc)
+                failure = _refusal_text(exc, classic=client.is_classic)
                 _mark(locked, reason=exc.error or "rejected", message=failure)
             else:
                 _store_refresh(locked, token)
@@ -222,7 +222,13 @@ def _lock(pk: int) -> Connection:
     )
 
 
-def _refusal_text(exc: identity.TokenEndpointError) -> str:
+def _refusal_text(exc: identity.TokenEndpointError, *, classic: bool) -> str:
+    if exc.error == "invalid_grant" and classic:
+        return _(
+            "PagerDuty no longer accepts this connection's refresh token: it "
+            "expired (210 days unused, or three years after connecting) or "
+            "access was revoked in PagerDuty. A tenant admin must reconnect."
+        )
     if exc.error == "invalid_grant":
         return _(
             "PagerDuty no longer accepts this connection's refresh token: it "

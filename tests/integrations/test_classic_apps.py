@@ -10,7 +10,10 @@ from responses import matchers
 
 from integrations.models import AppType, AuditEvent, Connection, OAuthClient
 from integrations.services.oauth_clients import oauth_client_verify
-from integrations.services.tokens import connection_refresh_tokens
+from integrations.services.tokens import (
+    ConnectionNeedsReconnect,
+    connection_refresh_tokens,
+)
 from tests.connect_fixtures import (
     API,
     CLIENT_ID,
@@ -236,3 +239,16 @@ def test_refreshing_a_classic_connection_gives_the_refresh_token_210_days(
     assert timedelta(days=209) < lifetime <= timedelta(days=210)
     assert connection.granted_scopes == "openid write"
     assert connection.api_url == API
+
+
+def test_a_refused_classic_refresh_names_classic_lifetimes(
+    connection, classic_app, mocked_responses
+):
+    mocked_responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+
+    with pytest.raises(ConnectionNeedsReconnect):
+        connection_refresh_tokens(connection=connection, force=True)
+
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.NEEDS_RECONNECT
+    assert "210 days unused, or three years" in connection.last_error
