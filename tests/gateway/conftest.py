@@ -1,0 +1,79 @@
+"""Fixtures of the gateway tests: a live gateway and a connected tenant."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Connection, Environment, Membership
+from integrations.pagerduty import scopes as pd_scopes
+from tests.factories import (
+    MembershipFactory,
+    OAuthClientFactory,
+    TenantFactory,
+    UserFactory,
+)
+from tests.gateway.harness import Browser, GatewayServer, free_port
+
+PASSWORD = "correct horse battery"
+ALL_GRANTED = "openid " + pd_scopes.canonical(pd_scopes.ALL_SCOPES)
+
+
+@pytest.fixture
+def gateway(transactional_db, seeded_environments, sandbox_settings, settings):
+    """The ASGI app on a free port, its base URL the portal's (issuer, /mcp)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings.PORTAL_BASE_URL = base
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": base}
+    server = GatewayServer(port).start()
+    yield server
+    server.stop()
+
+
+def connect_to_sandbox(tenant, sandbox, *, scopes=ALL_GRANTED) -> Connection:
+    """Give a tenant a live connection to the sandbox's acme account as Alice."""
+    token = sandbox.issue_token(
+        "alice@acme.example", [s for s in scopes.split() if s != "openid"]
+    )
+    app = OAuthClientFactory(environment=tenant.environment, tenant=tenant)
+    return Connection.objects.create(
+        tenant=tenant,
+        oauth_client=app,
+        account_id="PACME",
+        subdomain="acme",
+        api_url=sandbox.url,
+        pd_user_id="PALICE",
+        pd_user_name="Alice",
+        access_token=token,
+        refresh_token="unused",
+        access_expires_at=timezone.now() + timedelta(hours=1),
+        granted_scopes=scopes,
+        requested_scopes=app.scopes,
+    )
+
+
+@pytest.fixture
+def acme(gateway, pagerduty_sandbox):
+    """Acme Corp in Development, connected to the sandbox, with alice (admin)."""
+    tenant = TenantFactory(
+        environment=Environment.objects.get(slug="development"),
+        name="Acme Corp",
+        slug="acme",
+    )
+    connect_to_sandbox(tenant, pagerduty_sandbox)
+    return tenant
+
+
+@pytest.fixture
+def alice(acme):
+    user = UserFactory(username="alice")
+    user.set_password(PASSWORD)
+    user.save()
+    MembershipFactory(tenant=acme, user=user, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def browser(gateway):
+    return Browser(gateway.url)
