@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from integrations.gateway.selectors import agent_list_for_environment
 from integrations.models import Connection, Environment, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
@@ -94,6 +95,7 @@ def tenant_list_view(request, environment: Environment):
             "rows": rows,
             "attention": attention,
             "query": query,
+            "agents": agent_list_for_environment(environment=environment),
         },
     )
 

@@ -45,6 +45,7 @@ def connect_to_sandbox(tenant, sandbox, *, scopes=ALL_GRANTED) -> Connection:
         api_url=sandbox.url,
         pd_user_id="PALICE",
         pd_user_name="Alice",
+        pd_user_email="alice@acme.example",
         access_token=token,
         refresh_token="unused",
         access_expires_at=timezone.now() + timedelta(hours=1),
