@@ -299,6 +299,9 @@ MCP_REGISTRATION_RATE_LIMIT = (
 MCP_UNUSED_REGISTRATION_HOURS = env.int("MCP_UNUSED_REGISTRATION_HOURS", default=24)
 # Most items a tool returns in one result.
 MCP_TOOL_MAX_RESULTS = 100
+# The governance hook every tools/list and tools/call asks (allow, deny or
+# hold); integrations/gateway/tools/governance.py.
+MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
 # Threads serving portal pages (Django's WSGI app) behind the ASGI entry
 # point, per process: a page waiting on PagerDuty holds one.
 PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)

@@ -8,7 +8,7 @@ registration (RFC 7591) behind the gateway's guards.
 
 import json
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -67,14 +67,13 @@ def _form_action_source(redirect_uri: str) -> str:
     return f"{parts.scheme}:" if parts.scheme else ""
 
 
-def _invalid(error_class, description: str, credentials: dict) -> OAuthToolkitError:
-    return OAuthToolkitError(
-        error=error_class(
-            description=description,
-            state=credentials.get("state"),
-            redirect_uri=credentials.get("redirect_uri"),
-        )
+def _invalid(error: str, description: str, credentials: dict) -> OAuthToolkitError:
+    """Return an error sent back to the (already validated) redirect URI."""
+    error = errors.CustomOAuth2Error(
+        error=error, description=description, state=credentials.get("state")
     )
+    error.redirect_uri = credentials.get("redirect_uri")
+    return OAuthToolkitError(error=error)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -96,18 +95,37 @@ class ConsentView(AuthorizationView):
         scopes, credentials = super().validate_authorization_request(request)
         if credentials.get("code_challenge_method") != "S256":
             raise _invalid(
-                errors.InvalidRequestError,
+                "invalid_request",
                 "PKCE with code_challenge_method=S256 is required.",
                 credentials,
             )
         resources = request.GET.getlist("resource")
         if any(not _same_resource(value) for value in resources):
             raise _invalid(
-                errors.InvalidTargetError,
+                "invalid_target",
                 f"This server issues tokens for {conf.resource_url()} only.",
                 credentials,
             )
         return scopes, credentials
+
+    def error_response(self, error, application, **kwargs):
+        if application is None:
+            # DOT falls back to the global schemes, which leave out the
+            # loopback http a client may use; the redirect URI of a
+            # redirected error was already checked against the client's.
+            client_id = self.request.GET.get("client_id") or self.request.POST.get(
+                "client_id", ""
+            )
+            application = Client.objects.filter(client_id=client_id[:255]).first()
+        response = super().error_response(error, application, **kwargs)
+        location = response.get("Location", "")
+        if location and "iss=" not in urlsplit(location).query:
+            # RFC 9207: error responses carry the issuer too.
+            separator = "&" if "?" in location else "?"
+            response["Location"] = (
+                f"{location}{separator}{urlencode({'iss': conf.issuer()})}"
+            )
+        return response
 
     def form_valid(self, form):
         tenant = form.cleaned_data.get("tenant")
@@ -123,13 +141,18 @@ class ConsentView(AuthorizationView):
         self._consent = form.cleaned_data
         return super().form_valid(form)
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
     def create_authorization_response(self, request, scopes, credentials, allow):
         if allow:
             consent = self._consent
             resources = credentials.get("resource") or []
             if any(not _same_resource(value) for value in resources):
                 raise _invalid(
-                    errors.InvalidTargetError,
+                    "invalid_target",
                     f"This server issues tokens for {conf.resource_url()} only.",
                     credentials,
                 )

@@ -1,15 +1,18 @@
 """The governance hook: one decision per listed or called tool.
 
-`decide` is the single place policies, approvals and budgets will plug in
-(MCP-GATEWAY.md M21–M30); today it allows everything. `filter_result` is
-where result masking will go. The runner calls both for every tool, so a
-policy never needs to touch a tool's handler.
+`decide` is the single place policies, approvals and budgets plug in
+(MCP-GATEWAY.md M21–M30): it asks the function named by MCP_GOVERNANCE_POLICY
+(default `allow_all`). `filter_result` is where result masking will go. The
+runner calls both for every tool, so a policy never touches a handler.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 ALLOW = "allow"
 DENY = "deny"
@@ -42,9 +45,14 @@ class Decision:
 ALLOWED = Decision(ALLOW)
 
 
+def allow_all(request: ToolRequest) -> Decision:
+    """The default policy: every tool the checks before it let through."""
+    return ALLOWED
+
+
 def decide(request: ToolRequest) -> Decision:
     """Return whether a tool may be listed or called: allow, deny or hold."""
-    return ALLOWED
+    return import_string(settings.MCP_GOVERNANCE_POLICY)(request)
 
 
 def filter_result(request: ToolRequest, result: dict[str, Any]) -> dict[str, Any]:
