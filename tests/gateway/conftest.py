@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import Connection, Environment, Membership
+from integrations.models import Connection, Environment, Membership, OAuthClient
 from integrations.pagerduty import scopes as pd_scopes
 from tests.factories import (
     MembershipFactory,
@@ -36,7 +36,9 @@ def connect_to_sandbox(tenant, sandbox, *, scopes=ALL_GRANTED) -> Connection:
     token = sandbox.issue_token(
         "alice@acme.example", [s for s in scopes.split() if s != "openid"]
     )
-    app = OAuthClientFactory(environment=tenant.environment, tenant=tenant)
+    app = OAuthClient.objects.filter(tenant=tenant).first() or OAuthClientFactory(
+        environment=tenant.environment, tenant=tenant
+    )
     return Connection.objects.create(
         tenant=tenant,
         oauth_client=app,
@@ -78,3 +80,24 @@ def alice(acme):
 @pytest.fixture
 def browser(gateway):
     return Browser(gateway.url)
+
+
+@pytest.fixture
+def issue_token(gateway):
+    """Return a function that authorizes an agent and returns its tokens."""
+    from django.test import Client
+
+    from tests.gateway.oauth_flow import issue
+
+    def issue_for(user, tenant, *, read_only=False):
+        client = Client()
+        client.force_login(user)
+        return issue(client, tenant=tenant, read_only=read_only)
+
+    return issue_for
+
+
+@pytest.fixture
+def token(issue_token, alice, acme):
+    """An agent token of alice in Acme Corp, read and write."""
+    return issue_token(alice, acme).access

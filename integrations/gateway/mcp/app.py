@@ -36,6 +36,7 @@ from mcp.server.transport_security import (
     TransportSecurityMiddleware,
     TransportSecuritySettings,
 )
+from mcp.shared.inbound import decode_header_value
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
@@ -208,7 +209,7 @@ class StepUp:
         if not isinstance(params, dict) or not isinstance(params.get("name"), str):
             return None, None
         # A header that disagrees with the body is the SDK's -32020 to give.
-        if headers.get("mcp-name") != params["name"]:
+        if decode_header_value(headers.get("mcp-name")) != params["name"]:
             return None, None
         return params["name"], params.get("arguments")
 
