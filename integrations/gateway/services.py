@@ -135,7 +135,9 @@ def mcp_authorizations_purge(*, unused_for: timedelta) -> dict[str, int]:
         .exclude(Exists(grants))
         .exclude(Exists(tokens))
     )
-    clients, _ = unused.delete()
+    ids = list(unused.values_list("pk", flat=True))
+    Client.objects.filter(pk__in=ids).delete()
+    clients = len(ids)
     logger.info(
         "Purged MCP authorizations: %s unused codes, %s unused client rows",
         stale_codes,
