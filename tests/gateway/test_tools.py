@@ -45,7 +45,8 @@ def test_each_tools_pagerduty_scopes_come_from_the_openapi_scopes():
         assert tool.pagerduty_scopes == {scopes[op] for op in tool.operations}
         if tool.read_only:
             assert all(op.startswith("GET ") for op in tool.operations), tool.name
-            assert tool.access == "mcp:read" and not tool.destructive
+            assert tool.access == "mcp:read"
+            assert not tool.destructive
         else:
             assert tool.access == "mcp:write", tool.name
         assert tool.input_schema["type"] == "object"

@@ -35,6 +35,7 @@ def caller(protocol_version: str) -> runner.Caller | None:
         scopes=frozenset(token.scopes),
         protocol_version=protocol_version,
         request_id=request_id_var.get(),
+        token_checksum=token.token,
     )
 
 

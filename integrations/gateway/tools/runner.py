@@ -12,6 +12,7 @@ worker thread.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -56,6 +57,8 @@ class Caller:
     scopes: frozenset[str]
     protocol_version: str = ""
     request_id: str = ""
+    # SHA-256 of the presented access token, to catch it in arguments.
+    token_checksum: str = ""
 
 
 @dataclass
@@ -265,6 +268,14 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
         raise _Stop(
             ToolError(_("Arguments must be a JSON object."), code="invalid_arguments")
         )
+    if caller.token_checksum and _contains_token(arguments, caller.token_checksum):
+        # No token passthrough: the agent's token is for the portal only.
+        raise _Stop(
+            ToolError(
+                _("Arguments may not contain your access token."),
+                code="token_in_arguments",
+            )
+        )
     error = best_match(Draft202012Validator(tool.input_schema).iter_errors(arguments))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "arguments"
@@ -324,6 +335,20 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
     return _json(governance.filter_result(request, result)), Outcome.SUCCEEDED
 
 
+def _contains_token(value: Any, checksum: str, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return hashlib.sha256(value.encode()).hexdigest() == checksum
+    if depth > 8:
+        return False
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    return any(_contains_token(item, checksum, depth + 1) for item in items)
+
+
 def _not_connected(session: Session) -> ToolError:
     if session.connection is not None:
         return ToolError(reconnect_message(session.tenant), code="reconnect_needed")
@@ -378,7 +403,9 @@ def _audit(
             protocol_version=caller.protocol_version[:20],
             tool=str(name)[:100],
             arguments=mask_arguments(
-                arguments, free_text=tool.free_text if tool else None
+                arguments,
+                free_text=tool.free_text if tool else None,
+                hide=lambda value: _contains_token(value, caller.token_checksum),
             ),
             outcome=outcome,
             reason=reason[:40],
