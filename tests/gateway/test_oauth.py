@@ -416,3 +416,36 @@ def test_the_whole_authorize_query_survives_sign_in(
     assert fields["code_challenge"] == challenge
     assert fields["state"] == "state-123"
     assert fields["resource"].endswith("/mcp")
+
+
+def test_the_authorize_query_survives_the_staff_second_factor(
+    client, tenant, pagerduty_client, settings
+):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from integrations.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+    from tests.integrations.test_mfa import totp_code
+
+    settings.PORTAL_REQUIRE_STAFF_MFA = True
+    make_connection(tenant, pagerduty_client)
+    staff = UserFactory(username="ops", is_staff=True)
+    MembershipFactory(user=staff, tenant=tenant, role=Membership.Role.ADMIN)
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    client_id = new_client_id(client)
+    _, challenge = pkce_pair()
+    path = authorize_path(client_id, challenge)
+
+    to_login = client.get(path)
+    password = client.post(
+        to_login["Location"], {"login": "ops", "password": "password"}
+    )
+    second = client.post(password["Location"], {"code": totp_code(secret)})
+
+    assert password["Location"].startswith(reverse("mfa_authenticate"))
+    assert second.status_code == 302
+    assert second["Location"] == path
+    fields = consent_fields(client.get(second["Location"]))
+    assert fields["code_challenge"] == challenge
+    assert fields["resource"].endswith("/mcp")
