@@ -12,3 +12,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # The demo's admin/admin signs in without an authenticator; set it to true
 # to try the production behaviour (README, Accounts and two-factor sign-in).
 PORTAL_REQUIRE_STAFF_MFA = env.bool("PORTAL_REQUIRE_STAFF_MFA", default=False)
+# Served by WhiteNoise from the apps' static folders, so the ASGI entry point
+# (make demo runs uvicorn, not runserver) shows styled pages without
+# collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -96,4 +97,19 @@ class Agent:
                 async with Client(transport, mode=mode) as client:
                     return await work(client)
 
-        return anyio.run(main)
+        # Its own thread: Playwright's sync API (the browser tests) keeps an
+        # event loop running in the main thread for the whole session.
+        outcome = {}
+
+        def run_loop():
+            try:
+                outcome["value"] = anyio.run(main)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run_loop)
+        thread.start()
+        thread.join(120)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]

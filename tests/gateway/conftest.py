@@ -78,7 +78,8 @@ def alice(acme):
 
 
 @pytest.fixture
-def browser(gateway):
+def visitor(gateway):
+    """A person's browser (requests), for flows that need no rendering."""
     return Browser(gateway.url)
 
 

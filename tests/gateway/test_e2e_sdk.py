@@ -23,9 +23,9 @@ def _sandbox_incident(sandbox, incident_id):
     ("mode", "version"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")]
 )
 def test_sdk_client_authorizes_lists_and_acknowledges(
-    gateway, acme, alice, browser, pagerduty_sandbox, mode, version
+    gateway, acme, alice, visitor, pagerduty_sandbox, mode, version
 ):
-    agent = Agent(gateway.mcp_url, browser, "alice", PASSWORD, tenant_id=acme.pk)
+    agent = Agent(gateway.mcp_url, visitor, "alice", PASSWORD, tenant_id=acme.pk)
 
     async def work(client):
         tools = await client.list_tools()
