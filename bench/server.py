@@ -1,7 +1,14 @@
-"""Throughput and the refresh storm against gunicorn (issue 8).
+"""Throughput, slow upstream and the refresh storm against gunicorn (issue 8).
 
-One deployment serves both: gunicorn with 2 gthread workers on the
-benchmark's database and cache. Throughput is requests per second from
+Three deployments, each gunicorn with 2 workers on the benchmark's database
+and cache: today's WSGI one (gthread, 4 threads a worker), the ASGI entry
+point as production runs it (uvicorn workers, `/mcp` in the event loop,
+pages in a pool of 4 threads a worker: `portal.serving`), and the same with
+Django's own ASGI handler for the pages, the alternative it was chosen
+over. Each gets the same page runs; the slow-upstream case requests a page
+that waits 200 ms on PagerDuty from more connections than there are
+threads; the ASGI figures are also given as ratios to the gthread ones of
+the same run. Throughput is requests per second from
 `bench.load` (a fixed number of keep-alive connections for a fixed time, in
 its own process); each page's rate is divided by the rate of the trivial
 view requested with the page's own session cookie in the same repetition
@@ -15,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -47,10 +55,67 @@ STORM_REQUESTS = 50
 TRIVIAL_PATH = "/bench/trivial/"
 RECONNECT_MARK = b'id="reconnect-banner"'
 STAFF_PASSWORD = "bench-staff-password"  # noqa: S105 - throwaway database
+# The slow-upstream case: a page waiting this long on PagerDuty, requested
+# from twice as many connections as the deployment has page threads.
+SLOW_UPSTREAM_MS = 200
+SLOW_CONNECTIONS = 2 * WORKERS * THREADS
+
+
+@dataclass(frozen=True)
+class Deployment:
+    prefix: str
+    app: str
+    worker_class: str
+    storm: bool
+    note: str
+
+
+DEPLOYMENTS = (
+    Deployment(
+        "",
+        "bench.wsgi:application",
+        "gthread",
+        True,
+        "WSGI: gthread keeps connections alive and serves requests "
+        "concurrently in both processes (sync workers cannot)",
+    ),
+    Deployment(
+        "ASGI: ",
+        "bench.asgi:application",
+        "uvicorn_worker.UvicornWorker",
+        True,
+        "the ASGI entry point as production runs it (portal.serving): /mcp in "
+        "the event loop, pages in Django's WSGI app in a thread pool",
+    ),
+    Deployment(
+        "ASGI, Django handler: ",
+        "bench.asgi:django_asgi_application",
+        "uvicorn_worker.UvicornWorker",
+        False,
+        "the alternative: pages through Django's own ASGI handler",
+    ),
+)
+
+
+class _Prefixed:
+    """The run's context, naming every figure after one deployment."""
+
+    def __init__(self, ctx, prefix: str):
+        self._ctx, self._prefix = ctx, prefix
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def add(self, name: str, value, **details):
+        return self._ctx.add(f"{self._prefix}{name}", value, **details)
 
 
 class Gunicorn:
-    """gunicorn serving `app` (the portal by default) in its own process group."""
+    """gunicorn serving `app` (the portal by default) in its own process group.
+
+    `worker_class` "gthread" runs `threads` threads a worker; an ASGI worker
+    class gets PORTAL_THREADS=`threads` for the pages' thread pool instead.
+    """
 
     def __init__(
         self,
@@ -58,9 +123,11 @@ class Gunicorn:
         app: str = "bench.wsgi:application",
         workers: int = WORKERS,
         threads: int = THREADS,
+        worker_class: str = "gthread",
         log_path: Path = ROOT / "var" / "bench-gunicorn.log",
     ):
         self.app, self.workers, self.threads = app, workers, threads
+        self.worker_class = worker_class
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -68,7 +135,11 @@ class Gunicorn:
 
     @property
     def description(self) -> str:
-        return f"{self.workers} gthread workers × {self.threads} threads"
+        if self.worker_class == "gthread":
+            return f"{self.workers} gthread workers × {self.threads} threads"
+        return (
+            f"{self.workers} uvicorn workers, pages in {self.threads} threads a worker"
+        )
 
     def __enter__(self) -> "Gunicorn":
         self.log_path.parent.mkdir(exist_ok=True)
@@ -79,7 +150,7 @@ class Gunicorn:
             self.app,
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
-            "--worker-class=gthread",
+            f"--worker-class={self.worker_class}",
             f"--threads={self.threads}",
             "--keep-alive=5",
             "--timeout=60",
@@ -90,7 +161,7 @@ class Gunicorn:
             self.process = subprocess.Popen(  # noqa: S603 - our own command
                 command,
                 cwd=ROOT,
-                env=os.environ.copy(),
+                env={**os.environ, "PORTAL_THREADS": str(self.threads)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -186,13 +257,21 @@ class Run:
     workers: dict = field(default_factory=dict)
 
 
-def load_run(server: Gunicorn, path: str, *, headers=(), seconds, warmup) -> Run:
+def load_run(
+    server: Gunicorn,
+    path: str,
+    *,
+    headers=(),
+    seconds,
+    warmup,
+    connections: int = CONNECTIONS,
+) -> Run:
     before = server.cpu_seconds()
     result = run_generator(
         port=server.port,
         path=path,
         headers=headers,
-        connections=CONNECTIONS,
+        connections=connections,
         seconds=seconds,
         warmup=warmup,
         worker_header=WORKER_HEADER,
@@ -278,34 +357,53 @@ def run(ctx) -> None:
         "integrations:pagerduty_config", args=[tenant.tenant.environment.slug]
     )
     staff_cookie, staff_how = _staff_session(staff_path)
-    with Gunicorn() as server:
-        deployment = f"{server.description}, {CONNECTIONS} keep-alive connections"
-        ctx.add(
-            "deployment",
-            deployment,
-            note="; ".join(
-                [
-                    "gthread keeps connections alive and serves requests "
-                    "concurrently in both processes (sync workers cannot)",
-                    *caveats,
-                ]
-            ),
-        )
-        _throughput(
-            ctx,
-            server,
-            tenant,
-            staff=(staff_path, staff_cookie, staff_how),
-            repeat=repeat,
-            seconds=seconds,
-            warmup=warmup,
-        )
-        _storm(ctx, server, storm_tenant, repeat, shared_cache=shared_cache)
-    if server.process.returncode not in (0, -signal.SIGTERM):
-        print(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+    measured = {}
+    # Pages first, storms last: a storm moves the sandbox's clock past the
+    # access tokens' lifetime, and the sandbox then ends the grants of every
+    # tenant connected as the same user.
+    for deployment in DEPLOYMENTS:
+        labelled = _Prefixed(ctx, deployment.prefix)
+        with _serving(deployment) as server:
+            labelled.add(
+                "deployment",
+                f"{server.description}, {CONNECTIONS} keep-alive connections",
+                note="; ".join([deployment.note, *caveats]),
+            )
+            runs = _throughput(
+                labelled,
+                server,
+                tenant,
+                staff=(staff_path, staff_cookie, staff_how),
+                repeat=repeat,
+                seconds=seconds,
+                warmup=warmup,
+            )
+            slow = _slow_upstream(
+                labelled, server, tenant, repeat=repeat, seconds=seconds, warmup=warmup
+            )
+        measured[deployment.prefix] = (runs, slow)
+    for deployment in DEPLOYMENTS:
+        if deployment.storm:
+            with _serving(deployment) as server:
+                _storm(
+                    _Prefixed(ctx, deployment.prefix),
+                    server,
+                    storm_tenant,
+                    repeat,
+                    shared_cache=shared_cache,
+                )
+    _compare(ctx, measured)
     for figure in ctx.figures:
         if caveats and figure.section == ctx.current_section and figure.target:
             figure.note = "; ".join(filter(None, [figure.note, *caveats]))
+
+
+@contextmanager
+def _serving(deployment: Deployment):
+    with Gunicorn(app=deployment.app, worker_class=deployment.worker_class) as server:
+        yield server
+    if server.process.returncode not in (0, -signal.SIGTERM):
+        print(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
 
 
 def _staff_session(staff_path: str) -> tuple[tuple[str, str], str]:
@@ -367,7 +465,7 @@ def _cookie(name_value: tuple[str, str]) -> str:
     return f"Cookie: {name_value[0]}={name_value[1]}"
 
 
-def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
+def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> dict:
     sandbox = ctx.sandbox
     staff_path, staff_cookie, staff_how = staff
     incidents_path = tenant.path("incident_list")
@@ -530,6 +628,84 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
             else ""
         ),
     )
+    return runs
+
+
+def _slow_upstream(ctx, server, tenant, *, repeat, seconds, warmup) -> Stats:
+    """Serve a page that waits SLOW_UPSTREAM_MS on PagerDuty, concurrently.
+
+    `?refresh=1` skips the read cache, so every request waits upstream;
+    more connections than page threads keep every thread waiting at once.
+    """
+    sandbox = ctx.sandbox
+    before = sandbox.control("GET", "state")["config"]
+    sandbox.configure(latency_ms=SLOW_UPSTREAM_MS, rate_limit=1_000_000)
+    path = tenant.path("incident_list") + "?refresh=1"
+    headers = (_cookie(tenant.session_cookie()),)
+    try:
+        load_run(server, path, headers=headers, seconds=0.5, warmup=0)
+        runs = [
+            load_run(
+                server,
+                path,
+                headers=headers,
+                seconds=seconds,
+                warmup=warmup,
+                connections=SLOW_CONNECTIONS,
+            )
+            for _ in range(repeat)
+        ]
+    finally:
+        sandbox.configure(
+            latency_ms=before["latency_ms"], rate_limit=before["rate_limit"]
+        )
+    rate = Stats.of(run.rate for run in runs)
+    ctx.add(
+        f"slow upstream ({SLOW_UPSTREAM_MS} ms): cold incidents page",
+        rate,
+        unit="req/s",
+        note=f"{SLOW_CONNECTIONS} connections, {server.workers * server.threads} "
+        f"page threads; the ceiling is about threads ÷ "
+        f"{SLOW_UPSTREAM_MS / 1000:g} s",
+    )
+    errors = sum(run.errors for run in runs)
+    ctx.add("slow upstream: non-200 answers", errors, target="0", met=errors == 0)
+    return rate
+
+
+def _compare(ctx, measured: dict) -> None:
+    """Add each ASGI deployment's figures as ratios to gthread's of this run."""
+    base_runs, base_slow = measured[""]
+
+    def median_rate(runs, name):
+        return Stats.of(run.rate for run in runs[name]).median
+
+    for prefix, (runs, slow) in measured.items():
+        if not prefix:
+            continue
+        for name, label in (
+            ("integrations", "staff integrations page"),
+            ("incidents", "cached incidents page"),
+            ("trivial, signed in", "trivial view, signed in"),
+        ):
+            ratio = median_rate(runs, name) / median_rate(base_runs, name)
+            ctx.add(
+                f"{prefix}{label} req/s ÷ gthread's",
+                round(ratio, 3),
+                target="≥ 0.9",
+                met=ratio >= 0.9,
+                note="medians of the same run; 10% is within this machine's "
+                "run-to-run noise",
+            )
+        ratio = slow.median / base_slow.median
+        ctx.add(
+            f"{prefix}slow upstream req/s ÷ gthread's",
+            round(ratio, 3),
+            target="≥ 0.9",
+            met=ratio >= 0.9,
+            note=f"a page waiting {SLOW_UPSTREAM_MS} ms on PagerDuty, "
+            f"{SLOW_CONNECTIONS} connections",
+        )
 
 
 def _merge(dicts) -> dict:
