@@ -305,6 +305,10 @@ MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
 # Threads serving portal pages (Django's WSGI app) behind the ASGI entry
 # point, per process: a page waiting on PagerDuty holds one.
 PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)
+# Threads per worker process running /mcp's database and PagerDuty work.
+# Each holds a database connection: with PORTAL_THREADS, size them to the
+# database's connection limit.
+MCP_THREADS = env.int("MCP_THREADS", default=8)
 MCP_SCOPES = {
     "mcp:read": "Read the tenant's PagerDuty data",
     "mcp:write": "Change things in the tenant's PagerDuty account",
