@@ -441,3 +441,15 @@ def test_m20_removing_the_person_from_the_tenant_refuses_the_agent(
     Membership.objects.filter(user=alice, tenant=acme).delete()
 
     assert list_tools(gateway.mcp_url, token).status_code == 401
+
+
+def test_m07_a_token_of_a_tenant_now_served_by_another_gateway_is_refused(
+    gateway, token, acme
+):
+    from integrations.models import Environment
+
+    Environment.objects.filter(pk=acme.environment_id).update(
+        gateway_url="https://gateway.example.com"
+    )
+
+    assert list_tools(gateway.mcp_url, token).status_code == 401

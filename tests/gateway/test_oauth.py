@@ -324,6 +324,7 @@ def test_m08_a_forged_tenant_gets_no_code(alice_client, tenant, development):
 
     assert response.status_code == 400
     assert b"Choose one of your tenants." in response.content
+    assert b"Authorize Test agent?" in response.content
     assert Grant.objects.count() == 0
     assert AgentAuthorization.objects.count() == 0
 

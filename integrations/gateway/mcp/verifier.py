@@ -59,15 +59,11 @@ def verify(token: str) -> AccessToken | None:
     ).exists():
         return None
     resources = list(stored.resource or [])
+    resource = resources[0] if len(resources) == 1 else None
     tenant_resource = conf.resource_url_for(authorization.tenant.environment.base_url)
-    if resources != [tenant_resource]:
-        # The tenant's environment moved to another gateway, or the token
-        # names several resources or none: report it so the SDK refuses.
-        resource = resources[0] if len(resources) == 1 else None
-        if resource == conf.resource_url():
-            return None
-    else:
-        resource = resources[0]
+    if resource == conf.resource_url() and tenant_resource != resource:
+        # The tenant's environment is served by another gateway now.
+        return None
     return AccessToken(
         token=checksum,
         client_id=stored.application.client_id,

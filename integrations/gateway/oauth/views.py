@@ -10,7 +10,9 @@ import json
 import logging
 from urllib.parse import urlencode, urlsplit
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -35,7 +37,6 @@ from integrations.gateway.selectors import (
 from integrations.gateway.tools.registry import capability_summary
 from integrations.ratelimit import rate_limit_allows
 from integrations.selectors import connection_get_live
-from integrations.views.webhooks import _source as client_address
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,13 @@ class ConsentView(AuthorizationView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if "application" not in context and self.request.method == "POST":
+            # A re-shown form (a choice was refused): the request's client.
+            context["application"] = Client.objects.filter(
+                client_id=self.request.POST.get("client_id", "")[:255]
+            ).first()
+            context["redirect_uri"] = self.request.POST.get("redirect_uri", "")
+            kwargs["scopes"] = self.request.POST.get("scope", "").split()
         tenants = list(self.tenants())
         connections = {t.pk: connection_get_live(tenant=t) for t in tenants}
         context.update(
@@ -202,6 +210,14 @@ class ConsentView(AuthorizationView):
             # client, and browsers apply form-action to that redirect too.
             response._csp_update = {"form-action": [source]}
         return response
+
+
+def client_address(request) -> str:
+    """Return the address the login limits count (honours the proxy settings)."""
+    try:
+        return get_account_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        return "unknown"
 
 
 def _registration_error(error: str, description: str, status: int = 400):
