@@ -363,6 +363,11 @@ def run(ctx) -> None:
         )
     tenant = connect_tenant(ctx.sandbox)
     storm_tenant = connect_tenant(ctx.sandbox, slug="storm", name="Storm Inc")
+    # Its own PagerDuty user: the slow case's calls would otherwise spend
+    # the budget the storms then need.
+    slow_tenant = connect_tenant(
+        ctx.sandbox, slug="slow", name="Slow Inc", user_email="carol@acme.example"
+    )
     staff_path = reverse(
         "integrations:pagerduty_config", args=[tenant.tenant.environment.slug]
     )
@@ -389,7 +394,7 @@ def run(ctx) -> None:
             warmup=warmup,
         )
         slow = _slow_upstream(
-            ctx, servers, tenant, repeat=repeat, seconds=seconds, warmup=warmup
+            ctx, servers, slow_tenant, repeat=repeat, seconds=seconds, warmup=warmup
         )
         # Storms last: one moves the sandbox's clock past the access tokens'
         # lifetime, after which the sandbox ends the grants of every tenant

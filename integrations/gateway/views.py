@@ -32,6 +32,16 @@ from integrations.views.staff import staff_required
 PAGE_SIZE = 50
 
 
+def _paged(request, calls) -> dict:
+    """Return the requested page of calls and the filters to keep in links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page")),
+        "filter_query": query.urlencode(),
+    }
+
+
 def _agent_or_404(request, membership, agent_id: int):
     """Return an agent the user may manage: their own, or any as tenant admin."""
     agent = agent_get(tenant=membership.tenant, agent_id=agent_id)
@@ -82,9 +92,6 @@ def agent_detail(request, tenant_id: int, agent_id: int):
         tool=filters.get("tool", ""),
         outcome=filters.get("outcome", ""),
     )
-    page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "gateway/agent_detail.html",
@@ -93,8 +100,7 @@ def agent_detail(request, tenant_id: int, agent_id: int):
             "membership": membership,
             "agent": agent,
             "form": form,
-            "page": page,
-            "filter_query": query.urlencode(),
+            **_paged(request, calls),
         },
     )
 
@@ -131,16 +137,12 @@ def tool_call_list(request):
         tool=filters.get("tool", ""),
         outcome=filters.get("outcome", ""),
     )
-    page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "gateway/tool_call_list.html",
         {
             "form": form,
-            "page": page,
-            "filter_query": query.urlencode(),
+            **_paged(request, calls),
             "filtered": bool(filters) and any(filters.values()),
             "outcomes": ToolCall.Outcome,
         },

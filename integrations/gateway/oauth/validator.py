@@ -66,12 +66,7 @@ class GatewayValidator(OAuth2Validator):
                     authorization=authorization, reason="authorization code replayed"
                 )
             return False
-        if authorization is None or authorization.is_revoked:
-            return False
-        if not _still_member(authorization):
-            return False
-        request.agent_authorization = authorization
-        return True
+        return _bind(request, authorization)
 
     def _create_refresh_token(
         self, request, refresh_token_code, access_token, previous_refresh_token
@@ -108,15 +103,16 @@ class GatewayValidator(OAuth2Validator):
                     authorization=authorization, reason="refresh token reused"
                 )
             return False
-        if authorization is None or authorization.is_revoked:
-            return False
-        if not _still_member(authorization):
-            return False
-        request.agent_authorization = authorization
-        return True
+        return _bind(request, authorization)
 
 
-def _still_member(authorization: AgentAuthorization) -> bool:
-    return Membership.objects.filter(
+def _bind(request, authorization: AgentAuthorization | None) -> bool:
+    """Accept a live authorization of a person still in its tenant."""
+    if authorization is None or authorization.is_revoked:
+        return False
+    if not Membership.objects.filter(
         user_id=authorization.user_id, tenant_id=authorization.tenant_id
-    ).exists()
+    ).exists():
+        return False
+    request.agent_authorization = authorization
+    return True

@@ -311,7 +311,11 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
     try:
         result = tool.handler(context, arguments)
     except ToolError as exc:
-        raise _Stop(exc, outcome=Outcome.FAILED) from None
+        # A handler's own argument checks refuse before PagerDuty is called.
+        refused = exc.code == "invalid_arguments"
+        raise _Stop(
+            exc, outcome=Outcome.REFUSED if refused else Outcome.FAILED
+        ) from None
     except PagerDutyError as exc:
         raise _Stop(
             from_pagerduty(exc, tenant=session.tenant, scopes=tool.pagerduty_scopes),
