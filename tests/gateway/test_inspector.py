@@ -6,6 +6,7 @@ skips with the reason, and fails under PORTAL_REQUIRE_ALL.
 """
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,16 +22,16 @@ HERE = Path(__file__).resolve().parent / "inspector"
 CLI = HERE / "node_modules" / ".bin" / "mcp-inspector"
 
 
-def inspector(gateway, token, *args) -> dict:
+def inspector(gateway, token, home, *args) -> dict:
     command = [
         str(CLI),
         "--cli",
         gateway.mcp_url,
         "--transport",
         "http",
+        *args,
         "--header",
         f"Authorization: Bearer {token}",
-        *args,
     ]
     done = subprocess.run(  # noqa: S603 - our pinned tool
         command,
@@ -38,11 +39,7 @@ def inspector(gateway, token, *args) -> dict:
         text=True,
         timeout=120,
         cwd=HERE,
-        env={
-            "PATH": shutil.os.environ.get("PATH", ""),
-            "HOME": str(HERE),
-            "NO_COLOR": "1",
-        },
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), "NO_COLOR": "1"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
@@ -57,12 +54,13 @@ def installed():
 
 
 def test_the_inspector_lists_and_calls_tools_with_a_bearer_token(
-    installed, gateway, token
+    installed, gateway, token, tmp_path
 ):
-    listed = inspector(gateway, token, "--method", "tools/list")
+    listed = inspector(gateway, token, tmp_path, "--method", "tools/list")
     called = inspector(
         gateway,
         token,
+        tmp_path,
         "--method",
         "tools/call",
         "--tool-name",
