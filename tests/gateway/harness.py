@@ -274,3 +274,43 @@ def refresh(base_url: str, client_id: str, refresh_token: str) -> requests.Respo
         },
         timeout=20,
     )
+
+
+class CallbackServer:
+    """An agent's local callback (RFC 8252 loopback redirect), really listening."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                received.append(self.path)
+                body = b"You can close this window."
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CallbackServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def query(self) -> dict[str, str]:
+        """Return the query of the redirect received (not the favicon's)."""
+        path = next(p for p in reversed(self.received) if p.startswith("/callback?"))
+        query = parse_qs(urlsplit(path).query)
+        return {key: values[0] for key, values in query.items()}

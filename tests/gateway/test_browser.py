@@ -1,14 +1,12 @@
 """In Chromium: an agent's consent page, then revoking the agent."""
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 
 from integrations.gateway.models import AgentAuthorization
 from tests.browser_fixtures import save_screenshot
 from tests.gateway.conftest import PASSWORD
 from tests.gateway.harness import (
-    LOOPBACK_CALLBACK,
+    CallbackServer,
     authorize_url,
     exchange,
     pkce_pair,
@@ -19,12 +17,23 @@ from tests.gateway.mcp_http import list_tools
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_person_authorizes_an_agent_then_revokes_it(page, gateway, acme, alice):
-    client_id = register(gateway.url, name="Claude Code").json()["client_id"]
-    verifier, challenge = pkce_pair()
-    page.route(f"{LOOPBACK_CALLBACK}**", lambda route: route.fulfill(body="done"))
+@pytest.fixture
+def callback():
+    """The agent's local callback server, as Claude Code or the SDK run one."""
+    with CallbackServer() as server:
+        yield server
 
-    page.goto(authorize_url(gateway.url, client_id, challenge))
+
+def test_a_person_authorizes_an_agent_then_revokes_it(
+    page, gateway, acme, alice, callback
+):
+    registered = register(gateway.url, name="Claude Code", redirect_uris=[callback.url])
+    client_id = registered.json()["client_id"]
+    verifier, challenge = pkce_pair()
+
+    page.goto(
+        authorize_url(gateway.url, client_id, challenge, redirect_uri=callback.url)
+    )
     page.fill("input[name=login]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -35,14 +44,12 @@ def test_a_person_authorizes_an_agent_then_revokes_it(page, gateway, acme, alice
     assert page.is_visible("#loopback-warning")
     assert page.input_value("select[name=tenant]") == str(acme.pk)
     assert page.is_visible("input[name=read_only]")
-    with page.expect_request(
-        lambda request: request.url.startswith(LOOPBACK_CALLBACK)
-    ) as sent:
-        page.click("#authorize")
-    query = parse_qs(urlsplit(sent.value.url).query)
-    token = exchange(gateway.url, client_id, query["code"][0], verifier).json()[
-        "access_token"
-    ]
+    page.click("#authorize")
+    page.wait_for_url(f"{callback.url}**")
+    code = callback.query()["code"]
+    token = exchange(
+        gateway.url, client_id, code, verifier, redirect_uri=callback.url
+    ).json()["access_token"]
     assert list_tools(gateway.mcp_url, token).status_code == 200
 
     page.goto(f"{gateway.url}/tenants/{acme.pk}/agents/")

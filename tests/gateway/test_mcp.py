@@ -453,3 +453,9 @@ def test_m07_a_token_of_a_tenant_now_served_by_another_gateway_is_refused(
     )
 
     assert list_tools(gateway.mcp_url, token).status_code == 401
+
+
+def test_the_2025_06_18_handshake_leg_is_served_too(gateway, token):
+    answer = list_tools(gateway.mcp_url, token, version="2025-06-18")
+
+    assert names(answer) == ALL_TOOLS
