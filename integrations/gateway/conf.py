@@ -31,11 +31,6 @@ def resource_url_for(base_url: str) -> str:
     return f"{base_url.rstrip('/')}{MCP_PATH}"
 
 
-def resource_metadata_url() -> str:
-    """Return the RFC 9728 metadata URL of this deployment's MCP endpoint."""
-    return f"{settings.PORTAL_BASE_URL}/.well-known/oauth-protected-resource{MCP_PATH}"
-
-
 def allowed_hosts() -> list[str]:
     """Return the Host header values /mcp answers."""
     host = urlsplit(settings.PORTAL_BASE_URL).netloc

@@ -27,7 +27,11 @@ from mcp.server.auth.middleware.bearer_auth import (
     BearerAuthBackend,
     RequireAuthMiddleware,
 )
-from mcp.server.auth.routes import create_protected_resource_routes
+from mcp.server.auth.routes import (
+    build_resource_metadata_url,
+    create_protected_resource_routes,
+)
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.streamable_http_manager import (
     StreamableHTTPASGIApp,
     StreamableHTTPSessionManager,
@@ -232,6 +236,13 @@ class StepUp:
 
 def build_mcp_app() -> Starlette:
     """Return the ASGI app serving /mcp and its protected-resource metadata."""
+    auth = AuthSettings(
+        issuer_url=conf.issuer(),
+        resource_server_url=conf.resource_url(),
+        # Tokens must name this /mcp (RFC 8707): the verifier reports each
+        # token's real resource and the SDK refuses any other, or none.
+        validate_token_resource=True,
+    )
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=conf.allowed_hosts(),
@@ -244,7 +255,7 @@ def build_mcp_app() -> Starlette:
         security_settings=security,
         max_request_body_size=settings.MCP_MAX_BODY_BYTES,
     )
-    metadata_url = conf.resource_metadata_url()
+    metadata_url = str(build_resource_metadata_url(auth.resource_server_url))
     endpoint = McpEdge(
         AuthenticationMiddleware(
             AuthContextMiddleware(
@@ -259,15 +270,15 @@ def build_mcp_app() -> Starlette:
             ),
             backend=BearerAuthBackend(
                 PortalTokenVerifier(),
-                resource_server_url=AnyHttpUrl(conf.resource_url()),
+                resource_server_url=auth.resource_server_url,
             ),
         ),
         security=security,
         max_body=settings.MCP_MAX_BODY_BYTES,
     )
     metadata_routes = create_protected_resource_routes(
-        resource_url=conf.resource_url(),
-        authorization_servers=[conf.issuer()],
+        resource_url=auth.resource_server_url,
+        authorization_servers=[auth.issuer_url],
         scopes_supported=list(conf.ALL_SCOPES),
         resource_name="PagerDuty Portal",
     )
