@@ -20,8 +20,15 @@ ALL_GRANTED = "openid " + pd_scopes.canonical(pd_scopes.ALL_SCOPES)
 
 
 @pytest.fixture
-def gateway(transactional_db, seeded_environments, sandbox_settings, settings):
+def gateway(
+    transactional_db, seeded_environments, sandbox_settings, settings, monkeypatch
+):
     """The ASGI app on a free port, its base URL the portal's (issuer, /mcp)."""
+    from django.db import connection
+
+    # The server's threads close their connections after each piece of
+    # work, so none is left open when the test database is dropped.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings.PORTAL_BASE_URL = base
