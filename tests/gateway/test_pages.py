@@ -1,5 +1,6 @@
 """The AI agents pages, the staff views of agents and calls, the purge."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -230,7 +231,7 @@ def test_purge_deletes_unused_registrations_and_expired_tokens(
         expires=timezone.now() - timedelta(seconds=1)
     )
 
-    call_command("purge_mcp_authorizations", stdout=__import__("io").StringIO())
+    call_command("purge_mcp_authorizations", stdout=io.StringIO())
 
     assert set(McpClient.objects.values_list("client_id", flat=True)) == {
         used,

@@ -6,7 +6,8 @@ streamable-HTTP session manager) with three additions around /mcp:
 
 - the edge: request id, Host/Origin allowlist before anything else (421 /
   403), bodies over MCP_MAX_BODY_BYTES refused (413), responses private to
-  the caller (`Cache-Control: no-store`), never a traceback;
+  the caller (`Cache-Control: no-store`), an internal failure answered 503
+  with the request id, never a traceback;
 - a 401 challenge that names the scopes (`scope="mcp:read mcp:write"`);
 - the step-up: on 2026-07-28 a read-only token calling a write tool gets
   `403 insufficient_scope` naming both scopes (the legacy leg gets a tool
@@ -115,11 +116,15 @@ class McpEdge:
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_tracked)
         except Exception:
+            # The database or cache failing under us: a retryable 503 with
+            # the request id, never a traceback.
             logger.exception("MCP request failed")
             if not started:
-                await _json_error(500, -32603, "Internal error")(
-                    scope, receive, send_private
+                response = _json_error(
+                    503, -32603, f"Temporarily unavailable (request {request_id})"
                 )
+                response.headers["Retry-After"] = "5"
+                await response(scope, receive, send_private)
         finally:
             request_id_var.reset(token)
 
