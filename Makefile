@@ -17,6 +17,8 @@ install: $(STAMP)
 
 # The PagerDuty sandbox runs beside the portal and stops with it (README,
 # "PagerDuty sandbox"); override with e.g. `make demo SANDBOX_PORT=9000`.
+# The portal is the ASGI app (pages and the MCP gateway at /mcp) under
+# uvicorn, as in production (README, Connect an AI agent).
 SANDBOX_PORT ?= 8765
 SANDBOX_SEED ?= 1
 SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
@@ -30,8 +32,8 @@ demo: install
 	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py pagerduty_sandbox_configure_demo --seed $(SANDBOX_SEED) --sandbox-url $(SANDBOX_URL) && \
 	PAGERDUTY_IDENTITY_URL=$(SANDBOX_URL) PAGERDUTY_API_URL=$(SANDBOX_URL) \
-	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu DJANGO_SETTINGS_MODULE=portal.settings.dev \
+	$(BIN)/uvicorn portal.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
 test: install
 	$(BIN)/pytest

@@ -269,11 +269,18 @@ class ConnectedTenant:
         ].value
 
 
-def connect_tenant(sandbox: Sandbox, *, slug: str = "acme", name: str = "Acme Corp"):
+def connect_tenant(
+    sandbox: Sandbox,
+    *,
+    slug: str = "acme",
+    name: str = "Acme Corp",
+    user_email: str = SANDBOX_USER,
+):
     """Create (or reuse) a tenant whose connection holds a fresh sandbox grant.
 
     The environment's app is the sandbox's demo app, configured by the same
-    command `make demo` runs.
+    command `make demo` runs. PagerDuty's rate limit is per user and app, so
+    tenants connected as different users do not share a budget.
     """
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -299,7 +306,7 @@ def connect_tenant(sandbox: Sandbox, *, slug: str = "acme", name: str = "Acme Co
     Membership.objects.get_or_create(
         tenant=tenant, user=user, defaults={"role": Membership.Role.ADMIN}
     )
-    grant = sandbox.mint()
+    grant = sandbox.mint(user_email)
     Connection.objects.filter(tenant=tenant).delete()
     connection = Connection.objects.create(
         tenant=tenant,
@@ -309,7 +316,7 @@ def connect_tenant(sandbox: Sandbox, *, slug: str = "acme", name: str = "Acme Co
         api_url=sandbox.url,
         pd_user_id=_me(sandbox, grant["access_token"])["id"],
         pd_user_name="Alice",
-        pd_user_email=SANDBOX_USER,
+        pd_user_email=user_email,
         access_token=grant["access_token"],
         refresh_token=grant["refresh_token"],
         access_expires_at=timezone.now() + timedelta(seconds=grant["expires_in"]),

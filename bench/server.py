@@ -1,7 +1,14 @@
-"""Throughput and the refresh storm against gunicorn (issue 8).
+"""Throughput, slow upstream and the refresh storm against gunicorn (issue 8).
 
-One deployment serves both: gunicorn with 2 gthread workers on the
-benchmark's database and cache. Throughput is requests per second from
+Three deployments, each gunicorn with 2 workers on the benchmark's database
+and cache: today's WSGI one (gthread, 4 threads a worker), the ASGI entry
+point as production runs it (uvicorn workers, `/mcp` in the event loop,
+pages in a pool of 4 threads a worker: `portal.serving`), and the same with
+Django's own ASGI handler for the pages, the alternative it was chosen
+over. Each gets the same page runs; the slow-upstream case requests a page
+that waits 200 ms on PagerDuty from more connections than there are
+threads; the ASGI figures are also given as ratios to the gthread ones of
+the same run. Throughput is requests per second from
 `bench.load` (a fixed number of keep-alive connections for a fixed time, in
 its own process); each page's rate is divided by the rate of the trivial
 view requested with the page's own session cookie in the same repetition
@@ -15,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -47,10 +55,71 @@ STORM_REQUESTS = 50
 TRIVIAL_PATH = "/bench/trivial/"
 RECONNECT_MARK = b'id="reconnect-banner"'
 STAFF_PASSWORD = "bench-staff-password"  # noqa: S105 - throwaway database
+# The slow-upstream case: a page waiting this long on PagerDuty, requested
+# from twice as many connections as the deployment has page threads.
+SLOW_UPSTREAM_MS = 200
+SLOW_CONNECTIONS = 2 * WORKERS * THREADS
+
+
+@dataclass(frozen=True)
+class Deployment:
+    prefix: str
+    app: str
+    worker_class: str
+    storm: bool
+    note: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+DEPLOYMENTS = (
+    Deployment(
+        "",
+        "bench.wsgi:application",
+        "gthread",
+        True,
+        "WSGI: gthread keeps connections alive and serves requests "
+        "concurrently in both processes (sync workers cannot)",
+    ),
+    Deployment(
+        "ASGI: ",
+        "bench.asgi:application",
+        "uvicorn_worker.UvicornWorker",
+        True,
+        "the ASGI entry point as production runs it (portal.serving): /mcp in "
+        "the event loop, pages in Django's WSGI app in a thread pool",
+    ),
+    Deployment(
+        "ASGI, Django handler: ",
+        "bench.asgi:django_asgi_application",
+        "uvicorn_worker.UvicornWorker",
+        False,
+        "the alternative: pages through Django's own ASGI handler, which "
+        "runs each request in a thread of its own, so database connections "
+        "cannot be kept (DATABASE_CONN_MAX_AGE=0, as Django requires there)",
+        (("DATABASE_CONN_MAX_AGE", "0"),),
+    ),
+)
+
+
+class _Prefixed:
+    """The run's context, naming every figure after one deployment."""
+
+    def __init__(self, ctx, prefix: str):
+        self._ctx, self._prefix = ctx, prefix
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def add(self, name: str, value, **details):
+        return self._ctx.add(f"{self._prefix}{name}", value, **details)
 
 
 class Gunicorn:
-    """gunicorn serving `app` (the portal by default) in its own process group."""
+    """gunicorn serving `app` (the portal by default) in its own process group.
+
+    `worker_class` "gthread" runs `threads` threads a worker; an ASGI worker
+    class gets PORTAL_THREADS=`threads` for the pages' thread pool instead.
+    """
 
     def __init__(
         self,
@@ -58,9 +127,13 @@ class Gunicorn:
         app: str = "bench.wsgi:application",
         workers: int = WORKERS,
         threads: int = THREADS,
+        worker_class: str = "gthread",
+        env: dict[str, str] | None = None,
         log_path: Path = ROOT / "var" / "bench-gunicorn.log",
     ):
         self.app, self.workers, self.threads = app, workers, threads
+        self.worker_class = worker_class
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -68,7 +141,11 @@ class Gunicorn:
 
     @property
     def description(self) -> str:
-        return f"{self.workers} gthread workers × {self.threads} threads"
+        if self.worker_class == "gthread":
+            return f"{self.workers} gthread workers × {self.threads} threads"
+        return (
+            f"{self.workers} uvicorn workers, pages in {self.threads} threads a worker"
+        )
 
     def __enter__(self) -> "Gunicorn":
         self.log_path.parent.mkdir(exist_ok=True)
@@ -79,7 +156,7 @@ class Gunicorn:
             self.app,
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
-            "--worker-class=gthread",
+            f"--worker-class={self.worker_class}",
             f"--threads={self.threads}",
             "--keep-alive=5",
             "--timeout=60",
@@ -90,7 +167,11 @@ class Gunicorn:
             self.process = subprocess.Popen(  # noqa: S603 - our own command
                 command,
                 cwd=ROOT,
-                env=os.environ.copy(),
+                env={
+                    **os.environ,
+                    "PORTAL_THREADS": str(self.threads),
+                    **self.env,
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -186,13 +267,21 @@ class Run:
     workers: dict = field(default_factory=dict)
 
 
-def load_run(server: Gunicorn, path: str, *, headers=(), seconds, warmup) -> Run:
+def load_run(
+    server: Gunicorn,
+    path: str,
+    *,
+    headers=(),
+    seconds,
+    warmup,
+    connections: int = CONNECTIONS,
+) -> Run:
     before = server.cpu_seconds()
     result = run_generator(
         port=server.port,
         path=path,
         headers=headers,
-        connections=CONNECTIONS,
+        connections=connections,
         seconds=seconds,
         warmup=warmup,
         worker_header=WORKER_HEADER,
@@ -274,38 +363,69 @@ def run(ctx) -> None:
         )
     tenant = connect_tenant(ctx.sandbox)
     storm_tenant = connect_tenant(ctx.sandbox, slug="storm", name="Storm Inc")
+    # Its own PagerDuty user: the slow case's calls would otherwise spend
+    # the budget the storms then need.
+    slow_tenant = connect_tenant(
+        ctx.sandbox, slug="slow", name="Slow Inc", user_email="carol@acme.example"
+    )
     staff_path = reverse(
         "integrations:pagerduty_config", args=[tenant.tenant.environment.slug]
     )
     staff_cookie, staff_how = _staff_session(staff_path)
-    with Gunicorn() as server:
-        deployment = f"{server.description}, {CONNECTIONS} keep-alive connections"
-        ctx.add(
-            "deployment",
-            deployment,
-            note="; ".join(
-                [
-                    "gthread keeps connections alive and serves requests "
-                    "concurrently in both processes (sync workers cannot)",
-                    *caveats,
-                ]
-            ),
-        )
-        _throughput(
+    with ExitStack() as stack:
+        servers = {
+            deployment.prefix: stack.enter_context(_serving(deployment))
+            for deployment in DEPLOYMENTS
+        }
+        for deployment in DEPLOYMENTS:
+            server = servers[deployment.prefix]
+            _Prefixed(ctx, deployment.prefix).add(
+                "deployment",
+                f"{server.description}, {CONNECTIONS} keep-alive connections",
+                note="; ".join([deployment.note, *caveats]),
+            )
+        pages = _throughput(
             ctx,
-            server,
+            servers,
             tenant,
             staff=(staff_path, staff_cookie, staff_how),
             repeat=repeat,
             seconds=seconds,
             warmup=warmup,
         )
-        _storm(ctx, server, storm_tenant, repeat, shared_cache=shared_cache)
-    if server.process.returncode not in (0, -signal.SIGTERM):
-        print(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+        slow = _slow_upstream(
+            ctx, servers, slow_tenant, repeat=repeat, seconds=seconds, warmup=warmup
+        )
+        # Storms last: one moves the sandbox's clock past the access tokens'
+        # lifetime, after which the sandbox ends the grants of every tenant
+        # connected as the same user.
+        for deployment in DEPLOYMENTS:
+            if deployment.storm:
+                _storm(
+                    _Prefixed(ctx, deployment.prefix),
+                    servers[deployment.prefix],
+                    storm_tenant,
+                    repeat,
+                    shared_cache=shared_cache,
+                )
+        _compare(ctx, pages, slow)
     for figure in ctx.figures:
         if caveats and figure.section == ctx.current_section and figure.target:
             figure.note = "; ".join(filter(None, [figure.note, *caveats]))
+
+
+@contextmanager
+def _serving(deployment: Deployment):
+    slug = deployment.prefix.strip(": ").replace(", ", "-").replace(" ", "-").lower()
+    with Gunicorn(
+        app=deployment.app,
+        worker_class=deployment.worker_class,
+        env=dict(deployment.env),
+        log_path=ROOT / "var" / f"bench-gunicorn-{slug or 'gthread'}.log",
+    ) as server:
+        yield server
+    if server.process.returncode not in (0, -signal.SIGTERM):
+        print(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
 
 
 def _staff_session(staff_path: str) -> tuple[tuple[str, str], str]:
@@ -367,7 +487,12 @@ def _cookie(name_value: tuple[str, str]) -> str:
     return f"Cookie: {name_value[0]}={name_value[1]}"
 
 
-def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
+def _throughput(ctx, servers, tenant, *, staff, repeat, seconds, warmup) -> dict:
+    """Run every page against every deployment, interleaved per repetition.
+
+    Interleaving keeps the deployments' runs of one repetition seconds
+    apart, so a busy neighbour on a shared machine slows them alike.
+    """
     sandbox = ctx.sandbox
     staff_path, staff_cookie, staff_how = staff
     incidents_path = tenant.path("incident_list")
@@ -381,25 +506,40 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
         "incidents": (incidents_path, member),
     }
     # Untimed: imports, templates and connections in both workers.
-    for path, headers in pages.values():
-        _warm(server, path, headers)
-        load_run(server, path, headers=headers, seconds=0.5, warmup=0)
+    for server in servers.values():
+        for path, headers in pages.values():
+            _warm(server, path, headers)
+            load_run(server, path, headers=headers, seconds=0.5, warmup=0)
     ceiling = _generator_ceiling(min(repeat, 3), seconds, warmup)
-    runs: dict[str, list[Run]] = {name: [] for name in pages}
+    runs = {prefix: {name: [] for name in pages} for prefix in servers}
     for _ in range(repeat):
         for name, (path, headers) in pages.items():
-            if name == "incidents":
-                # ?refresh=1 re-fetches and re-stores the page, so its
-                # PAGERDUTY_CACHE_SECONDS start now and outlast the run.
-                _warm(server, f"{path}?refresh=1", headers)
-                sandbox.clear_log()
-            result = load_run(
-                server, path, headers=headers, seconds=seconds, warmup=warmup
-            )
-            if name == "incidents":
-                result.upstream = count_upstream(sandbox.requests_log())
-            runs[name].append(result)
+            for prefix, server in servers.items():
+                if name == "incidents":
+                    # ?refresh=1 re-fetches and re-stores the page, so its
+                    # PAGERDUTY_CACHE_SECONDS start now and outlast the run.
+                    _warm(server, f"{path}?refresh=1", headers)
+                    sandbox.clear_log()
+                result = load_run(
+                    server, path, headers=headers, seconds=seconds, warmup=warmup
+                )
+                if name == "incidents":
+                    result.upstream = count_upstream(sandbox.requests_log())
+                runs[prefix][name].append(result)
+    for prefix, server in servers.items():
+        _report_throughput(
+            _Prefixed(ctx, prefix),
+            server,
+            runs[prefix],
+            pages=pages,
+            ceiling=ceiling,
+            staff_path=staff_path,
+            staff_how=staff_how,
+        )
+    return runs
 
+
+def _report_throughput(ctx, server, runs, *, pages, ceiling, staff_path, staff_how):
     def rates(name):
         return Stats.of(r.rate for r in runs[name])
 
@@ -530,6 +670,90 @@ def _throughput(ctx, server, tenant, *, staff, repeat, seconds, warmup) -> None:
             else ""
         ),
     )
+
+
+def _slow_upstream(ctx, servers, tenant, *, repeat, seconds, warmup) -> dict:
+    """Serve a page that waits SLOW_UPSTREAM_MS on PagerDuty, concurrently.
+
+    `?refresh=1` skips the read cache, so every request waits upstream;
+    more connections than page threads keep every thread waiting at once.
+    Interleaved per repetition like the page runs.
+    """
+    sandbox = ctx.sandbox
+    before = sandbox.control("GET", "state")["config"]
+    sandbox.configure(latency_ms=SLOW_UPSTREAM_MS, rate_limit=1_000_000)
+    path = tenant.path("incident_list") + "?refresh=1"
+    headers = (_cookie(tenant.session_cookie()),)
+    runs = {prefix: [] for prefix in servers}
+    try:
+        for server in servers.values():
+            load_run(server, path, headers=headers, seconds=0.5, warmup=0)
+        for _ in range(repeat):
+            for prefix, server in servers.items():
+                runs[prefix].append(
+                    load_run(
+                        server,
+                        path,
+                        headers=headers,
+                        seconds=seconds,
+                        warmup=warmup,
+                        connections=SLOW_CONNECTIONS,
+                    )
+                )
+    finally:
+        sandbox.configure(
+            latency_ms=before["latency_ms"], rate_limit=before["rate_limit"]
+        )
+    for prefix, server in servers.items():
+        labelled = _Prefixed(ctx, prefix)
+        labelled.add(
+            f"slow upstream ({SLOW_UPSTREAM_MS} ms): cold incidents page",
+            Stats.of(run.rate for run in runs[prefix]),
+            unit="req/s",
+            note=f"{SLOW_CONNECTIONS} connections, "
+            f"{server.workers * server.threads} page threads",
+        )
+        errors = sum(run.errors for run in runs[prefix])
+        labelled.add(
+            "slow upstream: non-200 answers", errors, target="0", met=errors == 0
+        )
+    return runs
+
+
+def _compare(ctx, pages: dict, slow: dict) -> None:
+    """Give each ASGI deployment's rates as paired ratios to gthread's."""
+    base = pages[""]
+    for prefix in pages:
+        if not prefix:
+            continue
+        for name, label in (
+            ("integrations", "staff integrations page"),
+            ("incidents", "cached incidents page"),
+            ("trivial, signed in", "trivial view, signed in"),
+        ):
+            ratio = Stats.of(
+                asgi.rate / wsgi.rate
+                for asgi, wsgi in zip(pages[prefix][name], base[name], strict=True)
+            )
+            ctx.add(
+                f"{prefix}{label} req/s ÷ gthread's",
+                ratio,
+                target="≥ 0.9",
+                met=ratio.median >= 0.9,
+                note="per-repetition ratio, the two runs seconds apart",
+            )
+        ratio = Stats.of(
+            asgi.rate / wsgi.rate
+            for asgi, wsgi in zip(slow[prefix], slow[""], strict=True)
+        )
+        ctx.add(
+            f"{prefix}slow upstream req/s ÷ gthread's",
+            ratio,
+            target="≥ 0.9",
+            met=ratio.median >= 0.9,
+            note=f"a page waiting {SLOW_UPSTREAM_MS} ms on PagerDuty, "
+            f"{SLOW_CONNECTIONS} connections",
+        )
 
 
 def _merge(dicts) -> dict:

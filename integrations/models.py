@@ -115,6 +115,8 @@ class AuditAction(models.TextChoices):
     WEBHOOK_SUBSCRIBE_FAILED = "webhook.subscribe_failed", _("Live updates failed")
     WEBHOOK_UNSUBSCRIBED = "webhook.unsubscribed", _("Live updates unsubscribed")
     INCIDENTS_EXPORTED = "incidents.exported", _("Incidents exported (CSV)")
+    AGENT_AUTHORIZED = "agent.authorized", _("AI agent authorized")
+    AGENT_REVOKED = "agent.revoked", _("AI agent revoked")
 
 
 class Environment(models.Model):

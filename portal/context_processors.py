@@ -44,6 +44,7 @@ def navigation(request):
             {
                 "membership": membership,
                 "url": _url("integrations:tenant_home", membership.tenant_id),
+                "agents_url": _url("gateway:agent_list", membership.tenant_id),
             }
             for membership in memberships
         ]

@@ -1,6 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider.views import OAuthServerMetadataView
 
 from integrations.pagerduty.views import oauth2_callback
 from integrations.views.webhooks import pagerduty_webhook
@@ -26,6 +27,16 @@ urlpatterns = [
         pagerduty_webhook,
         name="pagerduty_webhook",
     ),
+    # The MCP gateway's authorization server: RFC 8414 metadata at the root
+    # (the issuer is PORTAL_BASE_URL), the endpoints under /o/. /mcp and
+    # the protected-resource metadata are served by portal.serving.
+    path(
+        ".well-known/oauth-authorization-server",
+        OAuthServerMetadataView.as_view(),
+        name="oauth_server_metadata",
+    ),
+    path("o/", include("integrations.gateway.oauth.urls")),
+    path("", include("integrations.gateway.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),

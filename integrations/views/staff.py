@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from integrations.gateway.selectors import agent_list_for_environment
 from integrations.models import Connection, Environment, OAuthClient, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
@@ -125,6 +126,7 @@ def tenant_list_view(request, environment: Environment):
             ),
             "reconsent_summary": reconsent_summary(environment=environment),
             "reconsent_cooldown_start": cooldown_start,
+            "agents": agent_list_for_environment(environment=environment),
         },
     )
 

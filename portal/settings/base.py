@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "integrations",
     # The PagerDuty allauth provider; allauth discovers `provider.py` here.
     "integrations.pagerduty",
+    # The MCP gateway: OAuth authorization server (django-oauth-toolkit,
+    # its Application model swapped for gateway.Client), /mcp, tools, audit.
+    "oauth2_provider",
+    "integrations.gateway",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +285,106 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- MCP gateway ---
+# AI agents reach the tenant's PagerDuty through <PORTAL_BASE_URL>/mcp
+# (README, Connect an AI agent). This process is the OAuth authorization
+# server (issuer PORTAL_BASE_URL) and the MCP resource server; tenants of an
+# environment with another gateway URL connect through that deployment.
+# Host and Origin values /mcp answers besides PORTAL_BASE_URL's own
+# (DNS-rebinding guard): an unknown Host gets 421, an unknown Origin 403.
+# Only browser-based clients send an Origin.
+MCP_ALLOWED_HOSTS = env.list("MCP_ALLOWED_HOSTS", default=[])
+MCP_ALLOWED_ORIGINS = env.list("MCP_ALLOWED_ORIGINS", default=[])
+# Request bodies above this get 413 before anything is parsed.
+MCP_MAX_BODY_BYTES = 1024 * 1024
+# Lifetimes: access tokens at most an hour, codes a minute; refresh tokens
+# rotate on every use and die this long after their access token expired.
+MCP_ACCESS_TOKEN_SECONDS = min(env.int("MCP_ACCESS_TOKEN_SECONDS", default=3600), 3600)
+MCP_REFRESH_TOKEN_SECONDS = env.int("MCP_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600)
+# Redirect URI schemes besides https and loopback http that agents register
+# (Cursor's cursor://, VS Code's vscode://). javascript:, data: and
+# fragments are always refused.
+MCP_REDIRECT_SCHEMES = env.list(
+    "MCP_REDIRECT_SCHEMES", default=["cursor", "vscode", "vscode-insiders"]
+)
+# Client ID Metadata Documents: hosts whose https client_id URLs are fetched
+# (e.g. claude.ai). Empty turns CIMD off; clients then register (DCR).
+MCP_CIMD_ALLOWED_HOSTS = env.list("MCP_CIMD_ALLOWED_HOSTS", default=[])
+# Open registration (RFC 7591) per client address: (registrations, seconds).
+MCP_REGISTRATION_RATE_LIMIT = (
+    env.int("MCP_REGISTRATION_RATE_LIMIT", default=20),
+    3600,
+)
+# purge_mcp_authorizations deletes registrations never authorized after this.
+MCP_UNUSED_REGISTRATION_HOURS = env.int("MCP_UNUSED_REGISTRATION_HOURS", default=24)
+# Most items a tool returns in one result.
+MCP_TOOL_MAX_RESULTS = 100
+# The governance hook every tools/list and tools/call asks (allow, deny or
+# hold); integrations/gateway/tools/governance.py.
+MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+# Threads serving portal pages (Django's WSGI app) behind the ASGI entry
+# point, per process: a page waiting on PagerDuty holds one.
+PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)
+# Threads per worker process running /mcp's database and PagerDuty work.
+# Each holds a database connection: with PORTAL_THREADS, size them to the
+# database's connection limit.
+MCP_THREADS = env.int("MCP_THREADS", default=8)
+MCP_SCOPES = {
+    "mcp:read": "Read the tenant's PagerDuty data",
+    "mcp:write": "Change things in the tenant's PagerDuty account",
+}
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
+OAUTH2_PROVIDER_APPLICATION_MODEL = "gateway.Client"
+OAUTH2_PROVIDER = {
+    "SCOPES": MCP_SCOPES,
+    "DEFAULT_SCOPES": list(MCP_SCOPES),
+    "OAUTH2_VALIDATOR_CLASS": "integrations.gateway.oauth.validator.GatewayValidator",
+    "OIDC_ISS_ENDPOINT": PORTAL_BASE_URL,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": MCP_ACCESS_TOKEN_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": MCP_REFRESH_TOKEN_SECONDS,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,
+    # Plain http is allowed per client for loopback hosts only
+    # (gateway.Client.get_allowed_schemes), never in this global list.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", *MCP_REDIRECT_SCHEMES],
+    "ALLOW_LOCALHOST_LOOPBACK": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "none",
+        "client_secret_post",
+        "client_secret_basic",
+    ],
+    "DCR_ENABLED": True,
+    # Open registration: MCP clients register anonymously. The guards
+    # (redirect URI policy, per-address limit, purge) live in the gateway.
+    "DCR_REGISTRATION_PERMISSION_CLASSES": (
+        "oauth2_provider.dcr.AllowAllDCRPermission",
+    ),
+    "DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "CIMD_ENABLED": bool(MCP_CIMD_ALLOWED_HOSTS),
+    "CIMD_REGISTRATION_PERMISSION_CLASSES": (
+        "oauth2_provider.cimd.HostAllowlistCIMDPermission",
+    ),
+    "CIMD_ALLOWED_HOSTS": MCP_CIMD_ALLOWED_HOSTS,
+    # RFC 9700 (OAuth 2.0 Security BCP), all enforced: no implicit or
+    # password grant, S256 only, no tokens in URLs, `iss` on authorization
+    # responses, tokens stored as SHA-256 checksums only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 # --- Integrations ---

@@ -25,3 +25,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Most tests sign staff in with force_login; the MFA tests (T84,
 # tests/integrations/test_mfa.py) turn enforcement on as production has it.
 PORTAL_REQUIRE_STAFF_MFA = False
+# The gateway tests serve the ASGI app under uvicorn (no live-server
+# static handler): WhiteNoise serves the source static files.
+WHITENOISE_USE_FINDERS = True

@@ -243,3 +243,31 @@ def test_gunicorn_that_cannot_start_raises_and_leaves_nothing_running(tmp_path):
 
     assert server.process.poll() is not None
     assert "no_such_app" in (tmp_path / "log").read_text()
+
+
+def test_gunicorn_serves_the_asgi_entry_point_from_both_uvicorn_workers(tmp_path):
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("worker processes are found through /proc (Linux only)")
+
+    with Gunicorn(
+        app="bench.asgi:application",
+        worker_class="uvicorn_worker.UvicornWorker",
+        workers=2,
+        threads=2,
+        env={"DJANGO_SETTINGS_MODULE": "bench.settings"},
+        log_path=tmp_path / "log",
+    ) as server:
+        pids = {str(pid) for pid in server.worker_pids()}
+        answers = burst(
+            port=server.port,
+            path="/bench/trivial/",
+            count=10,
+            worker_header=WORKER_HEADER,
+            workers=2,
+            probe_path="/bench/trivial/",
+        )
+
+    assert server.description == "2 uvicorn workers, pages in 2 threads a worker"
+    assert [answer.status for answer in answers] == [200] * 10
+    assert {answer.worker for answer in answers} == pids
+    assert _gone(pids)

@@ -127,6 +127,34 @@ MATRIX = {
     ),
     # Signed deliveries only (section F); a GET is refused for everyone.
     "pagerduty_webhook": ("webhook", ["get"], dict.fromkeys(ROLES, 405)),
+    # The MCP gateway's authorization server (tests/gateway/ runs its flows).
+    "oauth_server_metadata": ("public", ["get"], dict.fromkeys(ROLES, 200)),
+    "oauth2_provider:authorize": (
+        "oauth",
+        ["get"],
+        {**dict.fromkeys(ROLES, 400), "anonymous": 302},
+    ),
+    "oauth2_provider:token": ("oauth", ["post"], dict.fromkeys(ROLES, 400)),
+    "oauth2_provider:revoke-token": ("oauth", ["post"], dict.fromkeys(ROLES, 400)),
+    "oauth2_provider:dcr-register": ("oauth", ["post"], dict.fromkeys(ROLES, 400)),
+    "oauth2_provider:dcr-register-management": (
+        "oauth",
+        ["get"],
+        dict.fromkeys(ROLES, 401),
+    ),
+    "gateway:agent_list": ("tenant", ["get"], TENANT_PAGE),
+    # Tenant A has no agent 1: nobody learns whether it exists elsewhere.
+    "gateway:agent_detail": (
+        "tenant",
+        ["get"],
+        {**dict.fromkeys(ROLES, 404), "anonymous": 302},
+    ),
+    "gateway:agent_revoke": (
+        "tenant",
+        ["post"],
+        {**dict.fromkeys(ROLES, 404), "anonymous": 302},
+    ),
+    "gateway:tool_call_list": ("staff", ["get"], STAFF_PAGE),
 }
 WORKSPACE_ROUTE = re.compile(r"^tenants/<int:tenant_id>/pagerduty/")
 # Denials only: members' own pages call PagerDuty (workspace tests cover them).
@@ -144,6 +172,7 @@ SAMPLE_KWARGS = {
     "object_id": "1",
     "url": "",
     "receiver_id": "00000000-0000-0000-0000-000000000000",
+    "agent_id": "1",
 }
 
 

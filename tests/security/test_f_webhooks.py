@@ -233,8 +233,18 @@ def test_t54_only_the_webhook_receiver_is_csrf_exempt():
     }
 
     # Browsers post CSP violation reports without a CSRF token; the report
-    # endpoint only logs, so it is the one other exemption allowed.
-    assert exempt <= {RECEIVER, "csp_report"}
+    # endpoint only logs, so it is one other exemption allowed. The MCP
+    # gateway's OAuth endpoints are called by agents, not browsers: they
+    # ignore cookies and authenticate by PKCE, client or registration token
+    # (RFC 6749 §3.2, RFC 7591); the consent page itself keeps CSRF.
+    oauth = {
+        "oauth2_provider:token",
+        "oauth2_provider:revoke-token",
+        "oauth2_provider:dcr-register",
+        "oauth2_provider:dcr-register-management",
+    }
+    assert exempt <= {RECEIVER, "csp_report", *oauth}
+    assert "oauth2_provider:authorize" not in exempt
 
 
 @NO_RECEIVER

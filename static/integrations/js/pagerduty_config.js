@@ -2,28 +2,6 @@
 (function () {
   "use strict";
 
-  // Copy buttons (hidden until this script shows them).
-  document.querySelectorAll("[data-copy]").forEach(function (button) {
-    var field = document.getElementById(button.getAttribute("data-copy"));
-    if (!field) return;
-    var label = button.textContent;
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var done = function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = label; }, 1600);
-      };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(done, function () {
-          field.select();
-        });
-      } else {
-        field.select();
-        if (document.execCommand("copy")) done();
-      }
-    });
-  });
-
   // Selected Permission Scope: space-separated, in PagerDuty's order.
   var output = document.getElementById("selected-scope");
   var boxes = Array.prototype.slice.call(

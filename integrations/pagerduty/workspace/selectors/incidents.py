@@ -179,6 +179,91 @@ def incident_list(*, ws: Workspace, query: IncidentQuery) -> IncidentPage:
     )
 
 
+@dataclass(frozen=True)
+class IncidentSearch:
+    """An agent's incident query: several statuses, urgencies, people, teams.
+
+    Checked when built. Without since/until PagerDuty's own default window
+    (the last month) applies, as it does for PagerDuty's own MCP server.
+    """
+
+    statuses: tuple[str, ...] = ()
+    urgencies: tuple[str, ...] = ()
+    priority_ids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+    team_ids: tuple[str, ...] = ()
+    service_ids: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 25
+    offset: int = 0
+
+    def __post_init__(self):
+        for value in self.statuses:
+            inputs.choice(value, "statuses", inputs.INCIDENT_STATUSES)
+        for value in self.urgencies:
+            inputs.choice(value, "urgencies", inputs.URGENCIES)
+        for name in ("priority_ids", "user_ids", "team_ids", "service_ids"):
+            values = getattr(self, name)
+            if values:
+                inputs.pd_ids(values, name, limit=100)
+        for name in ("since", "until"):
+            if getattr(self, name) is not None:
+                inputs.aware(getattr(self, name), name)
+        if self.since and self.until and self.since >= self.until:
+            raise inputs.InvalidInput("until", _("“since” must be before “until”."))
+        inputs.bounded(self.limit, "limit", low=1, high=100)
+        inputs.bounded(self.offset, "offset", low=0, high=OFFSET_CAP - self.limit)
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"sort_by": "created_at:desc"}
+        for key, values in (
+            ("statuses[]", self.statuses),
+            ("urgencies[]", self.urgencies),
+            ("priority_ids[]", self.priority_ids),
+            ("user_ids[]", self.user_ids),
+            ("team_ids[]", self.team_ids),
+            ("service_ids[]", self.service_ids),
+        ):
+            if values:
+                params[key] = list(values)
+        if self.since:
+            params["since"] = self.since.isoformat()
+        if self.until:
+            params["until"] = self.until.isoformat()
+        return params
+
+
+@dataclass(frozen=True)
+class IncidentResults:
+    """One page of an agent's incident query."""
+
+    incidents: list[IncidentListItem]
+    total: int | None
+    more: bool
+    offset: int
+
+
+@operation(scope=Scope.INCIDENTS_READ)
+def incident_search(*, ws: Workspace, query: IncidentSearch) -> IncidentResults:
+    """Return one page of incidents for an agent's query: one call."""
+    if not isinstance(query, IncidentSearch):
+        raise inputs.InvalidInput("query", _("Give an incident query."))
+    page = ws.read_page(
+        "/incidents",
+        key="incidents",
+        scope=Scope.INCIDENTS_READ,
+        params=query.params(),
+        offset=query.offset,
+        limit=query.limit,
+        total=True,
+        build=IncidentListItem.from_api,
+    )
+    return IncidentResults(
+        incidents=page.items, total=page.total, more=page.more, offset=query.offset
+    )
+
+
 @dataclass
 class IncidentDetail:
     incident: Incident

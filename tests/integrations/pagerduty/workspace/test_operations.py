@@ -68,6 +68,11 @@ CALLS = {
     "incident_list": lambda i: {
         "query": selectors.IncidentQuery(status="all", service_id=i["service"])
     },
+    "incident_search": lambda i: {
+        "query": selectors.IncidentSearch(
+            statuses=("triggered",), service_ids=(i["service"],)
+        )
+    },
     "incident_get": lambda i: {"incident_id": i["incident"]},
     "open_incidents": lambda i: {},
     "service_recent_incidents": lambda i: {"service_id": i["service"]},

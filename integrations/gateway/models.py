@@ -1,0 +1,220 @@
+"""The gateway's records: MCP clients, agents (consents) and tool calls."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import AbstractApplication, ApplicationManager
+
+from integrations.gateway.conf import ALL_SCOPES
+from integrations.gateway.oauth.redirects import is_loopback_host, redirect_uri_problem
+from integrations.models import Tenant
+
+
+class Client(AbstractApplication):
+    """An MCP client registered with the portal's authorization server.
+
+    django-oauth-toolkit's Application, swapped in
+    (OAUTH2_PROVIDER_APPLICATION_MODEL) so that its redirect URIs follow
+    the gateway's policy wherever a client comes from: registration (DCR),
+    a metadata document (CIMD) or the admin.
+    """
+
+    registered_from = models.GenericIPAddressField(
+        _("registered from"), null=True, blank=True, editable=False
+    )
+
+    objects = ApplicationManager()
+
+    class Meta(AbstractApplication.Meta):
+        verbose_name = _("MCP client")
+        verbose_name_plural = _("MCP clients")
+
+    def natural_key(self):
+        return (self.client_id,)
+
+    def clean(self):
+        problems = []
+        for uri in self.redirect_uris.split():
+            problem = redirect_uri_problem(uri)
+            if problem:
+                problems.append(ValidationError(problem, code="redirect_uri"))
+        try:
+            super().clean()
+        except ValidationError as exc:
+            if not problems:
+                raise
+            raise ValidationError(
+                {**exc.message_dict, "redirect_uris": problems}
+            ) from exc
+        if problems:
+            raise ValidationError({"redirect_uris": problems})
+
+    def get_allowed_schemes(self):
+        """Return the schemes DOT lets this client's redirects use.
+
+        Includes http so loopback callbacks work; `clean` and
+        `redirect_uri_allowed` keep http to loopback hosts.
+        """
+        return ["https", "http", *settings.MCP_REDIRECT_SCHEMES]
+
+    def redirect_uri_allowed(self, uri):
+        return not redirect_uri_problem(uri) and super().redirect_uri_allowed(uri)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or _("Unnamed client")
+
+    @property
+    def redirect_hosts(self) -> list[str]:
+        """Return the hosts (or private schemes) this client's redirects reach."""
+        from urllib.parse import urlsplit
+
+        hosts = []
+        for uri in self.redirect_uris.split():
+            parts = urlsplit(uri)
+            hosts.append(parts.hostname or f"{parts.scheme}:")
+        return list(dict.fromkeys(hosts))
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether every redirect goes back to this machine only."""
+        from urllib.parse import urlsplit
+
+        uris = self.redirect_uris.split()
+        return bool(uris) and all(
+            is_loopback_host(urlsplit(uri).hostname) for uri in uris
+        )
+
+
+class AgentAuthorization(models.Model):
+    """One person's consent for one MCP client to act on one tenant.
+
+    The tenant is chosen on the consent page and bound to the authorization
+    code, then to the token family it starts (`token_family`, DOT's
+    refresh-token family), so every access and refresh token of the family
+    carries it. Revoking it ends the family.
+    """
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="authorizations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agent_authorizations",
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="agent_authorizations"
+    )
+    scope = models.CharField(_("scope"), max_length=40)
+    resource = models.URLField(_("resource"), max_length=300)
+    code_checksum = models.CharField(max_length=64, unique=True, editable=False)
+    token_family = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("authorized"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("revoke reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("agent authorization")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=[ALL_SCOPES[0], " ".join(ALL_SCOPES)]),
+                name="agentauthorization_scope_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client.display_name} for {self.user} in {self.tenant}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scope.split()
+
+    @property
+    def read_only(self) -> bool:
+        return ALL_SCOPES[1] not in self.scope_list
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ToolCallOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    REFUSED = "refused", _("Refused")
+    DENIED = "denied", _("Denied by policy")
+    HELD = "held", _("Held for approval")
+
+
+class ToolCall(models.Model):
+    """One `tools/call` an agent made, whatever became of it.
+
+    Arguments are stored masked (free text and secret-looking values
+    replaced); no token is ever stored.
+    """
+
+    Outcome = ToolCallOutcome
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user_label = models.CharField(_("user"), max_length=150, blank=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_label = models.CharField(_("client"), max_length=255, blank=True)
+    authorization = models.ForeignKey(
+        AgentAuthorization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tool_calls",
+    )
+    protocol_version = models.CharField(_("protocol version"), max_length=20)
+    tool = models.CharField(_("tool"), max_length=100)
+    arguments = models.JSONField(_("arguments (masked)"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    pagerduty_status = models.PositiveSmallIntegerField(
+        _("PagerDuty status"), null=True, blank=True
+    )
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    request_id = models.CharField(_("request ID"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tool call")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ToolCallOutcome.values),
+                name="toolcall_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="toolcall_tenant_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.tool} {self.outcome}"
