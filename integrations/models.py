@@ -548,6 +548,25 @@ class AuditEvent(models.Model):
         return reverse("admin:integrations_auditevent_change", args=[self.pk])
 
 
+class UserPreference(models.Model):
+    """How a person wants the portal shown to them: their time zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validators.validate_time_zone],
+        help_text=_("Times in the portal are shown in this zone."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone}"
+
+
 class WebhookSubscriptionStatus(models.TextChoices):
     CREATED = "created", _("Created, no delivery yet")
     ACTIVE = "active", _("Receiving")

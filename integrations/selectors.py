@@ -15,6 +15,7 @@ from integrations.models import (
     OAuthClient,
     Provider,
     Tenant,
+    UserPreference,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -351,3 +352,13 @@ def incident_change_list(
     if received_after is not None:
         changes = [c for c in changes if c.received_at > received_after]
     return changes[:limit]
+
+
+def user_time_zone_get(*, user) -> str:
+    """Return the IANA name of the zone this person's times are shown in."""
+    name = (
+        UserPreference.objects.filter(user=user)
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return name or "UTC"

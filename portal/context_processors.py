@@ -34,6 +34,7 @@ def navigation(request):
     urls = {
         "home": _url("home"),
         "mfa": _url("mfa_index"),
+        "profile": _url("profile"),
         "logout": _url("account_logout"),
     }
     context["nav_urls"] = urls

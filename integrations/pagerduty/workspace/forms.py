@@ -20,6 +20,42 @@ def _choices(refs, blank):
     return [("", blank), *((ref.id, ref.name) for ref in refs)]
 
 
+def picker(**attrs) -> dict:
+    """Return a select's attributes that make it a searchable picker."""
+    return {
+        "data-picker": "",
+        "data-picker-label": _("Filter"),
+        "data-picker-placeholder": _("Type a name"),
+        **attrs,
+    }
+
+
+class RefField(forms.CharField):
+    """A PagerDuty object picked by name from a directory list.
+
+    The value is the object's ID, checked as one; an ID that is not in the
+    list (a link from another page, an object past the list's end) stays
+    selectable under its ID rather than being refused.
+    """
+
+    def __init__(self, *, blank, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [pd_id])
+        kwargs.setdefault("widget", forms.Select(attrs=picker()))
+        super().__init__(**kwargs)
+        self.blank = blank
+
+    def offer(self, refs, current: str = "") -> None:
+        """Set the names to pick from; keep `current` listed if it is not."""
+        choices = _choices(refs, self.blank)
+        if current and pd_id.regex.match(current) and current not in {
+            ref.id for ref in refs
+        }:
+            choices.append((current, current))
+        self.widget.choices = choices
+
+
 class IncidentFilterForm(forms.Form):
     default_renderer = FastWidgetRenderer
 
