@@ -57,9 +57,7 @@ def profile(request):
             )
             return redirect("profile")
     else:
-        form = ProfileForm(
-            initial={"time_zone": user_time_zone_get(user=request.user)}
-        )
+        form = ProfileForm(initial={"time_zone": user_time_zone_get(user=request.user)})
     return render(
         request,
         "portal/profile.html",

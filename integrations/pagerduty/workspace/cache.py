@@ -15,7 +15,6 @@ or an incident write leaves them alone, a write to the directory drops them.
 from django.conf import settings
 from django.core.cache import cache
 
-
 DIRECTORY = "dir"
 
 

@@ -49,9 +49,11 @@ class RefField(forms.CharField):
     def offer(self, refs, current: str = "") -> None:
         """Set the names to pick from; keep `current` listed if it is not."""
         choices = _choices(refs, self.blank)
-        if current and pd_id.regex.match(current) and current not in {
-            ref.id for ref in refs
-        }:
+        if (
+            current
+            and pd_id.regex.match(current)
+            and current not in {ref.id for ref in refs}
+        ):
             choices.append((current, current))
         self.widget.choices = choices
 
