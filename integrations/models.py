@@ -665,6 +665,9 @@ class WebhookDelivery(models.Model):
     incident_number = models.PositiveIntegerField(null=True, blank=True)
     incident_status = models.CharField(max_length=20, blank=True)
     incident_title = models.CharField(max_length=255, blank=True)
+    # What a new incident's row shows, from the event (trimmed): urgency,
+    # created_at, service {id, name}, assignees [{id, name}], team IDs.
+    incident_summary = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
     received_at = models.DateTimeField(
         _("received"), default=timezone.now, db_index=True

@@ -61,6 +61,8 @@ HOME = dict.fromkeys(ROLES, 302)
 # or an outbound call would follow; covered by the flow tests).
 MATRIX = {
     "home": ("home", ["get"], HOME),
+    # Everyone's own preferences; nobody else's can be named.
+    "profile": ("home", ["get"], {**dict.fromkeys(ROLES, 200), "anonymous": 302}),
     "healthz": ("public", ["get"], dict.fromkeys(ROLES, 200)),
     # Browsers post CSP reports without a session; an empty body is refused.
     "csp_report": ("public", ["post"], dict.fromkeys(ROLES, 400)),
@@ -401,8 +403,9 @@ def test_t44_cached_pagerduty_reads_never_cross_tenants(
     def incidents(request):
         token = request.headers["Authorization"].removeprefix("Bearer ")
         owner = {AT_A: "ALPHA", AT_B: "BRAVO"}[token]
+        key = request.path_url.split("?")[0].strip("/").split("/")[0]
         body = (
-            '{"incidents": [], "limit": 25, "offset": 0, "more": false, '
+            f'{{"{key}": [], "limit": 25, "offset": 0, "more": false, '
             f'"total": 0, "owner": "{owner}"}}'
         )
         return 200, {"Content-Type": "application/json"}, body

@@ -64,17 +64,31 @@ class IncidentFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(s, s) for s in STATUS_TABS], required=False, initial="triggered"
     )
+    q = forms.CharField(
+        label=_("Search incidents"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Title, #number, service or person"),
+                "class": "search-input",
+            }
+        ),
+    )
+    assigned = forms.ChoiceField(
+        choices=[("", ""), ("me", _("Assigned to me"))], required=False
+    )
+    teams = forms.ChoiceField(
+        choices=[("", ""), ("mine", _("My teams"))], required=False
+    )
     urgency = forms.ChoiceField(
         label=_("Urgency"),
         choices=[("", _("Any urgency")), *URGENCY_CHOICES],
         required=False,
     )
-    service = forms.CharField(
-        label=_("Service ID"), required=False, max_length=40, validators=[pd_id]
-    )
-    team = forms.CharField(
-        label=_("Team ID"), required=False, max_length=40, validators=[pd_id]
-    )
+    service = RefField(label=_("Service"), blank=_("Any service"))
+    team = RefField(label=_("Team"), blank=_("Any team"))
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -98,6 +112,30 @@ class IncidentFilterForm(forms.Form):
         required=False,
     )
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    # Rendered in the folding filter panel; the rest sit elsewhere on the page.
+    PANEL = ("urgency", "service", "team", "since", "until", "sort", "per_page")
+
+    def offer(self, *, services=(), teams=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["service"].offer(services, data.get("service", ""))
+        self.fields["team"].offer(teams, data.get("team", ""))
+
+    @property
+    def panel_fields(self):
+        return [self[name] for name in self.PANEL]
+
+    @property
+    def active_filters(self) -> int:
+        """Return how many panel filters are set (the folded panel says so)."""
+        if not self.is_bound:
+            return 0
+        return sum(
+            1
+            for name in ("urgency", "service", "team", "since", "until")
+            if self.data.get(name)
+        )
 
     def clean(self):
         data = super().clean()

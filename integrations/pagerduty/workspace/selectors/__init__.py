@@ -14,6 +14,7 @@ from integrations.pagerduty.workspace.selectors.escalation_policies import (
     escalation_policy_list,
 )
 from integrations.pagerduty.workspace.selectors.incidents import (
+    MAX_FILTER_IDS,
     PAGE_SIZES,
     SORTS,
     STATUS_TABS,
@@ -21,9 +22,13 @@ from integrations.pagerduty.workspace.selectors.incidents import (
     IncidentPage,
     IncidentQuery,
     OpenIncidents,
+    StatusCounts,
     day_start,
     incident_get,
     incident_list,
+    incident_matches,
+    incident_search,
+    incident_status_counts,
     open_incidents,
     service_recent_incidents,
 )
@@ -42,6 +47,7 @@ from integrations.pagerduty.workspace.selectors.people import (
 )
 from integrations.pagerduty.workspace.selectors.references import (
     escalation_policy_refs,
+    my_team_refs,
     refs_if_granted,
     schedule_refs,
     service_refs,
@@ -56,6 +62,7 @@ from integrations.pagerduty.workspace.selectors.schedules import (
 from integrations.pagerduty.workspace.selectors.webhooks import webhook_list
 
 __all__ = [
+    "MAX_FILTER_IDS",
     "PAGE_SIZES",
     "SORTS",
     "STATUS_TABS",
@@ -66,13 +73,18 @@ __all__ = [
     "OnCallPolicy",
     "OpenIncidents",
     "ScheduleDetail",
+    "StatusCounts",
     "ServicePage",
     "day_start",
     "escalation_policy_get",
     "escalation_policy_list",
     "escalation_policy_refs",
+    "my_team_refs",
     "incident_get",
     "incident_list",
+    "incident_matches",
+    "incident_search",
+    "incident_status_counts",
     "oncall_by_policy",
     "oncall_list",
     "oncall_overview",

@@ -7,6 +7,7 @@ One call per 100 entries (at most ten), cached as directory lists
 from __future__ import annotations
 
 from integrations.pagerduty.scopes import Scope
+from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import Ref
 from integrations.pagerduty.workspace.operations import operation
@@ -69,6 +70,26 @@ def escalation_policy_refs(*, ws: Workspace) -> list[Ref]:
         "escalation_policies",
         Scope.ESCALATION_POLICIES_READ,
     )
+
+
+@operation(scope=Scope.USERS_READ)
+def my_team_refs(*, ws: Workspace) -> list[Ref]:
+    """Return the teams of the PagerDuty user this person acts as: one call.
+
+    Empty without a link of their own (nobody to ask about).
+    """
+    link = ws.usable_link
+    if link is None or not link.pd_user_id:
+        return []
+    body = ws.read(
+        inputs.path("/users/{}", inputs.pd_id(link.pd_user_id, "user_id")),
+        scope=Scope.USERS_READ,
+        directory=True,
+    )
+    user = body.get("user") if isinstance(body, dict) else None
+    teams = user.get("teams") if isinstance(user, dict) else None
+    refs = [Ref.from_api(team) for team in teams or [] if isinstance(team, dict)]
+    return [ref for ref in refs if ref is not None]
 
 
 def refs_if_granted(ws: Workspace, selector) -> list[Ref]:

@@ -156,7 +156,8 @@ def perform(request, ws, *, form, action, success, done_url, template, context):
                 error = describe_error(exc)
                 status = error.status
             else:
-                messages.success(request, success)
+                text = success(result) if callable(success) else success
+                messages.success(request, text)
                 return redirect(done_url(result) if callable(done_url) else done_url)
         else:
             status = 400

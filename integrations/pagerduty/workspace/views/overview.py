@@ -7,7 +7,7 @@ from integrations.pagerduty.workspace import forms as ws_forms
 from integrations.pagerduty.workspace import selectors
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.views.base import render_page, workspace_page
-from integrations.selectors import webhook_subscription_get
+from integrations.pagerduty.workspace.views.live import live_updates
 
 
 @workspace_page("overview", Scope.INCIDENTS_READ)
@@ -16,6 +16,7 @@ def workspace_overview(request, ws: Workspace):
     oncalls = None
     if ws.can(Scope.ONCALLS_READ):
         oncalls = selectors.oncall_list(ws=ws, earliest=True)
+    live = live_updates(ws)
     return render_page(
         request,
         ws,
@@ -23,7 +24,8 @@ def workspace_overview(request, ws: Workspace):
         {
             "open": selectors.open_incidents(ws=ws),
             "oncalls": oncalls,
-            "webhook": webhook_subscription_get(connection=ws.connection),
+            "live": live,
+            "webhook": live["subscription"],
         },
     )
 

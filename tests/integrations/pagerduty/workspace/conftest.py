@@ -109,3 +109,39 @@ def sandbox_linked(client, tenant, tenant_admin, pagerduty_client, sandbox_setti
     client.connection = connection
     client.sandbox = sandbox_settings
     return client
+
+
+@pytest.fixture
+def workspace(seeded_environments, sandbox_settings, live_server, page):
+    """The tenant admin signed in, acting as herself (Alice) in the sandbox.
+
+    Returns the workspace's base URL; the browser tests use it.
+    """
+    from integrations.models import Environment
+
+    development = Environment.objects.get(slug="development")
+    tenant = TenantFactory(environment=development, name="Acme Corp", slug="acme")
+    app = OAuthClientFactory(environment=development)
+    token = sandbox_settings.issue_token(user_email="alice@acme.example")
+    user = UserFactory(username="alice")
+    MembershipFactory(tenant=tenant, user=user, role="admin")
+    with sandbox_settings.state.lock:
+        alice = next(
+            u
+            for u in sandbox_settings.state.users.values()
+            if u.email == "alice@acme.example"
+        )
+    make_connection(
+        tenant,
+        app,
+        api_url=sandbox_settings.url,
+        token=token,
+        user=user,
+        pd_user=(alice.id, alice.name, alice.email, alice.role),
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "alice")
+    page.fill("input[name=password]", "password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"

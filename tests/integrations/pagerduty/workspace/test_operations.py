@@ -68,6 +68,14 @@ CALLS = {
     "incident_list": lambda i: {
         "query": selectors.IncidentQuery(status="all", service_id=i["service"])
     },
+    "incident_search": lambda i: {
+        "query": selectors.IncidentQuery(
+            status="all", service_id=i["service"], search="down"
+        )
+    },
+    "incident_status_counts": lambda i: {
+        "query": selectors.IncidentQuery(status="all", service_id=i["service"])
+    },
     "incident_get": lambda i: {"incident_id": i["incident"]},
     "open_incidents": lambda i: {},
     "service_recent_incidents": lambda i: {"service_id": i["service"]},
@@ -88,6 +96,7 @@ CALLS = {
     "team_refs": lambda i: {},
     "schedule_refs": lambda i: {},
     "escalation_policy_refs": lambda i: {},
+    "my_team_refs": lambda i: {},
     "export_plan": lambda i: {
         "since": datetime.now(UTC) - timedelta(days=30),
         "until": datetime.now(UTC),
@@ -221,6 +230,8 @@ def _id_kinds(name):
 # Filters where an empty ID means "no filter" rather than a bad one.
 OPTIONAL_IDS = {
     ("incident_list", "service"),
+    ("incident_search", "service"),
+    ("incident_status_counts", "service"),
     ("oncall_list", "schedule"),
     ("oncall_list", "user"),
 }
@@ -498,12 +509,19 @@ def sandbox_ids(state, subdomain="acme") -> Ids:
 @pytest.fixture
 def sandbox_ws(tenant, tenant_admin, pagerduty_client, sandbox_settings):
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
+    with sandbox_settings.state.lock:
+        alice = next(
+            u
+            for u in sandbox_settings.state.users.values()
+            if u.email == "alice@acme.example"
+        )
     make_connection(
         tenant,
         pagerduty_client,
         api_url=sandbox_settings.url,
         token=token,
         user=tenant_admin,
+        pd_user=(alice.id, alice.name, alice.email, alice.role),
     )
     return workspace_open(user=tenant_admin, tenant_id=tenant.pk)
 

@@ -21,7 +21,8 @@ QUERIES = 4
 # (URL name, object kind to pick or None, {path prefix: calls}).
 PAGES = [
     ("workspace_overview", None, {"/incidents": 1, "/oncalls": 1}),
-    ("incident_list", None, {"/incidents": 1}),
+    # The page and the other open tab's count; the pickers' directory lists.
+    ("incident_list", None, {"/incidents": 2, "/services": 1, "/teams": 1}),
     (
         "incident_detail",
         "incident",
