@@ -333,6 +333,22 @@ def incident_resolve(request, ws: Workspace, incident_id: str):
     )
 
 
+@require_POST
+@workspace_page("incidents", Scope.INCIDENTS_READ, Scope.INCIDENTS_WRITE)
+def incident_reopen(request, ws: Workspace, incident_id: str):
+    """Reopen a resolved incident (triggered again, on its escalation policy)."""
+    return _incident_action(
+        request,
+        ws,
+        incident_id,
+        form=ws_forms.ConfirmForm(posted(request)),
+        action=lambda data: services.incident_reopen(ws=ws, incident_id=incident_id),
+        success=_done(_("Incident #%(number)s reopened."), _("Incident reopened.")),
+        title=_("Reopen incident"),
+        button=_("Reopen"),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @workspace_page("incidents", Scope.INCIDENTS_WRITE, Scope.INCIDENTS_WRITE)
 def incident_urgency(request, ws: Workspace, incident_id: str):

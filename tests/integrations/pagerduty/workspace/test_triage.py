@@ -546,3 +546,52 @@ def test_a_webhook_delivery_records_the_row_facts(client, ws_connection):
     delivery = subscription.deliveries.get()
     assert delivery.incident_summary["service"] == {"id": "PSVC001", "name": "PSVC001"}
     assert Connection.objects.filter(pk=ws_connection.pk).exists()
+
+
+# --- A resolved incident: Reopen, and nothing PagerDuty refuses ---
+
+
+def test_a_resolved_incident_offers_reopen_and_notes_only(
+    linked_client, tenant, mocked_responses
+):
+    from tests.integrations.pagerduty.workspace.test_incidents import mock_detail
+
+    mock_detail(mocked_responses, item=pd.incident(status="resolved"))
+
+    html = linked_client.get(
+        reverse("integrations:incident_detail", args=[tenant.pk, "PINC001"])
+    ).content.decode()
+
+    assert 'id="action-reopen"' in html
+    for refused in ("acknowledge", "reassign", "resolve", "urgency", "escalate"):
+        assert f'id="action-{refused}"' not in html
+    assert 'id="action-note"' in html
+    assert 'id="incident-created">2026-11-28 10:00 UTC<' in html
+
+
+def test_reopen_triggers_the_incident_again(linked_client, tenant, mocked_responses):
+    mocked_responses.put(
+        pd.url("/incidents/PINC001"), json={"incident": pd.incident(number=5)}
+    )
+
+    response = linked_client.post(
+        reverse("integrations:incident_reopen", args=[tenant.pk, "PINC001"])
+    )
+
+    assert response["Location"] == reverse(
+        "integrations:incident_detail", args=[tenant.pk, "PINC001"]
+    )
+    assert json.loads(mocked_responses.calls[0].request.body) == {
+        "incident": {"type": "incident_reference", "status": "triggered"}
+    }
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Incident #5 reopened."]
+
+
+def test_reopen_is_a_post_only(linked_client, tenant, mocked_responses):
+    response = linked_client.get(
+        reverse("integrations:incident_reopen", args=[tenant.pk, "PINC001"])
+    )
+
+    assert response.status_code == 405
+    assert len(mocked_responses.calls) == 0
