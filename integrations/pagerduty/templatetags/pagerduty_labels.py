@@ -46,6 +46,29 @@ def target_label(value: str) -> str:
 
 
 @register.filter
+def minutes(value) -> str:
+    """Return a duration in minutes as people say it: "1 h 30 min"."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return ""
+    hours, rest = divmod(value, 60)
+    if not hours:
+        return _("%(m)s min") % {"m": rest}
+    if not rest:
+        return _("%(h)s h") % {"h": hours}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+
+
+@register.filter
+def seconds(value) -> str:
+    """Return a duration in seconds in minutes and hours ("4 h", "45 s")."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return ""
+    if value % 60:
+        return _("%(s)s s") % {"s": value} if value < 60 else minutes(value // 60)
+    return minutes(value // 60)
+
+
+@register.filter
 def write_block(ws, scope: str) -> str:
     """Return why this person can't use a write control ("" when they can)."""
     try:

@@ -267,16 +267,24 @@ class ServiceForm(forms.Form):
     )
     escalation_policy = forms.ChoiceField(label=_("Escalation policy"))
     acknowledgement_timeout = forms.IntegerField(
-        label=_("Acknowledgement timeout (seconds)"),
+        label=_("Acknowledgement timeout (minutes)"),
         required=False,
-        min_value=60,
-        help_text=_("Empty: an acknowledged incident stays acknowledged."),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        help_text=_(
+            "An acknowledged incident triggers again after this long, e.g. 30; "
+            "240 is 4 h. Empty: it stays acknowledged."
+        ),
     )
     auto_resolve_timeout = forms.IntegerField(
-        label=_("Auto-resolve timeout (seconds)"),
+        label=_("Auto-resolve timeout (minutes)"),
         required=False,
-        min_value=60,
-        help_text=_("Empty: incidents are never resolved automatically."),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        help_text=_(
+            "An open incident is resolved after this long; 1440 is 24 h. "
+            "Empty: incidents are never resolved automatically."
+        ),
     )
 
     def __init__(self, *args, policies=(), **kwargs):
@@ -309,19 +317,23 @@ class OverrideForm(forms.Form):
         return data
 
 
-RULE_COUNT = 3
 MAX_LEVELS = 20
+DEFAULT_DELAY = 30
 
 
 class EscalationPolicyForm(forms.Form):
-    """Name, loops and levels (three, or as many as the policy has)."""
+    """Name, loops and levels; levels can be added, removed and reordered.
+
+    Each level is `rule{n}_delay` (minutes) and `rule{n}_targets` (users and
+    schedules, "user:ID" / "schedule:ID"); `levels` says how many there are.
+    """
 
     name = forms.CharField(label=_("Name"), max_length=255)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     num_loops = forms.IntegerField(
-        label=_("Repeat the rules this many times"),
+        label=_("Repeat the levels this many times"),
         min_value=0,
         max_value=9,
         initial=0,
@@ -331,7 +343,7 @@ class EscalationPolicyForm(forms.Form):
         min_value=1, max_value=MAX_LEVELS, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, targets=(), levels=RULE_COUNT, **kwargs):
+    def __init__(self, *args, targets=(), levels=1, **kwargs):
         super().__init__(*args, **kwargs)
         self.level_count = max(1, min(levels, MAX_LEVELS))
         self.fields["levels"].initial = self.level_count
@@ -341,14 +353,33 @@ class EscalationPolicyForm(forms.Form):
                 min_value=1,
                 max_value=1440,
                 required=False,
-                initial=30,
+                initial=DEFAULT_DELAY,
+                help_text=_("90 is 1 h 30 min; at most 24 h."),
             )
             self.fields[f"rule{level}_targets"] = forms.MultipleChoiceField(
                 label=_("Level %(n)s: notify") % {"n": level},
                 choices=list(targets),
-                required=level == 1,
-                widget=forms.SelectMultiple(attrs={"size": 5}),
+                required=False,
+                widget=forms.SelectMultiple(attrs=picker(size=6)),
             )
+
+    @property
+    def level_rows(self) -> list[dict]:
+        """Return each level's fields, for the editor's fieldsets."""
+        return [
+            {
+                "number": level,
+                "delay": self[f"rule{level}_delay"],
+                "targets": self[f"rule{level}_targets"],
+                "first": level == 1,
+                "last": level == self.level_count,
+            }
+            for level in range(1, self.level_count + 1)
+        ]
+
+    @property
+    def can_add(self) -> bool:
+        return self.level_count < MAX_LEVELS
 
     def clean(self):
         data = super().clean()
@@ -356,20 +387,61 @@ class EscalationPolicyForm(forms.Form):
         for level in range(1, self.level_count + 1):
             targets = data.get(f"rule{level}_targets") or []
             if not targets:
+                if f"rule{level}_targets" not in self.errors:
+                    self.add_error(
+                        f"rule{level}_targets",
+                        forms.ValidationError(
+                            _("Pick who level %(n)s notifies, or remove the level.")
+                            % {"n": level},
+                            code="no_targets",
+                        ),
+                    )
                 continue
-            delay = data.get(f"rule{level}_delay") or 30
+            delay = data.get(f"rule{level}_delay") or DEFAULT_DELAY
             rules.append(
                 {
                     "delay": delay,
                     "targets": [tuple(value.split(":", 1)) for value in targets],
                 }
             )
-        if not rules and not self.errors:
-            raise forms.ValidationError(
-                _("Give the first level at least one target."), code="no_rules"
-            )
         data["rules"] = rules
         return data
+
+
+def policy_levels_rearranged(data, op: str) -> tuple[dict, int]:
+    """Return a posted policy's values with a level added, removed or moved.
+
+    `op` is "add", "remove-N", "up-N" or "down-N"; anything else changes
+    nothing. Returns the form's initial values and the new level count.
+    """
+    try:
+        count = max(1, min(int(data.get("levels") or 1), MAX_LEVELS))
+    except ValueError:
+        count = 1
+    levels = [
+        (data.get(f"rule{n}_delay", ""), data.getlist(f"rule{n}_targets"))
+        for n in range(1, count + 1)
+    ]
+    action, _dash, number = op.partition("-")
+    index = int(number) - 1 if number.isdigit() else -1
+    if action == "add" and count < MAX_LEVELS:
+        levels.append((str(DEFAULT_DELAY), []))
+    elif action == "remove" and 0 <= index < count and count > 1:
+        levels.pop(index)
+    elif action == "up" and 0 < index < count:
+        levels[index - 1], levels[index] = levels[index], levels[index - 1]
+    elif action == "down" and 0 <= index < count - 1:
+        levels[index + 1], levels[index] = levels[index], levels[index + 1]
+    initial = {
+        "name": data.get("name", ""),
+        "description": data.get("description", ""),
+        "num_loops": data.get("num_loops", "0"),
+        "levels": len(levels),
+    }
+    for n, (delay, targets) in enumerate(levels, start=1):
+        initial[f"rule{n}_delay"] = delay
+        initial[f"rule{n}_targets"] = targets
+    return initial, len(levels)
 
 
 USER_ROLES = [(role, ROLE_LABELS[role]) for role in inputs.USER_ROLES]

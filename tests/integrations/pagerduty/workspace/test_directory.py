@@ -272,6 +272,7 @@ def test_policy_create_sends_levels_and_targets(
         {
             "name": "Night",
             "num_loops": "1",
+            "levels": "2",
             "rule1_delay": "10",
             "rule1_targets": ["schedule:PSCH001", "user:PUSER01"],
             "rule2_delay": "20",
