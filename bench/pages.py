@@ -98,8 +98,10 @@ PAGES = (
         "oncall_list",
         why=(
             "on call now and the next 7 days: two GET /oncalls; one window "
-            "call could push current entries past its 100-entry page"
+            "call could push current entries past its 100-entry page; cold, "
+            "also the schedule and user pickers' directory lists"
         ),
+        after_change=2,
     ),
 )
 

@@ -156,12 +156,14 @@ class ConfirmForm(forms.Form):
 
 
 class OnCallFilterForm(forms.Form):
-    schedule = forms.CharField(
-        label=_("Schedule ID"), required=False, max_length=40, validators=[pd_id]
-    )
-    user = forms.CharField(
-        label=_("User ID"), required=False, max_length=40, validators=[pd_id]
-    )
+    schedule = RefField(label=_("Schedule"), blank=_("Any schedule"))
+    user = RefField(label=_("User"), blank=_("Anyone"))
+
+    def offer(self, *, schedules=(), users=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["schedule"].offer(schedules, data.get("schedule", ""))
+        self.fields["user"].offer(users, data.get("user", ""))
 
 
 class ResolveForm(forms.Form):
@@ -202,8 +204,14 @@ class SnoozeForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    user = forms.ChoiceField(label=_("User"), required=False)
-    escalation_policy = forms.ChoiceField(label=_("Escalation policy"), required=False)
+    user = forms.ChoiceField(
+        label=_("User"), required=False, widget=forms.Select(attrs=picker())
+    )
+    escalation_policy = forms.ChoiceField(
+        label=_("Escalation policy"),
+        required=False,
+        widget=forms.Select(attrs=picker()),
+    )
 
     def __init__(self, *args, users=(), policies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,7 +231,7 @@ class ReassignForm(forms.Form):
 
 class IncidentCreateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=1024)
-    service = forms.ChoiceField(label=_("Service"))
+    service = forms.ChoiceField(label=_("Service"), widget=forms.Select(attrs=picker()))
     urgency = forms.ChoiceField(
         label=_("Urgency"),
         choices=[("", _("The service's default")), *URGENCY_CHOICES],
@@ -265,7 +273,9 @@ class ServiceForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    escalation_policy = forms.ChoiceField(label=_("Escalation policy"))
+    escalation_policy = forms.ChoiceField(
+        label=_("Escalation policy"), widget=forms.Select(attrs=picker())
+    )
     acknowledgement_timeout = forms.IntegerField(
         label=_("Acknowledgement timeout (minutes)"),
         required=False,
@@ -293,7 +303,7 @@ class ServiceForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    user = forms.ChoiceField(label=_("Who"))
+    user = forms.ChoiceField(label=_("Who"), widget=forms.Select(attrs=picker()))
     start = forms.DateTimeField(
         label=_("From (UTC)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -465,7 +475,7 @@ TEAM_ROLES = [(role, TEAM_ROLE_LABELS[role]) for role in inputs.TEAM_ROLES]
 
 
 class MemberForm(forms.Form):
-    user = forms.ChoiceField(label=_("User"))
+    user = forms.ChoiceField(label=_("User"), widget=forms.Select(attrs=picker()))
     role = forms.ChoiceField(label=_("Team role"), choices=TEAM_ROLES)
 
     def __init__(self, *args, users=(), **kwargs):
@@ -494,19 +504,31 @@ class WebhookForm(forms.Form):
             ("team", _("One team")),
         ],
         initial="account",
+        widget=forms.RadioSelect,
     )
-    filter_id = forms.CharField(
-        label=_("Service or team ID"),
-        required=False,
-        max_length=40,
-        validators=[pd_id],
-    )
+    service = RefField(label=_("Service (for one service)"), blank=_("— choose —"))
+    team = RefField(label=_("Team (for one team)"), blank=_("— choose —"))
     description = forms.CharField(label=_("Description"), required=False)
+
+    def offer(self, *, services=(), teams=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["service"].offer(services, data.get("service", ""))
+        self.fields["team"].offer(teams, data.get("team", ""))
 
     def clean(self):
         data = super().clean()
-        if data.get("filter_type") in ("service", "team") and not data.get("filter_id"):
-            raise forms.ValidationError(
-                _("Give the ID of the service or team."), code="filter_id"
-            )
+        kind = data.get("filter_type")
+        data["filter_id"] = ""
+        if kind in ("service", "team"):
+            if not data.get(kind):
+                self.add_error(
+                    kind,
+                    forms.ValidationError(
+                        _("Choose the %(kind)s whose events are sent.")
+                        % {"kind": _("service") if kind == "service" else _("team")},
+                        code="filter_id",
+                    ),
+                )
+            data["filter_id"] = data.get(kind) or ""
         return data

@@ -59,7 +59,10 @@ from integrations.pagerduty.workspace.selectors.schedules import (
     schedule_get,
     schedule_list,
 )
-from integrations.pagerduty.workspace.selectors.webhooks import webhook_list
+from integrations.pagerduty.workspace.selectors.webhooks import (
+    webhook_get,
+    webhook_list,
+)
 
 __all__ = [
     "MAX_FILTER_IDS",
@@ -103,5 +106,6 @@ __all__ = [
     "user_get",
     "user_list",
     "user_refs",
+    "webhook_get",
     "webhook_list",
 ]

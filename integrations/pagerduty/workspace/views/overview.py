@@ -32,13 +32,20 @@ def workspace_overview(request, ws: Workspace):
 
 @workspace_page("oncalls", Scope.ONCALLS_READ)
 def oncall_list(request, ws: Workspace):
-    """Show who is on call now by policy and level, and the next 7 days."""
+    """Show who is on call now by policy and level, and the next 7 days.
+
+    Two calls; the schedule and user pickers come from the directory lists.
+    """
     form = ws_forms.OnCallFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     overview = selectors.oncall_overview(
         ws=ws,
         schedule_id=filters.get("schedule") or "",
         user_id=filters.get("user") or "",
+    )
+    form.offer(
+        schedules=selectors.refs_if_granted(ws, selectors.schedule_refs),
+        users=selectors.refs_if_granted(ws, selectors.user_refs),
     )
     return render_page(
         request,

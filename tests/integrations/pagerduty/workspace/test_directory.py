@@ -522,10 +522,13 @@ def test_webhook_list_shows_state_and_actions(linked_client, tenant, mocked_resp
         pd.url("/webhook_subscriptions"),
         json=listing("webhook_subscriptions", [subscription(disabled=True)]),
     )
+    pd.mock_directories(mocked_responses, teams=None)
 
     html = linked_client.get(url(tenant, "webhook_list")).content.decode()
 
     assert "https://hooks.example.test/pd" in html
+    assert "Service: Checkout<" in html
+    assert "PSVC001<" not in html
     assert "Temporarily disabled" in html
     assert url(tenant, "webhook_enable", "PWH0001") in html
     assert url(tenant, "webhook_ping", "PWH0001") in html
@@ -546,7 +549,8 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
             "url": "https://hooks.example.test/pd",
             "events": ["incident.triggered", "incident.resolved"],
             "filter_type": "service",
-            "filter_id": "PSVC001",
+            "service": "PSVC001",
+            "team": "PTEAM01",
             "description": "Ops",
         },
     )
@@ -568,9 +572,11 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
     }
 
 
-def test_webhook_create_for_a_service_needs_its_id(
+def test_webhook_create_for_a_service_needs_one_picked(
     linked_client, tenant, mocked_responses
 ):
+    pd.mock_directories(mocked_responses)
+
     response = linked_client.post(
         url(tenant, "webhook_create"),
         {
@@ -580,9 +586,11 @@ def test_webhook_create_for_a_service_needs_its_id(
         },
     )
 
+    html = response.content.decode()
     assert response.status_code == 400
-    assert "Give the ID of the service or team." in response.content.decode()
-    assert len(mocked_responses.calls) == 0
+    assert "Choose the service whose events are sent." in html
+    assert '<option value="PSVC002">Payments API</option>' in html
+    assert {c.request.method for c in mocked_responses.calls} == {"GET"}
 
 
 def test_webhook_create_refused_keeps_what_was_typed(
@@ -593,6 +601,7 @@ def test_webhook_create_refused_keeps_what_was_typed(
         status=400,
         json=pd.error("Invalid Input Provided", 2001, ["Filter target not found"]),
     )
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.post(
         url(tenant, "webhook_create"),
@@ -600,12 +609,13 @@ def test_webhook_create_refused_keeps_what_was_typed(
             "url": "https://hooks.example.test/typed",
             "events": ["incident.triggered"],
             "filter_type": "team",
-            "filter_id": "PNOPE01",
+            "team": "PNOPE01",
         },
     )
 
     html = response.content.decode()
     assert response.status_code == 400
+    assert '<option value="PNOPE01" selected>PNOPE01</option>' in html
     assert "Filter target not found" in html
     assert "https://hooks.example.test/typed" in html
 

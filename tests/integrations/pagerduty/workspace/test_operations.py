@@ -91,6 +91,7 @@ CALLS = {
     "team_list": lambda i: {},
     "team_get": lambda i: {"team_id": i["team"]},
     "webhook_list": lambda i: {},
+    "webhook_get": lambda i: {"subscription_id": i["subscription"]},
     "service_refs": lambda i: {},
     "user_refs": lambda i: {},
     "team_refs": lambda i: {},

@@ -37,7 +37,7 @@ PAGES = [
     ("service_list", None, {"/services": 1}),
     ("service_detail", "service", {"/services/ID": 1, "/incidents": 1}),
     ("service_edit", "service", {"/services/ID": 1, "/escalation_policies": 1}),
-    ("oncall_list", None, {"/oncalls": 2}),
+    ("oncall_list", None, {"/oncalls": 2, "/schedules": 1, "/users": 1}),
     ("schedule_list", None, {"/schedules": 1}),
     (
         "schedule_detail",
