@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations.pagerduty.workspace import inputs
@@ -304,18 +305,22 @@ class ServiceForm(forms.Form):
 
 class OverrideForm(forms.Form):
     user = forms.ChoiceField(label=_("Who"), widget=forms.Select(attrs=picker()))
+    # In the viewer's time zone (Django reads them in the active zone).
     start = forms.DateTimeField(
-        label=_("From (UTC)"),
+        label=_("From"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     end = forms.DateTimeField(
-        label=_("Until (UTC)"),
+        label=_("Until"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = _choices(users, _("— choose —"))
+        zone = timezone.get_current_timezone_name()
+        self.fields["start"].label = _("From (%(zone)s)") % {"zone": zone}
+        self.fields["end"].label = _("Until (%(zone)s)") % {"zone": zone}
 
     def clean(self):
         data = super().clean()

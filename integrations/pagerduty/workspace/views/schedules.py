@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -68,8 +66,8 @@ def schedule_override_create(request, ws: Workspace, schedule_id: str):
             ws=ws,
             schedule_id=schedule_id,
             user_id=data["user"],
-            start=data["start"].replace(tzinfo=UTC),
-            end=data["end"].replace(tzinfo=UTC),
+            start=data["start"],
+            end=data["end"],
         ),
         success=_("Override created."),
         done_url=detail_url,

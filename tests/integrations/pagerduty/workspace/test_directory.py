@@ -164,6 +164,35 @@ def test_override_create_posts_it_in_utc(linked_client, tenant, mocked_responses
     }
 
 
+def test_override_times_are_read_in_the_viewers_zone(
+    client, tenant, tenant_admin, ws_connection, mocked_responses
+):
+    from integrations.models import UserPreference
+
+    UserPreference.objects.create(user=tenant_admin, time_zone="Europe/Paris")
+    client.force_login(tenant_admin)
+    mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
+    mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
+    created = mocked_responses.post(
+        pd.url("/schedules/PSCH001/overrides"),
+        status=201,
+        json=[{"status": 201, "override": {"id": "POVR002"}}],
+    )
+
+    page = client.get(url(tenant, "schedule_override_create", "PSCH001"))
+    client.post(
+        url(tenant, "schedule_override_create", "PSCH001"),
+        {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
+    )
+
+    assert "From (Europe/Paris)" in page.content.decode()
+    sent = body(created.calls[0])["overrides"][0]
+    assert (sent["start"], sent["end"]) == (
+        "2026-12-01T10:00:00+01:00",
+        "2026-12-01T12:00:00+01:00",
+    )
+
+
 def test_override_refused_keeps_what_was_typed(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
     mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
