@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     CONFIG_ENABLED = "config.enabled", _("Integration enabled")
     CONFIG_DISABLED = "config.disabled", _("Integration disabled")
     CONFIG_VERIFIED = "config.verified", _("Credentials verified")
+    CONFIG_VERIFY_FAILED = "config.verify_failed", _("Credentials check failed")
     CONNECTION_CREATED = "connection.created", _("PagerDuty connected")
     CONNECTION_RECONNECTED = "connection.reconnected", _("PagerDuty reconnected")
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")

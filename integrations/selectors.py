@@ -6,8 +6,10 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import (
+    AuditAction,
     AuditEvent,
     Connection,
     Environment,
@@ -19,6 +21,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from integrations.pagerduty.scopes import ALL_SCOPES
 
 
 def environment_list() -> QuerySet[Environment]:
@@ -171,7 +174,11 @@ class TenantConnectionRow:
 
     @property
     def granted_scopes(self) -> list[str]:
-        return self.connection.granted_scope_list if self.connection else []
+        """Return the granted PagerDuty scopes (not `openid`, which is no API
+        permission), so the count compares with the configured ones."""
+        if self.connection is None:
+            return []
+        return [s for s in self.connection.granted_scope_list if s in ALL_SCOPES]
 
 
 def tenant_connection_list(
@@ -237,17 +244,84 @@ def audit_event_list(
     return events
 
 
+VERIFICATIONS = (AuditAction.CONFIG_VERIFIED, AuditAction.CONFIG_VERIFY_FAILED)
+# What changes the credentials a check vouched for.
+CREDENTIAL_CHANGES = (
+    AuditAction.CONFIG_CREATED,
+    AuditAction.CONFIG_UPDATED,
+    AuditAction.CONFIG_SECRET_REPLACED,
+)
+# Outcomes that are no check of the credentials at all.
+NOT_CHECKED = ("rate_limited",)
+
+
 def audit_event_last_verification(*, client: OAuthClient) -> AuditEvent | None:
-    """Return the latest credentials check of an app's environment and tenant."""
-    return (
-        AuditEvent.objects.filter(
-            action=AuditEvent.Action.CONFIG_VERIFIED,
-            environment_id=client.environment_id,
-            tenant_id=client.tenant_id,
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    """Return the latest credentials check of an app's environment and tenant.
+
+    A check that did not run (rate limited) is not one.
+    """
+    events = AuditEvent.objects.filter(
+        action__in=VERIFICATIONS,
+        environment_id=client.environment_id,
+        tenant_id=client.tenant_id,
+    ).order_by("-created_at", "-id")
+    for event in events[:20]:
+        if (event.details or {}).get("outcome") not in NOT_CHECKED:
+            return event
+    return None
+
+
+@dataclass(frozen=True)
+class IntegrationState:
+    """What can honestly be said of an app: Configured, Verified or Failing.
+
+    `key` is "not_configured", "disabled", "configured" (saved, not checked
+    since its last change), "verified" or "failing"; `last_check` the check
+    it rests on, if any.
+    """
+
+    key: str
+    last_check: AuditEvent | None = None
+
+    @property
+    def label(self) -> str:
+        return str(INTEGRATION_STATE_LABELS[self.key])
+
+
+INTEGRATION_STATE_LABELS = {
+    "not_configured": _("Not configured"),
+    "disabled": _("Disabled"),
+    "configured": _("Configured"),
+    "verified": _("Verified"),
+    "failing": _("Failing"),
+}
+
+
+def integration_state_get(*, client: OAuthClient | None) -> IntegrationState:
+    """Return an app's state from its last credentials check and changes.
+
+    Verified only when the last check succeeded and nothing changed the
+    credentials since; Failing when it failed; Configured before any check
+    or after a change. Disabled wins over all three.
+    """
+    if client is None:
+        return IntegrationState("not_configured")
+    last = audit_event_last_verification(client=client)
+    if not client.enabled:
+        return IntegrationState("disabled", last)
+    if last is None:
+        return IntegrationState("configured")
+    changed = AuditEvent.objects.filter(
+        action__in=CREDENTIAL_CHANGES,
+        environment_id=client.environment_id,
+        tenant_id=client.tenant_id,
+        created_at__gt=last.created_at,
+    ).exists()
+    if changed:
+        return IntegrationState("configured", last)
+    if (last.details or {}).get("outcome") == "ok":
+        return IntegrationState("verified", last)
+    return IntegrationState("failing", last)
 
 
 def membership_get_for_user(*, user, tenant_id) -> Membership | None:

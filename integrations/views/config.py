@@ -14,7 +14,7 @@ from integrations.forms import PagerDutyConfigForm
 from integrations.models import Environment, OAuthClient, Provider
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import (
-    audit_event_last_verification,
+    integration_state_get,
     oauth_client_get_for_environment,
 )
 from integrations.services.oauth_clients import (
@@ -52,7 +52,8 @@ def pagerduty_config(request, environment: Environment):
         tab = request.GET.get("tab")
         if tab not in TABS:
             tab = "configuration" if client else "guide"
-    last_check = client and audit_event_last_verification(client=client)
+    state = integration_state_get(client=client)
+    last_check = state.last_check
     return render(
         request,
         "integrations/pagerduty_config.html",
@@ -69,6 +70,7 @@ def pagerduty_config(request, environment: Environment):
             "verification": request.session.pop(
                 f"{SESSION_VERIFICATION}:{environment.slug}", None
             ),
+            "state": state,
             "last_verification": last_check,
             "last_verification_just_now": bool(last_check)
             and timezone.now() - last_check.created_at < timedelta(minutes=1),

@@ -13,6 +13,7 @@ from integrations.models import Connection, Environment, Provider
 from integrations.registry import integration_list
 from integrations.selectors import (
     environment_list_for_request,
+    integration_state_get,
     oauth_client_list_for_environment,
     tenant_connection_list,
 )
@@ -68,7 +69,11 @@ def integration_list_view(request, environment: Environment):
         for c in oauth_client_list_for_environment(environment=environment)
     }
     cards = [
-        {"integration": integration, "client": clients.get(integration.provider)}
+        {
+            "integration": integration,
+            "client": clients.get(integration.provider),
+            "state": integration_state_get(client=clients.get(integration.provider)),
+        }
         for integration in integration_list(query=query)
     ]
     return render(

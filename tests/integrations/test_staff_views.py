@@ -82,18 +82,75 @@ def test_catalog_shows_pagerduty_not_configured(client, staff_user, development)
     assert reverse("integrations:pagerduty_config", args=["development"]) in html
 
 
-@pytest.mark.parametrize(("enabled", "label"), [(True, "Active"), (False, "Disabled")])
-def test_catalog_shows_the_status_of_this_environment(
-    client, staff_user, development, enabled, label
+def _event(client, action, outcome, minutes_ago):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import AuditEvent
+
+    return AuditEvent.objects.create(
+        action=action,
+        environment=client.environment,
+        details={"outcome": outcome} if outcome else {},
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+
+
+@pytest.mark.parametrize(
+    ("enabled", "events", "label"),
+    [
+        (True, [], "Configured"),
+        (True, [("config.verified", "ok", 5)], "Verified"),
+        (True, [("config.verify_failed", "invalid_client", 5)], "Failing"),
+        # An old-style failed check, recorded as "verified" before the fix.
+        (True, [("config.verified", "rejected", 5)], "Failing"),
+        (True, [("config.verified", "ok", 9), ("config.updated", "", 5)], "Configured"),
+        (
+            True,
+            [("config.verified", "ok", 9), ("config.secret_replaced", "", 5)],
+            "Configured",
+        ),
+        (
+            True,
+            [("config.verify_failed", "x", 9), ("config.verified", "ok", 2)],
+            "Verified",
+        ),
+        (False, [("config.verified", "ok", 5)], "Disabled"),
+    ],
+)
+def test_catalog_shows_the_honest_state_of_this_environment(
+    client, staff_user, development, enabled, events, label
 ):
-    OAuthClientFactory(environment=development, enabled=enabled)
+    app = OAuthClientFactory(environment=development, enabled=enabled)
+    for action, outcome, minutes_ago in events:
+        _event(app, action, outcome, minutes_ago)
     client.force_login(staff_user)
 
     response = client.get(catalog_url())
     staging = client.get(catalog_url("staging"))
 
-    assert f'badge-dot integration-status">{label}<' in response.content.decode()
+    html = response.content.decode()
+    assert f"integration-status integration-{label.lower()}" in html
+    assert f">{label}</span>" in html
+    assert "Active" not in html
     assert "Not configured" in staging.content.decode()
+
+
+def test_the_configuration_page_says_when_the_last_check_failed(
+    client, staff_user, development
+):
+    app = OAuthClientFactory(environment=development)
+    _event(app, "config.verify_failed", "invalid_client", 3)
+    client.force_login(staff_user)
+
+    html = client.get(
+        reverse("integrations:pagerduty_config", args=["development"])
+    ).content.decode()
+
+    assert 'id="integration-status">Failing<' in html
+    assert "last check failed 3\xa0minutes ago" in html
+    assert 'id="details-state">Failing<' in html
 
 
 @pytest.mark.parametrize(
