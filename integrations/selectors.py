@@ -436,3 +436,61 @@ def user_time_zone_get(*, user) -> str:
         .first()
     )
     return name or "UTC"
+
+
+@dataclass(frozen=True)
+class DisconnectConsequences:
+    """What stops when a tenant's PagerDuty connection goes."""
+
+    members: int
+    links: int
+    live_updates: bool
+
+
+def disconnect_consequences(*, connection: Connection) -> DisconnectConsequences:
+    """Return who and what a disconnect of this connection affects."""
+    tenant = connection.tenant
+    links = (
+        Connection.objects.filter(tenant=tenant, kind=Connection.Kind.PERSONAL)
+        .exclude(status=Connection.Status.REVOKED)
+        .count()
+    )
+    subscription = WebhookSubscription.objects.filter(connection=connection).first()
+    return DisconnectConsequences(
+        members=Membership.objects.filter(tenant=tenant).count(),
+        links=links,
+        live_updates=bool(subscription and subscription.pd_subscription_id),
+    )
+
+
+def tenant_admin_names(*, tenant: Tenant) -> list[str]:
+    """Return the tenant admins' usernames, for members who need one."""
+    return list(
+        Membership.objects.filter(tenant=tenant, role=Membership.Role.ADMIN)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AppReach:
+    """Who depends on an app: what disabling it or changing its ID touches."""
+
+    tenants: int
+    connected: int
+    links: int
+
+
+def app_reach_get(*, client: OAuthClient) -> AppReach:
+    """Return how many tenants an app serves and how many connected through it."""
+    through = Connection.objects.filter(oauth_client=client).exclude(
+        status=Connection.Status.REVOKED
+    )
+    tenants = Tenant.objects.filter(environment_id=client.environment_id)
+    if client.tenant_id:
+        tenants = tenants.filter(pk=client.tenant_id)
+    return AppReach(
+        tenants=tenants.count(),
+        connected=through.filter(kind=Connection.Kind.TENANT).count(),
+        links=through.filter(kind=Connection.Kind.PERSONAL).count(),
+    )

@@ -14,6 +14,7 @@ from integrations.forms import PagerDutyConfigForm
 from integrations.models import Environment, OAuthClient, Provider
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import (
+    app_reach_get,
     integration_state_get,
     oauth_client_get_for_environment,
 )
@@ -71,6 +72,7 @@ def pagerduty_config(request, environment: Environment):
                 f"{SESSION_VERIFICATION}:{environment.slug}", None
             ),
             "state": state,
+            "reach": client and app_reach_get(client=client),
             "last_verification": last_check,
             "last_verification_just_now": bool(last_check)
             and timezone.now() - last_check.created_at < timedelta(minutes=1),
@@ -119,12 +121,25 @@ def pagerduty_verify(request, environment: Environment):
 @require_POST
 @environment_view
 def pagerduty_set_enabled(request, environment: Environment):
-    """Enable or disable the environment's PagerDuty app."""
+    """Enable or disable the environment's PagerDuty app.
+
+    Disabling first names whom it stops (a POST with `confirm=yes` does it).
+    """
     client = oauth_client_get_for_environment(environment=environment)
     enabled = request.POST.get("enabled")
     if client is None or enabled not in {"0", "1"}:
         messages.error(request, _("Configure PagerDuty before enabling it."))
         return redirect(_config_url(environment, "configuration"))
+    if enabled == "0" and client.enabled and request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "integrations/pagerduty_disable_confirm.html",
+            {
+                "environment": environment,
+                "client": client,
+                "reach": app_reach_get(client=client),
+            },
+        )
     oauth_client_set_enabled(client=client, enabled=enabled == "1", actor=request.user)
     if client.enabled:
         text = _("PagerDuty is enabled for %(env)s: tenants can connect.")

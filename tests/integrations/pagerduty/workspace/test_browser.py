@@ -26,7 +26,7 @@ def test_list_acknowledge_and_note_through_the_sandbox(
 
     page.click("#action-acknowledge")
     page.wait_for_selector(".message-success")
-    assert "Incident acknowledged." in page.text_content(".messages")
+    assert re.search(r"Incident #\d+ acknowledged\.", page.text_content(".messages"))
     assert page.text_content("#incident-status").strip() == "Acknowledged"
     page.fill("#note-form textarea", "Rolled back build 42")
     page.click("#action-note")
