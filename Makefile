@@ -30,7 +30,7 @@ demo: install
 	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py pagerduty_sandbox_configure_demo --seed $(SANDBOX_SEED) --sandbox-url $(SANDBOX_URL) && \
 	PAGERDUTY_IDENTITY_URL=$(SANDBOX_URL) PAGERDUTY_API_URL=$(SANDBOX_URL) \
-	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu \
+	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu PAGERDUTY_WEB_URL=$(SANDBOX_URL)/web \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -191,3 +191,21 @@ class AuditFilterForm(forms.Form):
         self.fields["tenant"].label_from_instance = lambda tenant: (
             f"{tenant.name} ({tenant.environment.name})"
         )
+
+
+class GatewayUrlForm(forms.Form):
+    """An environment's gateway base URL: where PagerDuty sends people back."""
+
+    gateway_url = forms.CharField(
+        label=_("Gateway base URL"),
+        required=False,
+        max_length=200,
+        validators=[validators.validate_base_url],
+        help_text=_(
+            "The public address this environment's users reach the portal at, "
+            "such as https://portal.example.com, with no trailing slash. The "
+            "redirect URL is this plus /integration-callback. Empty: the "
+            "portal's own address."
+        ),
+        widget=forms.URLInput(attrs={"placeholder": "https://portal.example.com"}),
+    )

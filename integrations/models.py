@@ -58,6 +58,10 @@ class AuditAction(models.TextChoices):
     CONFIG_DISABLED = "config.disabled", _("Integration disabled")
     CONFIG_VERIFIED = "config.verified", _("Credentials verified")
     CONFIG_VERIFY_FAILED = "config.verify_failed", _("Credentials check failed")
+    ENVIRONMENT_GATEWAY_CHANGED = (
+        "environment.gateway_changed",
+        _("Gateway base URL changed"),
+    )
     CONNECTION_CREATED = "connection.created", _("PagerDuty connected")
     CONNECTION_RECONNECTED = "connection.reconnected", _("PagerDuty reconnected")
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")
@@ -343,9 +347,11 @@ class OAuthClient(models.Model):
     @property
     def developer_url(self) -> str:
         """Return the App Registration page of the owning account, if known."""
+        from integrations.pagerduty.web import web_url
+
         if not self.subdomain:
             return ""
-        return f"https://{self.subdomain}.pagerduty.com/developer/applications"
+        return web_url(self.subdomain, "/developer/applications")
 
 
 class Connection(models.Model):

@@ -22,6 +22,11 @@ admin_urlpatterns = [
         name="pagerduty_verify",
     ),
     path(
+        "environments/<slug:environment>/integrations/pagerduty/gateway/",
+        config.pagerduty_gateway,
+        name="pagerduty_gateway",
+    ),
+    path(
         "environments/<slug:environment>/integrations/pagerduty/enabled/",
         config.pagerduty_set_enabled,
         name="pagerduty_set_enabled",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from integrations.forms import PagerDutyConfigForm
+from integrations.forms import GatewayUrlForm, PagerDutyConfigForm
 from integrations.models import Environment, OAuthClient, Provider
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import (
@@ -18,6 +18,7 @@ from integrations.selectors import (
     integration_state_get,
     oauth_client_get_for_environment,
 )
+from integrations.services.environments import environment_set_gateway_url
 from integrations.services.oauth_clients import (
     oauth_client_save,
     oauth_client_set_enabled,
@@ -53,6 +54,11 @@ def pagerduty_config(request, environment: Environment):
         tab = request.GET.get("tab")
         if tab not in TABS:
             tab = "configuration" if client else "guide"
+    return _render(request, environment, client, form, tab)
+
+
+def _render(request, environment, client, form, tab, *, gateway_form=None, status=None):
+    """Render the PagerDuty page (status 400 after a refused POST)."""
     state = integration_state_get(client=client)
     last_check = state.last_check
     return render(
@@ -77,9 +83,46 @@ def pagerduty_config(request, environment: Environment):
             "last_verification_just_now": bool(last_check)
             and timezone.now() - last_check.created_at < timedelta(minutes=1),
             "secret_typed": bool(request.POST.get("new_client_secret")),
+            "gateway_form": gateway_form
+            or GatewayUrlForm(initial={"gateway_url": environment.gateway_url}),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status or (400 if request.method == "POST" else 200),
     )
+
+
+@require_POST
+@environment_view
+def pagerduty_gateway(request, environment: Environment):
+    """Set the environment's gateway base URL, which makes its redirect URL."""
+    form = GatewayUrlForm(request.POST)
+    if not form.is_valid():
+        client = oauth_client_get_for_environment(environment=environment)
+        new = OAuthClient(environment=environment, provider=Provider.PAGERDUTY)
+        return _render(
+            request,
+            environment,
+            client,
+            PagerDutyConfigForm(instance=client or new),
+            "configuration",
+            gateway_form=form,
+            status=400,
+        )
+    updated = environment_set_gateway_url(
+        environment=environment,
+        gateway_url=form.cleaned_data["gateway_url"],
+        actor=request.user,
+    )
+    messages.success(
+        request,
+        _(
+            "The redirect URL of %(env)s is now %(url)s. Add it to the "
+            "PagerDuty app's redirect URLs (App Registration) before tenants "
+            "connect; live-update subscriptions deliver to the new address "
+            "once re-created on the Tenants page."
+        )
+        % {"env": updated.name, "url": updated.redirect_url},
+    )
+    return redirect(_config_url(updated, "configuration"))
 
 
 def _save(request, form: PagerDutyConfigForm, environment: Environment):

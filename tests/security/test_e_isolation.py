@@ -76,6 +76,8 @@ MATRIX = {
         {**STAFF_ACTION, "staff": None, "superuser": None},
     ),
     "integrations:pagerduty_set_enabled": ("staff", ["post"], STAFF_ACTION),
+    # An empty address is the default the demo environments already use.
+    "integrations:pagerduty_gateway": ("staff", ["post"], STAFF_ACTION),
     "integrations:tenant_list": ("staff", ["get"], STAFF_PAGE),
     "integrations:audit_list": ("staff", ["get"], STAFF_PAGE),
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),

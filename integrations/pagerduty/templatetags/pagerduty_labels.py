@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from integrations.pagerduty.web import web_link
 from integrations.pagerduty.workspace.access import (
     LinkRequired,
     MissingScope,
@@ -43,6 +44,12 @@ def role_label(value: str) -> str:
 @register.filter
 def target_label(value: str) -> str:
     return label(TARGET_LABELS, value)
+
+
+@register.filter
+def pagerduty_link(html_url) -> str:
+    """Return an "Open in PagerDuty" address (the sandbox's in the demo)."""
+    return web_link(html_url)
 
 
 @register.filter

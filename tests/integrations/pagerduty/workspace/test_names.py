@@ -102,3 +102,21 @@ def test_a_webhook_for_one_service_is_created_by_picking_its_name(
         )
     assert (sub.filter_type, sub.filter_id) == ("service_reference", service.id)
     assert f"Service: {service.name}" in listing.content.decode()
+
+
+def test_open_in_pagerduty_on_an_incident_goes_to_the_sandbox(
+    sandbox_linked, tenant, settings
+):
+    settings.PAGERDUTY_WEB_URL = f"{sandbox_linked.sandbox.url}/web"
+    listing = sandbox_linked.get(
+        reverse("integrations:incident_list", args=[tenant.pk]) + "?status=all"
+    )
+    incident_id = listing.context["rows"][0]["id"]
+
+    html = sandbox_linked.get(
+        reverse("integrations:incident_detail", args=[tenant.pk, incident_id])
+    ).content.decode()
+
+    link = f"{sandbox_linked.sandbox.url}/web/incidents/{incident_id}"
+    assert f'href="{link}"' in html
+    assert "pagerduty.com/incidents" not in html
