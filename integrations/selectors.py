@@ -182,7 +182,11 @@ class TenantConnectionRow:
 
 
 def tenant_connection_list(
-    *, environment: Environment, attention_only: bool = False, query: str = ""
+    *,
+    environment: Environment,
+    attention_only: bool = False,
+    query: str = "",
+    tenant_id: int | None = None,
 ) -> list[TenantConnectionRow]:
     """Return each tenant of an environment with its live PagerDuty connection.
 
@@ -209,6 +213,8 @@ def tenant_connection_list(
     )
     if query:
         tenants = tenants.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    if tenant_id is not None:
+        tenants = tenants.filter(pk=tenant_id)
     app = oauth_client_get_for_environment(environment=environment)
     rows = []
     for tenant in tenants:
@@ -493,4 +499,20 @@ def app_reach_get(*, client: OAuthClient) -> AppReach:
         tenants=tenants.count(),
         connected=through.filter(kind=Connection.Kind.TENANT).count(),
         links=through.filter(kind=Connection.Kind.PERSONAL).count(),
+    )
+
+
+def tenant_membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    """Return a tenant's members with their users, admins first."""
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+
+
+def tenant_audit_event_list(*, tenant: Tenant, limit: int = 10) -> list[AuditEvent]:
+    """Return a tenant's latest audit events, newest first."""
+    return list(
+        AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:limit]
     )

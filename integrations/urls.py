@@ -37,6 +37,11 @@ admin_urlpatterns = [
         name="tenant_list",
     ),
     path(
+        "environments/<slug:environment>/tenants/<int:tenant_id>/",
+        staff.tenant_detail_view,
+        name="tenant_detail",
+    ),
+    path(
         "environments/<slug:environment>/tenants/<int:tenant_id>/webhook/",
         staff.tenant_webhook_recreate,
         name="tenant_webhook_recreate",

@@ -16,6 +16,7 @@ SECTIONS = {
     "integrations:integration_list": "integrations",
     "integrations:pagerduty_config": "integrations",
     "integrations:tenant_list": "tenants",
+    "integrations:tenant_detail": "tenants",
     "integrations:audit_list": "audit",
 }
 

@@ -15,7 +15,9 @@ from integrations.selectors import (
     environment_list_for_request,
     integration_state_get,
     oauth_client_list_for_environment,
+    tenant_audit_event_list,
     tenant_connection_list,
+    tenant_membership_list,
 )
 from integrations.services.webhooks import can_subscribe, webhook_subscription_ensure
 
@@ -99,6 +101,26 @@ def tenant_list_view(request, environment: Environment):
             "rows": rows,
             "attention": attention,
             "query": query,
+        },
+    )
+
+
+@environment_view
+def tenant_detail_view(request, environment: Environment, tenant_id: int):
+    """Show one tenant to staff: its connection, members and latest events."""
+    rows = tenant_connection_list(environment=environment, tenant_id=tenant_id)
+    if not rows:
+        raise Http404("No Tenant matches the given query.")
+    row = rows[0]
+    return render(
+        request,
+        "integrations/tenant_detail.html",
+        {
+            "environment": environment,
+            "row": row,
+            "tenant": row.tenant,
+            "members": tenant_membership_list(tenant=row.tenant),
+            "events": tenant_audit_event_list(tenant=row.tenant),
         },
     )
 

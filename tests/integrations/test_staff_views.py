@@ -278,3 +278,41 @@ def test_tenants_page_runs_a_constant_number_of_queries(
         response = client.get(tenants_url())
 
     assert len(response.context["rows"]) == 24
+
+
+def test_tenant_names_open_the_portals_tenant_page(
+    client, staff_user, tenant, tenant_admin, pagerduty_client
+):
+    from integrations.models import AuditEvent
+    from tests.integrations.pagerduty.workspace.conftest import make_connection
+
+    make_connection(tenant, pagerduty_client, user=tenant_admin)
+    AuditEvent.objects.create(
+        action="connection.created", environment=tenant.environment, tenant=tenant
+    )
+    client.force_login(staff_user)
+    detail = reverse("integrations:tenant_detail", args=["development", tenant.pk])
+
+    listing = client.get(reverse("integrations:tenant_list", args=["development"]))
+    audit = client.get(reverse("integrations:audit_list"))
+    page = client.get(detail)
+
+    assert f'href="{detail}"' in listing.content.decode()
+    assert "admin/integrations/tenant/" not in listing.content.decode()
+    assert f'href="{detail}"' in audit.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Acme Corp" in html
+    assert 'id="tenant-connection"' in html
+    assert "alice" in html.split('id="tenant-members"')[1]
+    assert "PagerDuty connected" in html.split('id="tenant-events"')[1]
+
+
+def test_a_tenant_of_another_environment_is_not_found_there(client, staff_user, tenant):
+    client.force_login(staff_user)
+
+    response = client.get(
+        reverse("integrations:tenant_detail", args=["staging", tenant.pk])
+    )
+
+    assert response.status_code == 404

@@ -79,6 +79,7 @@ MATRIX = {
     # An empty address is the default the demo environments already use.
     "integrations:pagerduty_gateway": ("staff", ["post"], STAFF_ACTION),
     "integrations:tenant_list": ("staff", ["get"], STAFF_PAGE),
+    "integrations:tenant_detail": ("staff", ["get"], STAFF_PAGE),
     "integrations:audit_list": ("staff", ["get"], STAFF_PAGE),
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),
     "integrations:tenant_connect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
