@@ -1,9 +1,16 @@
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from integrations import validators
-from integrations.models import AuditAction, Environment, OAuthClient, Tenant
+from integrations.models import (
+    AuditAction,
+    Environment,
+    Membership,
+    OAuthClient,
+    Tenant,
+)
 from integrations.pagerduty import scopes as pd_scopes
 from portal.form_renderers import FastWidgetRenderer
 
@@ -209,3 +216,52 @@ class GatewayUrlForm(forms.Form):
         ),
         widget=forms.URLInput(attrs={"placeholder": "https://portal.example.com"}),
     )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        help_text=_(
+            "Admins connect and disconnect PagerDuty, invite people and change "
+            "roles; members use the workspace."
+        ),
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class InvitedAccountForm(forms.Form):
+    """The account an invited person creates (their email is the invited one)."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error(
+                "password2",
+                forms.ValidationError(
+                    _("The two passwords differ."), code="password_mismatch"
+                ),
+            )
+        return data

@@ -58,6 +58,11 @@ class AuditAction(models.TextChoices):
     CONFIG_DISABLED = "config.disabled", _("Integration disabled")
     CONFIG_VERIFIED = "config.verified", _("Credentials verified")
     CONFIG_VERIFY_FAILED = "config.verify_failed", _("Credentials check failed")
+    MEMBER_INVITED = "member.invited", _("Member invited")
+    MEMBER_JOINED = "member.joined", _("Invitation accepted")
+    INVITATION_REVOKED = "member.invitation_revoked", _("Invitation withdrawn")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Member role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
     ENVIRONMENT_GATEWAY_CHANGED = (
         "environment.gateway_changed",
         _("Gateway base URL changed"),
@@ -553,6 +558,68 @@ class AuditEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:integrations_auditevent_change", args=[self.pk])
+
+
+class Invitation(models.Model):
+    """An emailed invitation to join a tenant with a role.
+
+    Only the SHA-256 of the link's token is stored; the link goes out once,
+    by email. Pending means neither accepted nor withdrawn, and not expired.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(
+        _("role"),
+        max_length=10,
+        choices=Membership.Role.choices,
+        default=Membership.Role.MEMBER,
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "member"]), name="invitation_role_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.tenant} ({self.get_role_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class UserPreference(models.Model):

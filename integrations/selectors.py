@@ -516,3 +516,19 @@ def tenant_audit_event_list(*, tenant: Tenant, limit: int = 10) -> list[AuditEve
     return list(
         AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:limit]
     )
+
+
+def invitation_list_pending(*, tenant: Tenant) -> list:
+    """Return the tenant's open, unexpired invitations, newest first."""
+    from django.utils import timezone
+
+    from integrations.models import Invitation
+
+    return list(
+        Invitation.objects.filter(
+            tenant=tenant,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).select_related("invited_by")
+    )

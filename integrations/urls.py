@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from integrations.views import audit, config, staff, tenant
+from integrations.views import audit, config, members, staff, tenant
 
 app_name = "integrations"
 
@@ -76,6 +76,31 @@ tenant_urlpatterns = [
         "tenants/<int:tenant_id>/pagerduty/disconnect/",
         tenant.tenant_disconnect,
         name="tenant_disconnect",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/",
+        members.tenant_members,
+        name="tenant_members",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/<int:membership_id>/role/",
+        members.tenant_member_role,
+        name="tenant_member_role",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/<int:membership_id>/remove/",
+        members.tenant_member_remove,
+        name="tenant_member_remove",
+    ),
+    path(
+        "tenants/<int:tenant_id>/invitations/<int:invitation_id>/revoke/",
+        members.tenant_invitation_revoke,
+        name="tenant_invitation_revoke",
+    ),
+    path(
+        "invitations/<str:token>/",
+        members.invitation_accept_view,
+        name="invitation_accept",
     ),
     # The tenant's PagerDuty workspace (integrations/pagerduty/workspace/).
     path(

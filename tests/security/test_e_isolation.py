@@ -97,6 +97,21 @@ MATRIX = {
         {**TENANT_PAGE, "a_member": 404, "a_admin": None},
     ),
     "integrations:tenant_read_setting": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    "integrations:tenant_members": ("tenant", ["get"], TENANT_PAGE),
+    # Admins' own actions on a sample member are covered by test_members.
+    "integrations:tenant_member_role": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    "integrations:tenant_member_remove": (
+        "tenant",
+        ["get", "post"],
+        TENANT_ADMIN_ACTION,
+    ),
+    "integrations:tenant_invitation_revoke": (
+        "tenant",
+        ["post"],
+        TENANT_ADMIN_ACTION,
+    ),
+    # A made-up invitation link is unknown to everyone, signed in or not.
+    "integrations:invitation_accept": ("public", ["get"], dict.fromkeys(ROLES, 404)),
     # Re-subscribing calls PagerDuty: covered by test_webhook_subscriptions.
     "integrations:tenant_webhook_recreate": (
         "staff",
@@ -117,6 +132,9 @@ WORKSPACE_DENIED = {
 }
 SAMPLE_KWARGS = {
     "environment": "development",
+    "membership_id": "999999",
+    "invitation_id": "999999",
+    "token": "no-such-invitation-token-0123456789",
     "key": "abc",
     "uidb36": "1",
     "object_id": "1",
