@@ -69,6 +69,47 @@ def page(browser):
     assert violations == [], f"CSP violations: {violations}"
 
 
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 levels A and AA, as axe tags them.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[dict]:
+    """Return axe-core's WCAG 2.1 A/AA violations on the page as it is now.
+
+    axe is evaluated through the DevTools protocol, so the page's strict
+    CSP stays on and the portal never serves it (npm ci --prefix tests/a11y).
+    """
+    skip_unless_available(
+        AXE.exists(), "axe-core is not installed (npm ci --prefix tests/a11y)"
+    )
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: tags},
+                resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                id: v.id,
+                impact: v.impact,
+                help: v.help,
+                nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+            }));
+        }""",
+        WCAG_TAGS,
+    )
+
+
+def assert_accessible(page, where: str = "") -> None:
+    """Fail with axe's findings when the page has any WCAG 2.1 A/AA violation."""
+    found = axe_violations(page)
+    assert found == [], f"{where or page.url}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found
+    )
+
+
 def save_screenshot(page, name: str) -> Path:
     """Save a full-page PNG (docs/screenshots/ with PORTAL_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
