@@ -17,7 +17,7 @@ from integrations.models import (
     Membership,
     WebhookSubscription,
 )
-from tests.browser_fixtures import axe_violations
+from tests.browser_fixtures import axe_violations, save_screenshot
 from tests.factories import (
     MembershipFactory,
     OAuthClientFactory,
@@ -291,3 +291,47 @@ def test_every_page_passes_wcag_21_aa(browser, world, role, width, mailoutbox):
     finally:
         context.close()
     assert FOUND == [], "\n".join(FOUND)
+
+
+def _overflow(page, selector) -> list[dict]:
+    """Return the elements matching `selector` that scroll sideways."""
+    return page.eval_on_selector_all(
+        selector,
+        """els => els.filter(e => e.scrollWidth > e.clientWidth + 1 && e.offsetParent)
+                  .map(e => ({id: e.id || e.getAttribute('aria-label'),
+                              scroll: e.scrollWidth, client: e.clientWidth}))""",
+    )
+
+
+def test_staff_tables_fit_at_1366_and_the_scope_table_at_390(browser, world):
+    desktop = browser.new_context(viewport=WIDTHS["desktop"])
+    phone = browser.new_context(viewport=WIDTHS["phone"])
+    try:
+        page = desktop.new_page()
+        _sign_in(page, world, "admin")
+        base = f"{world.url}/environments/development"
+        for path in (
+            "/tenants/",
+            "/integrations/pagerduty/?tab=configuration",
+            "/integrations/pagerduty/?tab=guide",
+            f"/tenants/{world.tenant.pk}/",
+        ):
+            page.goto(base + path)
+            assert _overflow(page, ".table-wrap") == [], path
+        page.goto(f"{world.url}/audit/")
+        assert _overflow(page, ".table-wrap") == [], "audit log"
+        page.goto(f"{base}/tenants/")
+        save_screenshot(page, "tenants-1366")
+
+        small = phone.new_page()
+        _sign_in(small, world, "admin")
+        small.goto(f"{base}/integrations/pagerduty/?tab=configuration")
+        assert _overflow(small, ".scope-table") == []
+        assert _overflow(small, ".table-wrap") == []
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390
+        save_screenshot(small, "pagerduty-config-phone")
+        small.goto(f"{base}/integrations/pagerduty/?tab=guide")
+        assert _overflow(small, ".table-wrap") == []
+    finally:
+        desktop.close()
+        phone.close()
