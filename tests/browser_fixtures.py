@@ -49,10 +49,15 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser tab; any Content Security Policy violation fails the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+# The widths the issue's checks name: a 1366 px laptop and a 390 px phone.
+VIEWPORTS = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+def _tab(browser, viewport, *, mobile=False):
+    context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
     page = context.new_page()
     page.set_default_timeout(10_000)
     violations = []
@@ -64,9 +69,42 @@ def page(browser):
             else None
         ),
     )
+    return context, page, violations
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab; any Content Security Policy violation fails the test."""
+    context, page, violations = _tab(browser, {"width": 1280, "height": 860})
     yield page
     context.close()
     assert violations == [], f"CSP violations: {violations}"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def device_page(browser, request):
+    """A fresh tab at desktop, then at phone width (`page.device` says which)."""
+    phone = request.param == "phone"
+    context, page, violations = _tab(browser, VIEWPORTS[request.param], mobile=phone)
+    page.device = request.param
+    yield page
+    context.close()
+    assert violations == [], f"CSP violations: {violations}"
+
+
+def another_tab(page):
+    """Open a second, signed-out tab of the same size (another person)."""
+    browser = page.context.browser
+    phone = getattr(page, "device", "") == "phone"
+    viewport = page.viewport_size
+    context, tab, _violations = _tab(browser, viewport, mobile=phone)
+    return context, tab
+
+
+def shot(page, name: str) -> Path:
+    """Save a screenshot named for the page's width ("-phone" on a phone)."""
+    suffix = "-phone" if getattr(page, "device", "") == "phone" else ""
+    return save_screenshot(page, f"{name}{suffix}")
 
 
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"

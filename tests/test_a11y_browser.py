@@ -129,6 +129,10 @@ def _scan(page, label):
         f"{label}: {v['id']} ({v['impact']}) {v['help']} at {v['nodes']}"
         for v in axe_violations(page)
     )
+    # And no page scrolls sideways, at either width.
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    if wide > page.viewport_size["width"]:
+        FOUND.append(f"{label}: {wide} px wide at {page.viewport_size['width']} px")
 
 
 def _visit(page, url, label):

@@ -248,7 +248,8 @@ def _joined(request, membership: Membership):
 
 
 def _private(response):
-    # The token is in the address: keep it out of caches and Referer headers.
+    # The token is in the address: keep it out of caches and other sites'
+    # Referer headers (same-origin keeps the Origin header CSRF checks).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -72,7 +72,7 @@ def test_a_new_person_creates_an_account_from_the_link_and_joins(
     )
 
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "no-store" in page["Cache-Control"]
     assert 'id="account-form"' in page.content.decode()
     assert response.status_code == 302

@@ -111,19 +111,15 @@ def sandbox_linked(client, tenant, tenant_admin, pagerduty_client, sandbox_setti
     return client
 
 
-@pytest.fixture
-def workspace(seeded_environments, sandbox_settings, live_server, page):
-    """The tenant admin signed in, acting as herself (Alice) in the sandbox.
-
-    Returns the workspace's base URL; the browser tests use it.
-    """
+def connect_acme(sandbox_settings):
+    """Acme Corp connected to the sandbox as Alice, its admin; return the tenant."""
     from integrations.models import Environment
 
     development = Environment.objects.get(slug="development")
     tenant = TenantFactory(environment=development, name="Acme Corp", slug="acme")
     app = OAuthClientFactory(environment=development)
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
-    user = UserFactory(username="alice")
+    user = UserFactory(username="alice", email="alice@acme.example")
     MembershipFactory(tenant=tenant, user=user, role="admin")
     with sandbox_settings.state.lock:
         alice = next(
@@ -139,9 +135,31 @@ def workspace(seeded_environments, sandbox_settings, live_server, page):
         user=user,
         pd_user=(alice.id, alice.name, alice.email, alice.role),
     )
+    return tenant
+
+
+def sign_in(page, live_server, username, password="password"):  # noqa: S107
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "alice")
-    page.fill("input[name=password]", "password")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def workspace(seeded_environments, sandbox_settings, live_server, page):
+    """The tenant admin signed in, acting as herself (Alice) in the sandbox.
+
+    Returns the workspace's base URL; the browser tests use it.
+    """
+    tenant = connect_acme(sandbox_settings)
+    sign_in(page, live_server, "alice")
+    return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"
+
+
+@pytest.fixture
+def device_workspace(seeded_environments, sandbox_settings, live_server, device_page):
+    """`workspace` at desktop, then at phone width (in `device_page`)."""
+    tenant = connect_acme(sandbox_settings)
+    sign_in(device_page, live_server, "alice")
     return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"
