@@ -98,6 +98,7 @@ def another_tab(page):
     phone = getattr(page, "device", "") == "phone"
     viewport = page.viewport_size
     context, tab, _violations = _tab(browser, viewport, mobile=phone)
+    tab.device = getattr(page, "device", "")
     return context, tab
 
 

@@ -51,6 +51,8 @@ def tenant_members(request, tenant_id: int):
     tenant = membership.tenant
     form = InvitationForm(request.POST if request.method == "POST" else None)
     status = 200
+    members = list(tenant_membership_list(tenant=tenant))
+    admins = sum(1 for member in members if member.is_admin)
     if request.method == "POST":
         if not membership.is_admin:
             raise PermissionDenied
@@ -86,8 +88,10 @@ def tenant_members(request, tenant_id: int):
                     "form": MemberRoleForm(
                         initial={"role": member.role}, prefix=f"m{member.pk}"
                     ),
+                    # The last admin stays one: nothing to offer that is refused.
+                    "last_admin": member.is_admin and admins == 1,
                 }
-                for member in tenant_membership_list(tenant=tenant)
+                for member in members
             ],
             "invitations": (
                 invitation_list_pending(tenant=tenant) if membership.is_admin else ()

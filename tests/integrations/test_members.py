@@ -287,3 +287,18 @@ def test_another_tenants_member_cannot_be_touched(admin_client, tenant, developm
     assert response.status_code == 404
     stranger.refresh_from_db()
     assert stranger.role == "member"
+
+
+def test_the_only_admin_is_offered_no_role_change_or_removal(
+    admin_client, tenant, tenant_admin, tenant_member
+):
+    mine = Membership.objects.get(user=tenant_admin)
+    bob = Membership.objects.get(user=tenant_member)
+
+    html = admin_client.get(members_url(tenant)).content.decode()
+
+    row = html.split(f'id="member-{mine.pk}"')[1].split("</tr>")[0]
+    assert "the only admin" in row
+    assert "tenant_member_remove" not in row
+    assert "/remove/" not in row
+    assert f"/members/{bob.pk}/remove/" in html
