@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import forms as ws_forms
@@ -17,7 +17,6 @@ from integrations.pagerduty.workspace.views.base import (
     list_page,
     posted,
     render_page,
-    simple_action,
     url,
     workspace_page,
 )
@@ -244,15 +243,28 @@ def team_member_add(request, ws: Workspace, team_id: str):
     )
 
 
-@require_POST
-@workspace_page("teams", Scope.TEAMS_READ, Scope.TEAMS_WRITE)
+@require_http_methods(["GET", "POST"])
+@workspace_page("teams", Scope.TEAMS_WRITE, Scope.TEAMS_WRITE)
 def team_member_remove(request, ws: Workspace, team_id: str, user_id: str):
-    """Remove a user from the team."""
-    return simple_action(
+    """Ask, naming who and which team, then remove them from it."""
+    question = ""
+    if request.method == "GET":
+        team, members = selectors.team_get(ws=ws, team_id=team_id)
+        who = next((m.user.name for m in members if m.user.id == user_id), user_id)
+        question = _(
+            "Remove %(who)s from the team %(team)s in PagerDuty? They keep their "
+            "account; adding them back needs their team role again."
+        ) % {"who": who, "team": team.name}
+    back = url("team_detail", ws, team_id)
+    return confirm_page(
         request,
+        ws,
+        what=_("the team member"),
+        question=question,
         action=lambda: services.team_remove_member(
             ws=ws, team_id=team_id, user_id=user_id
         ),
         success=_("Member removed."),
-        back_url=url("team_detail", ws, team_id),
+        done_url=back,
+        cancel_url=back,
     )

@@ -503,6 +503,30 @@ def test_team_add_and_remove_member(linked_client, tenant, mocked_responses):
     assert remove["Location"] == url(tenant, "team_detail", "PTEAM01")
 
 
+def test_team_remove_asks_by_name_first(linked_client, tenant, mocked_responses):
+    mocked_responses.get(
+        pd.url("/teams/PTEAM01"), json={"team": {"id": "PTEAM01", "name": "Payments"}}
+    )
+    mocked_responses.get(
+        pd.url("/teams/PTEAM01/members"),
+        json={
+            "members": [
+                {"user": pd.ref("user", "PUSER01", "Alice Anders"), "role": "manager"}
+            ],
+            "more": False,
+        },
+    )
+
+    page = linked_client.get(url(tenant, "team_member_remove", "PTEAM01", "PUSER01"))
+
+    assert page.status_code == 200
+    assert (
+        "Remove Alice Anders from the team Payments in PagerDuty?"
+        in page.content.decode()
+    )
+    assert [c.request.method for c in mocked_responses.calls] == ["GET", "GET"]
+
+
 def test_team_remove_refused_shows_pagerdutys_message(
     linked_client, tenant, mocked_responses
 ):
@@ -511,18 +535,12 @@ def test_team_remove_refused_shows_pagerdutys_message(
         status=400,
         json=pd.error("User is the last manager", 2001),
     )
-    mocked_responses.get(
-        pd.url("/teams/PTEAM01"), json={"team": {"id": "PTEAM01", "name": "Payments"}}
-    )
-    mocked_responses.get(
-        pd.url("/teams/PTEAM01/members"), json={"members": [], "more": False}
-    )
-    mocked_responses.get(pd.url("/users"), json=listing("users", []))
 
     response = linked_client.post(
-        url(tenant, "team_member_remove", "PTEAM01", "PUSER01"), follow=True
+        url(tenant, "team_member_remove", "PTEAM01", "PUSER01")
     )
 
+    assert response.status_code == 400
     assert "User is the last manager" in response.content.decode()
 
 

@@ -120,3 +120,43 @@ def test_open_in_pagerduty_on_an_incident_goes_to_the_sandbox(
     link = f"{sandbox_linked.sandbox.url}/web/incidents/{incident_id}"
     assert f'href="{link}"' in html
     assert "pagerduty.com/incidents" not in html
+
+
+def test_deleting_an_override_names_whose_and_when(sandbox_linked, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    state = sandbox_linked.sandbox.state
+    listing = sandbox_linked.get(
+        reverse("integrations:schedule_list", args=[tenant.pk])
+    ).content.decode()
+    schedule_id = listing.split('id="schedule-')[2].split('"')[0]
+    with state.lock:
+        schedule = state.schedules[schedule_id]
+        person = state.users[schedule.layers[0].user_ids[0]]
+    start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0)
+    sandbox_linked.post(
+        reverse("integrations:schedule_override_create", args=[tenant.pk, schedule_id]),
+        {
+            "user": person.id,
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "end": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    with state.lock:
+        override = schedule.overrides[-1]
+
+    html = sandbox_linked.get(
+        reverse(
+            "integrations:schedule_override_delete",
+            args=[tenant.pk, schedule_id, override.id],
+        )
+    ).content.decode()
+
+    assert (
+        f"Delete the override of {person.name} on {schedule.name}, "
+        f"{start:%Y-%m-%d %H:%M} UTC to " in html
+    )
+    with state.lock:
+        assert override in schedule.overrides
