@@ -24,7 +24,10 @@ from tests.factories import (
     TenantFactory,
     UserFactory,
 )
-from tests.integrations.pagerduty.workspace.conftest import make_connection
+from tests.integrations.pagerduty.workspace.conftest import (
+    make_connection,
+    sandbox_pd_user,
+)
 from tests.integrations.webhook_helpers import make_subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,19 +73,13 @@ class World:
             tenant=self.tenant, user=self.alice, role=Membership.Role.ADMIN
         )
         self.bob_membership = MembershipFactory(tenant=self.tenant, user=self.bob)
-        with sandbox.state.lock:
-            alice = next(
-                u
-                for u in sandbox.state.users.values()
-                if u.email == "alice@acme.example"
-            )
         self.connection = make_connection(
             self.tenant,
             app,
             api_url=sandbox.url,
             token=sandbox.issue_token(user_email="alice@acme.example"),
             user=self.alice,
-            pd_user=(alice.id, alice.name, alice.email, alice.role),
+            pd_user=sandbox_pd_user(sandbox),
         )
         make_subscription(self.connection, status=WebhookSubscription.Status.ACTIVE)
         globex = TenantFactory(environment=development, name="Globex", slug="globex")

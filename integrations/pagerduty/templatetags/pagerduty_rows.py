@@ -60,7 +60,10 @@ ESCAPED = (
 @register.simple_tag
 def incident_rows(rows: list[dict], can_write: bool) -> str:
     """Return the incident table's body rows as escaped HTML."""
-    acknowledge, resolve = escape(_("Acknowledge")), escape(_("Resolve"))
+    kinds = (
+        ("acknowledge", "", escape(_("Acknowledge"))),
+        ("resolve", " button-secondary", escape(_("Resolve"))),
+    )
     html = []
     for row in rows:
         cells = {key: escape(str(row[key])) for key in ESCAPED}
@@ -68,26 +71,17 @@ def incident_rows(rows: list[dict], can_write: bool) -> str:
         actions = []
         if can_write:
             select = SELECT.format(cells["id"], escape(row["select_label"]))
-            if row["acknowledge_url"]:
-                actions.append(
-                    ACTION.format(
-                        extra="",
-                        url=escape(row["acknowledge_url"]),
-                        label=escape(row["acknowledge_label"]),
-                        kind="acknowledge",
-                        text=acknowledge,
-                    )
+            actions = [
+                ACTION.format(
+                    extra=extra,
+                    url=escape(row[f"{kind}_url"]),
+                    label=escape(row[f"{kind}_label"]),
+                    kind=kind,
+                    text=text,
                 )
-            if row["resolve_url"]:
-                actions.append(
-                    ACTION.format(
-                        extra=" button-secondary",
-                        url=escape(row["resolve_url"]),
-                        label=escape(row["resolve_label"]),
-                        kind="resolve",
-                        text=resolve,
-                    )
-                )
+                for kind, extra, text in kinds
+                if row[f"{kind}_url"]
+            ]
         service = escape(row["service_name"])
         if row["service_url"]:
             service = SERVICE.format(escape(row["service_url"]), service)

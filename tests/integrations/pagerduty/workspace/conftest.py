@@ -111,6 +111,13 @@ def sandbox_linked(client, tenant, tenant_admin, pagerduty_client, sandbox_setti
     return client
 
 
+def sandbox_pd_user(sandbox, email="alice@acme.example") -> tuple:
+    """Return a sandbox user as `make_connection`'s pd_user (id, name, email, role)."""
+    with sandbox.state.lock:
+        user = next(u for u in sandbox.state.users.values() if u.email == email)
+    return (user.id, user.name, user.email, user.role)
+
+
 def connect_acme(sandbox_settings):
     """Acme Corp connected to the sandbox as Alice, its admin; return the tenant."""
     from integrations.models import Environment
@@ -121,19 +128,13 @@ def connect_acme(sandbox_settings):
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
     user = UserFactory(username="alice", email="alice@acme.example")
     MembershipFactory(tenant=tenant, user=user, role="admin")
-    with sandbox_settings.state.lock:
-        alice = next(
-            u
-            for u in sandbox_settings.state.users.values()
-            if u.email == "alice@acme.example"
-        )
     make_connection(
         tenant,
         app,
         api_url=sandbox_settings.url,
         token=token,
         user=user,
-        pd_user=(alice.id, alice.name, alice.email, alice.role),
+        pd_user=sandbox_pd_user(sandbox_settings),
     )
     return tenant
 

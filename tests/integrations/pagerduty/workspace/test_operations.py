@@ -29,7 +29,10 @@ from integrations.pagerduty.workspace.access import (
 from integrations.pagerduty.workspace.operations import OPERATIONS
 from tests.connect_fixtures import API, TOKEN_URL
 from tests.factories import MembershipFactory, OAuthClientFactory, UserFactory
-from tests.integrations.pagerduty.workspace.conftest import make_connection
+from tests.integrations.pagerduty.workspace.conftest import (
+    make_connection,
+    sandbox_pd_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -510,19 +513,13 @@ def sandbox_ids(state, subdomain="acme") -> Ids:
 @pytest.fixture
 def sandbox_ws(tenant, tenant_admin, pagerduty_client, sandbox_settings):
     token = sandbox_settings.issue_token(user_email="alice@acme.example")
-    with sandbox_settings.state.lock:
-        alice = next(
-            u
-            for u in sandbox_settings.state.users.values()
-            if u.email == "alice@acme.example"
-        )
     make_connection(
         tenant,
         pagerduty_client,
         api_url=sandbox_settings.url,
         token=token,
         user=tenant_admin,
-        pd_user=(alice.id, alice.name, alice.email, alice.role),
+        pd_user=sandbox_pd_user(sandbox_settings),
     )
     return workspace_open(user=tenant_admin, tenant_id=tenant.pk)
 
