@@ -32,7 +32,8 @@ demo: install
 	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py pagerduty_sandbox_configure_demo --seed $(SANDBOX_SEED) --sandbox-url $(SANDBOX_URL) && \
 	PAGERDUTY_IDENTITY_URL=$(SANDBOX_URL) PAGERDUTY_API_URL=$(SANDBOX_URL) \
-	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu DJANGO_SETTINGS_MODULE=portal.settings.dev \
+	PAGERDUTY_EU_API_URL=$(SANDBOX_URL)/eu PAGERDUTY_WEB_URL=$(SANDBOX_URL)/web \
+	DJANGO_SETTINGS_MODULE=portal.settings.dev \
 	$(BIN)/uvicorn portal.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
 test: install

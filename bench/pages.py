@@ -64,6 +64,9 @@ class PageSpec:
     needs_incident: bool = False
     list_page: bool = False
     why: str = ""
+    # Also count the calls after an incident change (a webhook or a write
+    # drops the incident reads; the directory lists stay cached).
+    after_change: int | None = None
 
 
 PAGES = (
@@ -71,8 +74,12 @@ PAGES = (
         "incident list",
         "incident_list",
         "?per_page=100",
-        list_page=True,
-        why="one GET /incidents: 100, with the total",
+        why=(
+            "GET /incidents: 100 with the total, and the other open tab's "
+            "count (limit 1); cold, also the pickers' directory lists, one "
+            "GET per 100 services or teams"
+        ),
+        after_change=2,
     ),
     PageSpec(
         "incident detail",
@@ -91,8 +98,10 @@ PAGES = (
         "oncall_list",
         why=(
             "on call now and the next 7 days: two GET /oncalls; one window "
-            "call could push current entries past its 100-entry page"
+            "call could push current entries past its 100-entry page; cold, "
+            "also the schedule and user pickers' directory lists"
         ),
+        after_change=2,
     ),
 )
 
@@ -159,6 +168,21 @@ def discover(tenant: ConnectedTenant, client, url: str):
     if sent != logged:
         raise RuntimeError(f"{url}: portal sent {sent}, the sandbox logged {logged}")
     return upstream, count_upstream(log), response
+
+
+def calls_after_change(tenant: ConnectedTenant, client, url: str) -> int:
+    """Return the upstream calls of `url` after an incident change.
+
+    The page is read once, then the connection's incident reads are dropped
+    the way a webhook delivery drops them.
+    """
+    from integrations.pagerduty.workspace.cache import cache_invalidate
+
+    expect_status(client.get(url))
+    cache_invalidate(tenant.connection.pk)
+    tenant.sandbox.clear_log()
+    expect_status(client.get(url))
+    return count_upstream(tenant.sandbox.requests_log())
 
 
 def query_count(client, url: str) -> int:
@@ -521,6 +545,16 @@ def _measure(ctx, tenant: ConnectedTenant, seeded: Seeded) -> None:
             )
         else:
             ctx.add(f"{spec.name}: upstream calls", calls, unit="calls", note=spec.why)
+        if spec.after_change is not None:
+            changed = calls_after_change(tenant, client, url)
+            ctx.add(
+                f"{spec.name}: upstream calls after an incident change",
+                changed,
+                unit="calls",
+                target=str(spec.after_change),
+                met=changed == spec.after_change,
+                note="the directory lists stay cached through incident events",
+            )
         measured = measure_ratios(client, url, direct(session, upstream), pairs)
         for kind, target in (("cold", COLD_TARGET), ("warm", WARM_TARGET)):
             ratio = measured[kind]

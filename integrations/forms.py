@@ -1,9 +1,17 @@
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from integrations import validators
-from integrations.models import AppType, AuditAction, Environment, OAuthClient, Tenant
+from integrations.models import (
+    AppType,
+    AuditAction,
+    Environment,
+    Membership,
+    OAuthClient,
+    Tenant,
+)
 from integrations.pagerduty import scopes as pd_scopes
 from portal.form_renderers import FastWidgetRenderer
 
@@ -314,3 +322,70 @@ class AuditFilterForm(forms.Form):
         self.fields["tenant"].label_from_instance = lambda tenant: (
             f"{tenant.name} ({tenant.environment.name})"
         )
+
+
+class GatewayUrlForm(forms.Form):
+    """An environment's gateway base URL: where PagerDuty sends people back."""
+
+    gateway_url = forms.CharField(
+        label=_("Gateway base URL"),
+        required=False,
+        max_length=200,
+        validators=[validators.validate_base_url],
+        help_text=_(
+            "The public address this environment's users reach the portal at, "
+            "such as https://portal.example.com, with no trailing slash. The "
+            "redirect URL is this plus /integration-callback. Empty: the "
+            "portal's own address."
+        ),
+        widget=forms.URLInput(attrs={"placeholder": "https://portal.example.com"}),
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        help_text=_(
+            "Admins connect and disconnect PagerDuty, invite people and change "
+            "roles; members use the workspace."
+        ),
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class InvitedAccountForm(forms.Form):
+    """The account an invited person creates (their email is the invited one)."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error(
+                "password2",
+                forms.ValidationError(
+                    _("The two passwords differ."), code="password_mismatch"
+                ),
+            )
+        return data

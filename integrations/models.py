@@ -70,6 +70,16 @@ class AuditAction(models.TextChoices):
     CONFIG_ENABLED = "config.enabled", _("Integration enabled")
     CONFIG_DISABLED = "config.disabled", _("Integration disabled")
     CONFIG_VERIFIED = "config.verified", _("Credentials verified")
+    CONFIG_VERIFY_FAILED = "config.verify_failed", _("Credentials check failed")
+    MEMBER_INVITED = "member.invited", _("Member invited")
+    MEMBER_JOINED = "member.joined", _("Invitation accepted")
+    INVITATION_REVOKED = "member.invitation_revoked", _("Invitation withdrawn")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Member role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    ENVIRONMENT_GATEWAY_CHANGED = (
+        "environment.gateway_changed",
+        _("Gateway base URL changed"),
+    )
     CONNECTION_CREATED = "connection.created", _("PagerDuty connected")
     CONNECTION_RECONNECTED = "connection.reconnected", _("PagerDuty reconnected")
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", _("Token refresh failed")
@@ -483,9 +493,11 @@ class OAuthClient(models.Model):
     @property
     def developer_url(self) -> str:
         """Return the App Registration page of the owning account, if known."""
+        from integrations.pagerduty.web import web_url
+
         if not self.subdomain:
             return ""
-        return f"https://{self.subdomain}.pagerduty.com/developer/applications"
+        return web_url(self.subdomain, "/developer/applications")
 
 
 class Connection(models.Model):
@@ -777,6 +789,87 @@ class ReconsentRequest(models.Model):
         return [r for r in self.recipients if r.get("outcome") != "sent"]
 
 
+class Invitation(models.Model):
+    """An emailed invitation to join a tenant with a role.
+
+    Only the SHA-256 of the link's token is stored; the link goes out once,
+    by email. Pending means neither accepted nor withdrawn, and not expired.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(
+        _("role"),
+        max_length=10,
+        choices=Membership.Role.choices,
+        default=Membership.Role.MEMBER,
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "member"]), name="invitation_role_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.tenant} ({self.get_role_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class UserPreference(models.Model):
+    """How a person wants the portal shown to them: their time zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validators.validate_time_zone],
+        help_text=_("Times in the portal are shown in this zone."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone}"
+
+
 class WebhookSubscriptionStatus(models.TextChoices):
     CREATED = "created", _("Created, no delivery yet")
     ACTIVE = "active", _("Receiving")
@@ -875,6 +968,9 @@ class WebhookDelivery(models.Model):
     incident_number = models.PositiveIntegerField(null=True, blank=True)
     incident_status = models.CharField(max_length=20, blank=True)
     incident_title = models.CharField(max_length=255, blank=True)
+    # What a new incident's row shows, from the event (trimmed): urgency,
+    # created_at, service {id, name}, assignees [{id, name}], team IDs.
+    incident_summary = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
     received_at = models.DateTimeField(
         _("received"), default=timezone.now, db_index=True

@@ -6,8 +6,10 @@ from datetime import datetime
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import (
+    AuditAction,
     AuditEvent,
     Connection,
     Environment,
@@ -16,10 +18,12 @@ from integrations.models import (
     Provider,
     ReconsentRequest,
     Tenant,
+    UserPreference,
     WebhookDelivery,
     WebhookSubscription,
 )
 from integrations.pagerduty import scopes as pd_scopes
+from integrations.pagerduty.scopes import ALL_SCOPES
 
 
 def environment_list() -> QuerySet[Environment]:
@@ -185,7 +189,11 @@ class TenantConnectionRow:
 
     @property
     def granted_scopes(self) -> list[str]:
-        return self.connection.granted_scope_list if self.connection else []
+        """Return the granted PagerDuty scopes (not `openid`, which is no API
+        permission), so the count compares with the configured ones."""
+        if self.connection is None:
+            return []
+        return [s for s in self.connection.granted_scope_list if s in ALL_SCOPES]
 
     @property
     def effective_scopes(self) -> frozenset[str]:
@@ -201,6 +209,7 @@ def tenant_connection_list(
     attention_only: bool = False,
     query: str = "",
     reconsent: str = "",
+    tenant_id: int | None = None,
 ) -> list[TenantConnectionRow]:
     """Return each tenant of an environment with its live PagerDuty connection.
 
@@ -237,6 +246,8 @@ def tenant_connection_list(
     )
     if query:
         tenants = tenants.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    if tenant_id is not None:
+        tenants = tenants.filter(pk=tenant_id)
     app = oauth_client_get_for_environment(environment=environment)
     rows = []
     for tenant in tenants:
@@ -286,17 +297,84 @@ def audit_event_list(
     return events
 
 
+VERIFICATIONS = (AuditAction.CONFIG_VERIFIED, AuditAction.CONFIG_VERIFY_FAILED)
+# What changes the credentials a check vouched for.
+CREDENTIAL_CHANGES = (
+    AuditAction.CONFIG_CREATED,
+    AuditAction.CONFIG_UPDATED,
+    AuditAction.CONFIG_SECRET_REPLACED,
+)
+# Outcomes that are no check of the credentials at all.
+NOT_CHECKED = ("rate_limited",)
+
+
 def audit_event_last_verification(*, client: OAuthClient) -> AuditEvent | None:
-    """Return the latest credentials check of an app's environment and tenant."""
-    return (
-        AuditEvent.objects.filter(
-            action=AuditEvent.Action.CONFIG_VERIFIED,
-            environment_id=client.environment_id,
-            tenant_id=client.tenant_id,
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    """Return the latest credentials check of an app's environment and tenant.
+
+    A check that did not run (rate limited) is not one.
+    """
+    events = AuditEvent.objects.filter(
+        action__in=VERIFICATIONS,
+        environment_id=client.environment_id,
+        tenant_id=client.tenant_id,
+    ).order_by("-created_at", "-id")
+    for event in events[:20]:
+        if (event.details or {}).get("outcome") not in NOT_CHECKED:
+            return event
+    return None
+
+
+@dataclass(frozen=True)
+class IntegrationState:
+    """What can honestly be said of an app: Configured, Verified or Failing.
+
+    `key` is "not_configured", "disabled", "configured" (saved, not checked
+    since its last change), "verified" or "failing"; `last_check` the check
+    it rests on, if any.
+    """
+
+    key: str
+    last_check: AuditEvent | None = None
+
+    @property
+    def label(self) -> str:
+        return str(INTEGRATION_STATE_LABELS[self.key])
+
+
+INTEGRATION_STATE_LABELS = {
+    "not_configured": _("Not configured"),
+    "disabled": _("Disabled"),
+    "configured": _("Configured"),
+    "verified": _("Verified"),
+    "failing": _("Failing"),
+}
+
+
+def integration_state_get(*, client: OAuthClient | None) -> IntegrationState:
+    """Return an app's state from its last credentials check and changes.
+
+    Verified only when the last check succeeded and nothing changed the
+    credentials since; Failing when it failed; Configured before any check
+    or after a change. Disabled wins over all three.
+    """
+    if client is None:
+        return IntegrationState("not_configured")
+    last = audit_event_last_verification(client=client)
+    if not client.enabled:
+        return IntegrationState("disabled", last)
+    if last is None:
+        return IntegrationState("configured")
+    changed = AuditEvent.objects.filter(
+        action__in=CREDENTIAL_CHANGES,
+        environment_id=client.environment_id,
+        tenant_id=client.tenant_id,
+        created_at__gt=last.created_at,
+    ).exists()
+    if changed:
+        return IntegrationState("configured", last)
+    if (last.details or {}).get("outcome") == "ok":
+        return IntegrationState("verified", last)
+    return IntegrationState("failing", last)
 
 
 def membership_get_for_user(*, user, tenant_id) -> Membership | None:
@@ -472,3 +550,103 @@ def reconsent_summary(*, environment: Environment) -> ReconsentSummary:
         .order_by("tenant__name")
     )
     return ReconsentSummary(tuple(latest))
+
+
+def user_time_zone_get(*, user) -> str:
+    """Return the IANA name of the zone this person's times are shown in."""
+    name = (
+        UserPreference.objects.filter(user=user)
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return name or "UTC"
+
+
+@dataclass(frozen=True)
+class DisconnectConsequences:
+    """What stops when a tenant's PagerDuty connection goes."""
+
+    members: int
+    links: int
+    live_updates: bool
+
+
+def disconnect_consequences(*, connection: Connection) -> DisconnectConsequences:
+    """Return who and what a disconnect of this connection affects."""
+    tenant = connection.tenant
+    links = (
+        Connection.objects.filter(tenant=tenant, kind=Connection.Kind.PERSONAL)
+        .exclude(status=Connection.Status.REVOKED)
+        .count()
+    )
+    subscription = WebhookSubscription.objects.filter(connection=connection).first()
+    return DisconnectConsequences(
+        members=Membership.objects.filter(tenant=tenant).count(),
+        links=links,
+        live_updates=bool(subscription and subscription.pd_subscription_id),
+    )
+
+
+def tenant_admin_names(*, tenant: Tenant) -> list[str]:
+    """Return the tenant admins' usernames, for members who need one."""
+    return list(
+        Membership.objects.filter(tenant=tenant, role=Membership.Role.ADMIN)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AppReach:
+    """Who depends on an app: what disabling it or changing its ID touches."""
+
+    tenants: int
+    connected: int
+    links: int
+
+
+def app_reach_get(*, client: OAuthClient) -> AppReach:
+    """Return how many tenants an app serves and how many connected through it."""
+    through = Connection.objects.filter(oauth_client=client).exclude(
+        status=Connection.Status.REVOKED
+    )
+    tenants = Tenant.objects.filter(environment_id=client.environment_id)
+    if client.tenant_id:
+        tenants = tenants.filter(pk=client.tenant_id)
+    return AppReach(
+        tenants=tenants.count(),
+        connected=through.filter(kind=Connection.Kind.TENANT).count(),
+        links=through.filter(kind=Connection.Kind.PERSONAL).count(),
+    )
+
+
+def tenant_membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    """Return a tenant's members with their users, admins first."""
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+
+
+def tenant_audit_event_list(*, tenant: Tenant, limit: int = 10) -> list[AuditEvent]:
+    """Return a tenant's latest audit events, newest first."""
+    return list(
+        AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def invitation_list_pending(*, tenant: Tenant) -> list:
+    """Return the tenant's open, unexpired invitations, newest first."""
+    from django.utils import timezone
+
+    from integrations.models import Invitation
+
+    return list(
+        Invitation.objects.filter(
+            tenant=tenant,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).select_related("invited_by")
+    )

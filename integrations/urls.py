@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from integrations.views import audit, config, staff, tenant, tenant_app
+from integrations.views import audit, config, members, staff, tenant, tenant_app
 
 app_name = "integrations"
 
@@ -20,6 +20,11 @@ admin_urlpatterns = [
         "environments/<slug:environment>/integrations/pagerduty/verify/",
         config.pagerduty_verify,
         name="pagerduty_verify",
+    ),
+    path(
+        "environments/<slug:environment>/integrations/pagerduty/gateway/",
+        config.pagerduty_gateway,
+        name="pagerduty_gateway",
     ),
     path(
         "environments/<slug:environment>/integrations/pagerduty/enabled/",
@@ -45,6 +50,11 @@ admin_urlpatterns = [
         "environments/<slug:environment>/tenants/<int:tenant_id>/app/",
         staff.tenant_app_block,
         name="tenant_app_block",
+    ),
+    path(
+        "environments/<slug:environment>/tenants/<int:tenant_id>/",
+        staff.tenant_detail_view,
+        name="tenant_detail",
     ),
     path(
         "environments/<slug:environment>/tenants/<int:tenant_id>/webhook/",
@@ -92,6 +102,31 @@ tenant_urlpatterns = [
         "tenants/<int:tenant_id>/app/use/",
         tenant_app.tenant_app_use,
         name="tenant_app_use",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/",
+        members.tenant_members,
+        name="tenant_members",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/<int:membership_id>/role/",
+        members.tenant_member_role,
+        name="tenant_member_role",
+    ),
+    path(
+        "tenants/<int:tenant_id>/members/<int:membership_id>/remove/",
+        members.tenant_member_remove,
+        name="tenant_member_remove",
+    ),
+    path(
+        "tenants/<int:tenant_id>/invitations/<int:invitation_id>/revoke/",
+        members.tenant_invitation_revoke,
+        name="tenant_invitation_revoke",
+    ),
+    path(
+        "invitations/<str:token>/",
+        members.invitation_accept_view,
+        name="invitation_accept",
     ),
     # The tenant's PagerDuty workspace (integrations/pagerduty/workspace/).
     path(

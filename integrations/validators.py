@@ -151,3 +151,18 @@ def clean_display_name(value: str) -> str:
     """Return a display name NFC-normalised, without bidi or zero-width marks."""
     value = unicodedata.normalize("NFC", value)
     return value.translate(BIDI_CONTROLS).translate(ZERO_WIDTH).strip()
+
+
+def time_zone_names() -> frozenset[str]:
+    """Return the IANA time zone names the portal offers (and UTC)."""
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            _("Choose a time zone from the list, such as Europe/Paris or UTC."),
+            code="invalid_time_zone",
+        )

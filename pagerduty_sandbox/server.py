@@ -21,7 +21,15 @@ from wsgiref.simple_server import (
 
 from django.template import Context, Engine
 
-from pagerduty_sandbox import api, api_keys, console, control, developer, identity
+from pagerduty_sandbox import (
+    api,
+    api_keys,
+    console,
+    control,
+    developer,
+    identity,
+    web,
+)
 from pagerduty_sandbox.http import (
     COOKIE_NAME,
     BadRequest,
@@ -208,6 +216,7 @@ class SandboxApp:
                 or developer.match(path)
                 or console.match(path)
                 or api_keys.match(path)
+                or web.match(path)
             )
             if handler is None and (
                 "authorization" in request.headers

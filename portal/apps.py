@@ -10,5 +10,7 @@ class PortalConfig(AppConfig):
 
         from portal import checks  # noqa: F401 - registers the system checks
         from portal.sessions import stamp_sign_in
+        from portal.timezones import stamp_time_zone
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="portal-idle-clock")
+        user_logged_in.connect(stamp_time_zone, dispatch_uid="portal-time-zone")

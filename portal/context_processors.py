@@ -16,6 +16,7 @@ SECTIONS = {
     "integrations:integration_list": "integrations",
     "integrations:pagerduty_config": "integrations",
     "integrations:tenant_list": "tenants",
+    "integrations:tenant_detail": "tenants",
     "integrations:audit_list": "audit",
 }
 
@@ -34,6 +35,7 @@ def navigation(request):
     urls = {
         "home": _url("home"),
         "mfa": _url("mfa_index"),
+        "profile": _url("profile"),
         "logout": _url("account_logout"),
     }
     context["nav_urls"] = urls

@@ -15,6 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("profile/", views.profile, name="profile"),
     path("healthz", health.healthz, name="healthz"),
     path("csp-report", views.csp_report, name="csp_report"),
     # PagerDuty's redirect URL, registered on each app; allauth reverses it

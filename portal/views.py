@@ -1,15 +1,24 @@
 import json
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations.selectors import environment_list, membership_list_for_user
+from integrations.selectors import (
+    environment_list,
+    membership_list_for_user,
+    user_time_zone_get,
+)
+from integrations.services.preferences import user_preference_set_time_zone
 from integrations.views.staff import SESSION_ENVIRONMENT
+from portal.forms import ProfileForm
+from portal.timezones import remember_time_zone
 
 logger = logging.getLogger(__name__)
 CSP_REPORT_MAX_BYTES = 16 * 1024
@@ -32,6 +41,29 @@ def home(request):
     if len(memberships) == 1 and not request.user.is_staff:
         return redirect("integrations:tenant_home", memberships[0].tenant_id)
     return render(request, "portal/home.html", {"memberships": memberships})
+
+
+@login_required
+def profile(request):
+    """Show and save the signed-in person's own preferences (time zone)."""
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            zone = form.cleaned_data["time_zone"]
+            user_preference_set_time_zone(user=request.user, time_zone=zone)
+            remember_time_zone(request, zone)
+            messages.success(
+                request, _("Saved. Times are now shown in %(zone)s.") % {"zone": zone}
+            )
+            return redirect("profile")
+    else:
+        form = ProfileForm(initial={"time_zone": user_time_zone_get(user=request.user)})
+    return render(
+        request,
+        "portal/profile.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def server_error(request):

@@ -16,7 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.exceptions import PagerDutyUnavailable
+from integrations.exceptions import (
+    PagerDutyError,
+    PagerDutyRateLimited,
+    PagerDutyUnavailable,
+)
 from integrations.models import (
     AuditAction,
     Connection,
@@ -30,6 +34,7 @@ from integrations.services.audit import audit_record
 from integrations.services.reconsent import reconsent_mark_reconnected
 from integrations.services.tokens import (
     ConnectionNeedsReconnect,
+    connection_client,
     connection_refresh_tokens,
     known_scopes,
 )
@@ -420,4 +425,50 @@ def connection_keep_alive(*, idle_for: timedelta = KEEP_ALIVE_AFTER) -> KeepAliv
             result.unavailable += 1
         else:
             result.refreshed += 1
+    return result
+
+
+@dataclass
+class CheckResult:
+    checked: int = 0
+    needs_reconnect: int = 0
+    unavailable: int = 0
+
+
+def connection_check(*, idle_for: timedelta = timedelta(0)) -> CheckResult:
+    """Ask PagerDuty once with each active connection; flag those it refuses.
+
+    A tenant nobody uses would otherwise show as active long after its
+    tokens were revoked (Revoke All Tokens, a removed user). The probe is
+    the cheapest read every connection may make (one incident); a 401 is
+    refreshed once and, refused again, marks the connection Needs reconnect
+    (`RefreshAfterUnauthorized`). `idle_for` skips connections refreshed
+    more recently than that.
+    """
+    result = CheckResult()
+    active = Connection.objects.filter(
+        provider=Provider.PAGERDUTY, status=Connection.Status.ACTIVE
+    ).order_by("pk")
+    if idle_for:
+        cutoff = timezone.now() - idle_for
+        active = active.filter(
+            Q(refreshed_at__lt=cutoff) | Q(refreshed_at__isnull=True)
+        )
+    for connection in active:
+        result.checked += 1
+        try:
+            with connection_client(connection=connection) as client:
+                client.get(
+                    "/incidents",
+                    {"limit": 1},
+                    required_scope=pd_scopes.Scope.INCIDENTS_READ,
+                )
+        except (PagerDutyUnavailable, PagerDutyRateLimited):
+            result.unavailable += 1
+            continue
+        except PagerDutyError as exc:
+            logger.info("Connection %s check answered %s", connection.pk, exc.status)
+        connection.refresh_from_db(fields=["status"])
+        if connection.status != Connection.Status.ACTIVE:
+            result.needs_reconnect += 1
     return result

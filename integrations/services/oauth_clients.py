@@ -228,7 +228,11 @@ def oauth_client_verify(*, client: OAuthClient, actor) -> Verification:
         )
     audit_record(
         actor=actor,
-        action=AuditAction.CONFIG_VERIFIED,
+        action=(
+            AuditAction.CONFIG_VERIFIED
+            if verification.ok
+            else AuditAction.CONFIG_VERIFY_FAILED
+        ),
         target=str(client),
         environment=client.environment,
         tenant=client.tenant,

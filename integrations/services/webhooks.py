@@ -172,6 +172,40 @@ def _parse(body: bytes) -> Event:
     return Event(event_id, event_type, resource_type[:40], occurred_at, data)
 
 
+# A row needs a few assignees and teams; an event may list many.
+SUMMARY_ITEMS = 10
+
+
+def _ref(value) -> dict | None:
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        return None
+    name = value.get("summary") or value.get("name") or value["id"]
+    return {"id": value["id"][:40], "name": str(name)[:255]}
+
+
+def incident_summary(data: dict) -> dict:
+    """Return what an incident event tells of the incident's row, trimmed.
+
+    Only strings of bounded length and known shapes are kept: the event is
+    signed by PagerDuty, but its content is still input.
+    """
+    urgency = data.get("urgency")
+    created = data.get("created_at")
+    assignees = data.get("assignees") if isinstance(data.get("assignees"), list) else []
+    teams = data.get("teams") if isinstance(data.get("teams"), list) else []
+    return {
+        "urgency": urgency if urgency in ("high", "low") else "",
+        "created_at": created[:40] if isinstance(created, str) else "",
+        "service": _ref(data.get("service")),
+        "assignees": [
+            ref for ref in map(_ref, assignees[:SUMMARY_ITEMS]) if ref is not None
+        ],
+        "teams": [
+            ref["id"] for ref in map(_ref, teams[:SUMMARY_ITEMS]) if ref is not None
+        ],
+    }
+
+
 def _delivery_for(subscription, event: Event, webhook_id: str) -> WebhookDelivery:
     now = timezone.now()
     delivery = WebhookDelivery(
@@ -198,6 +232,7 @@ def _delivery_for(subscription, event: Event, webhook_id: str) -> WebhookDeliver
         )
         delivery.incident_status = str(data.get("status") or "")[:20]
         delivery.incident_title = str(data.get("title") or "")[:255]
+        delivery.incident_summary = incident_summary(data)
     else:
         delivery.outcome = WebhookDelivery.Outcome.IGNORED
     return delivery

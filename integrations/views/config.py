@@ -11,13 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from integrations.forms import PagerDutyConfigForm, TenantAppsSettingForm
+from integrations.forms import (
+    GatewayUrlForm,
+    PagerDutyConfigForm,
+    TenantAppsSettingForm,
+)
 from integrations.models import Environment, OAuthClient, Provider
 from integrations.pagerduty import scopes as pd_scopes
 from integrations.selectors import (
-    audit_event_last_verification,
+    app_reach_get,
+    integration_state_get,
     oauth_client_get_for_environment,
 )
+from integrations.services.environments import environment_set_gateway_url
 from integrations.services.oauth_clients import (
     oauth_client_save,
     oauth_client_set_enabled,
@@ -87,7 +93,13 @@ def pagerduty_config(request, environment: Environment):
         tab = request.GET.get("tab")
         if tab not in TABS:
             tab = "configuration" if client else "guide"
-    last_check = client and audit_event_last_verification(client=client)
+    return _render(request, environment, client, form, tab)
+
+
+def _render(request, environment, client, form, tab, *, gateway_form=None, status=None):
+    """Render the PagerDuty page (status 400 after a refused POST)."""
+    state = integration_state_get(client=client)
+    last_check = state.last_check
     return render(
         request,
         "integrations/pagerduty_config.html",
@@ -108,12 +120,52 @@ def pagerduty_config(request, environment: Environment):
             "verification": request.session.pop(
                 f"{SESSION_VERIFICATION}:{environment.slug}", None
             ),
+            "state": state,
+            "reach": client and app_reach_get(client=client),
             "last_verification": last_check,
             "last_verification_just_now": bool(last_check)
             and timezone.now() - last_check.created_at < timedelta(minutes=1),
+            "secret_typed": bool(request.POST.get("new_client_secret")),
+            "gateway_form": gateway_form
+            or GatewayUrlForm(initial={"gateway_url": environment.gateway_url}),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status or (400 if request.method == "POST" else 200),
     )
+
+
+@require_POST
+@environment_view
+def pagerduty_gateway(request, environment: Environment):
+    """Set the environment's gateway base URL, which makes its redirect URL."""
+    form = GatewayUrlForm(request.POST)
+    if not form.is_valid():
+        client = oauth_client_get_for_environment(environment=environment)
+        new = OAuthClient(environment=environment, provider=Provider.PAGERDUTY)
+        return _render(
+            request,
+            environment,
+            client,
+            PagerDutyConfigForm(instance=client or new),
+            "configuration",
+            gateway_form=form,
+            status=400,
+        )
+    updated = environment_set_gateway_url(
+        environment=environment,
+        gateway_url=form.cleaned_data["gateway_url"],
+        actor=request.user,
+    )
+    messages.success(
+        request,
+        _(
+            "The redirect URL of %(env)s is now %(url)s. Add it to the "
+            "PagerDuty app's redirect URLs (App Registration) before tenants "
+            "connect; live-update subscriptions deliver to the new address "
+            "once re-created on the Tenants page."
+        )
+        % {"env": updated.name, "url": updated.redirect_url},
+    )
+    return redirect(_config_url(updated, "configuration"))
 
 
 def _save(request, form: PagerDutyConfigForm, environment: Environment):
@@ -155,12 +207,25 @@ def pagerduty_verify(request, environment: Environment):
 @require_POST
 @environment_view
 def pagerduty_set_enabled(request, environment: Environment):
-    """Enable or disable the environment's PagerDuty app."""
+    """Enable or disable the environment's PagerDuty app.
+
+    Disabling first names whom it stops (a POST with `confirm=yes` does it).
+    """
     client = oauth_client_get_for_environment(environment=environment)
     enabled = request.POST.get("enabled")
     if client is None or enabled not in {"0", "1"}:
         messages.error(request, _("Configure PagerDuty before enabling it."))
         return redirect(_config_url(environment, "configuration"))
+    if enabled == "0" and client.enabled and request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "integrations/pagerduty_disable_confirm.html",
+            {
+                "environment": environment,
+                "client": client,
+                "reach": app_reach_get(client=client),
+            },
+        )
     oauth_client_set_enabled(client=client, enabled=enabled == "1", actor=request.user)
     if client.enabled:
         text = _("PagerDuty is enabled for %(env)s: tenants can connect.")

@@ -17,9 +17,12 @@ from integrations.registry import integration_list
 from integrations.selectors import (
     RECONSENT_FILTERS,
     environment_list_for_request,
+    integration_state_get,
     oauth_client_list_for_environment,
     reconsent_summary,
+    tenant_audit_event_list,
     tenant_connection_list,
+    tenant_membership_list,
 )
 from integrations.services.reconsent import (
     RECONSENT_COOLDOWN,
@@ -79,7 +82,11 @@ def integration_list_view(request, environment: Environment):
         for c in oauth_client_list_for_environment(environment=environment)
     }
     cards = [
-        {"integration": integration, "client": clients.get(integration.provider)}
+        {
+            "integration": integration,
+            "client": clients.get(integration.provider),
+            "state": integration_state_get(client=clients.get(integration.provider)),
+        }
         for integration in integration_list(query=query)
     ]
     return render(
@@ -127,6 +134,26 @@ def tenant_list_view(request, environment: Environment):
             "reconsent_summary": reconsent_summary(environment=environment),
             "reconsent_cooldown_start": cooldown_start,
             "agents": agent_list_for_environment(environment=environment),
+        },
+    )
+
+
+@environment_view
+def tenant_detail_view(request, environment: Environment, tenant_id: int):
+    """Show one tenant to staff: its connection, members and latest events."""
+    rows = tenant_connection_list(environment=environment, tenant_id=tenant_id)
+    if not rows:
+        raise Http404("No Tenant matches the given query.")
+    row = rows[0]
+    return render(
+        request,
+        "integrations/tenant_detail.html",
+        {
+            "environment": environment,
+            "row": row,
+            "tenant": row.tenant,
+            "members": tenant_membership_list(tenant=row.tenant),
+            "events": tenant_audit_event_list(tenant=row.tenant),
         },
     )
 

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations.models import AuditAction, Connection, Provider
 from integrations.pagerduty import flow
@@ -17,12 +17,14 @@ from integrations.pagerduty.grants import scope_report
 from integrations.ratelimit import rate_limit_allows
 from integrations.selectors import (
     connection_get_live,
+    disconnect_consequences,
     link_get_live,
     link_list_for_tenant,
     membership_get_or_404,
     oauth_client_for_connect,
     oauth_client_get_for_tenant,
     reconsent_request_open,
+    tenant_admin_names,
     tenant_app_get,
     webhook_subscription_get,
 )
@@ -57,6 +59,10 @@ def tenant_home(request, tenant_id: int):
             "report": report,
             "webhook": connection and webhook_subscription_get(connection=connection),
             "link": link_get_live(tenant=tenant, user=request.user),
+            # A member is told who may reconnect or disconnect.
+            "admins": (
+                () if membership.is_admin else tenant_admin_names(tenant=tenant)
+            ),
             "links": link_list_for_tenant(tenant=tenant) if membership.is_admin else (),
             "can_connect": oauth_client_for_connect(tenant_id=tenant.pk) is not None,
             "app": client,
@@ -160,21 +166,38 @@ def tenant_read_setting(request, tenant_id: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def tenant_disconnect(request, tenant_id: int):
-    """Delete a tenant's PagerDuty tokens (admins only)."""
+    """Ask, naming what stops working; then delete the tokens (admins only).
+
+    Only a POST with `confirm=yes` disconnects; anything else shows the
+    question and changes nothing.
+    """
     membership = membership_get_or_404(user=request.user, tenant_id=tenant_id)
     if not membership.is_admin:
         return connect_error_response(
             request, reason=flow.Reason.NOT_ADMIN, tenant=membership.tenant
         )
-    connection = connection_get_live(tenant=membership.tenant)
-    if connection is not None:
+    tenant = membership.tenant
+    connection = connection_get_live(tenant=tenant)
+    if connection is None:
+        return redirect("integrations:tenant_home", tenant_id=tenant.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
         connection_disconnect(connection=connection, actor=request.user)
         messages.success(
             request, _("PagerDuty is disconnected; the portal deleted its tokens.")
         )
-    return redirect("integrations:tenant_home", tenant_id=membership.tenant.pk)
+        return redirect("integrations:tenant_home", tenant_id=tenant.pk)
+    return render(
+        request,
+        "integrations/tenant_disconnect_confirm.html",
+        {
+            "tenant": tenant,
+            "membership": membership,
+            "connection": connection,
+            "consequences": disconnect_consequences(connection=connection),
+        },
+    )
 
 
 def connect_error_response(request, *, reason: str, tenant=None, params=None):

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "portal.sessions.IdleSessionTimeoutMiddleware",
     "integrations.mfa.StaffMFAMiddleware",
     "integrations.mfa.PendingTOTPSecretMiddleware",
+    "portal.timezones.UserTimeZoneMiddleware",
 ]
 
 # --- Database ---
@@ -413,7 +414,16 @@ PAGERDUTY_TOKEN_TIMEOUT = (
 SOCIALACCOUNT_REQUESTS_TIMEOUT = PAGERDUTY_TOKEN_TIMEOUT
 # Seconds a connection's PagerDuty reads stay cached (0: off); any write of
 # that connection drops them. First retry delay for idempotent calls.
+# Where links to PagerDuty's web pages go ("Open in PagerDuty", App
+# Registration); empty means each account's https://<subdomain>.pagerduty.com.
+# The demo points it at the sandbox's /web.
+PAGERDUTY_WEB_URL = env("PAGERDUTY_WEB_URL", default="")
 PAGERDUTY_CACHE_SECONDS = env.int("PAGERDUTY_CACHE_SECONDS", default=30)
+# Names the pickers offer (services, teams, users, schedules, policies);
+# incident changes leave them cached, directory writes drop them.
+PAGERDUTY_DIRECTORY_CACHE_SECONDS = env.int(
+    "PAGERDUTY_DIRECTORY_CACHE_SECONDS", default=300
+)
 PAGERDUTY_RETRY_BACKOFF = env.float("PAGERDUTY_RETRY_BACKOFF", default=0.5)
 # Connect PagerDuty starts per user and tenant: (attempts, seconds). Each
 # start mints a state and a PKCE pair; a person needs only a few.

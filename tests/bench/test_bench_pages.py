@@ -42,15 +42,19 @@ def test_the_section_adds_every_figure_and_cleans_up(ctx):
     bench_pages.run(ctx)
 
     figures = {figure.name: figure for figure in ctx.figures}
-    assert len(figures) == len(ctx.figures) == 5 * len(PAGES)
+    assert len(figures) == len(ctx.figures) == 5 * len(PAGES) + 2
     calls = {page: figures[f"{page}: upstream calls"].value for page in PAGES}
     assert calls == {
-        "incident list": 1,
+        # The page, the other open tab's count, services and teams.
+        "incident list": 4,
         "incident detail": 3,
         "services list": 1,
-        "on-call now": 2,
+        # Now and the week; the schedule and user pickers' directory lists.
+        "on-call now": 4,
     }
-    assert figures["incident list: upstream calls"].met is True
+    for page in ("incident list", "on-call now"):
+        changed = figures[f"{page}: upstream calls after an incident change"]
+        assert (changed.value, changed.met) == (2, True)
     assert figures["services list: upstream calls"].met is True
     for page in PAGES:
         for kind in ("cold", "warm"):
@@ -94,7 +98,7 @@ def test_the_baseline_replays_exactly_what_the_portal_sent(ctx):
         bench_pages.direct(session, upstream)()
     replayed = ctx.sandbox.requests_log()
 
-    assert calls == len(upstream.calls) == 2
+    assert calls == len(upstream.calls) == 4
     paths = [e["path"] for e in replayed if not e["path"].startswith("/_sandbox/")]
-    assert paths == ["/oncalls", "/oncalls"]
+    assert paths == ["/oncalls", "/oncalls", "/schedules", "/users"]
     assert all("?" in url for _method, url, _headers in upstream.calls)

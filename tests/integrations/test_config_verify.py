@@ -109,7 +109,10 @@ def test_verify_explains_each_failure_in_words(
     assert verification.outcome == outcome
     assert words in verification.message
     assert CLIENT_SECRET not in verification.message
-    assert AuditEvent.objects.get().details == {"outcome": outcome}
+    event = AuditEvent.objects.get()
+    assert event.action == AuditEvent.Action.CONFIG_VERIFY_FAILED
+    assert event.get_action_display() == "Credentials check failed"
+    assert event.details == {"outcome": outcome}
 
 
 def test_verify_reports_pagerduty_unreachable(app, staff_user, mocked_responses):

@@ -326,7 +326,7 @@ def test_enable_and_disable_are_audited(client, staff_user, pagerduty_client):
     client.force_login(staff_user)
     url = reverse("integrations:pagerduty_set_enabled", args=["development"])
 
-    response = client.post(url, {"enabled": "0"}, follow=True)
+    response = client.post(url, {"enabled": "0", "confirm": "yes"}, follow=True)
     pagerduty_client.refresh_from_db()
     assert pagerduty_client.enabled is False
     assert "PagerDuty is disabled for Development" in response.content.decode()
@@ -442,3 +442,43 @@ def test_a_rejected_edit_leaves_the_page_showing_the_stored_settings(
     assert 'value="other-client-0002"' in html
     assert 'href="https://acme.pagerduty.com/developer/applications"' in html
     assert "Bad Sub.pagerduty.com" not in html
+
+
+def test_disable_first_names_how_many_tenants_it_stops(
+    client, staff_user, development, pagerduty_client
+):
+    from tests.integrations.pagerduty.workspace.conftest import make_connection
+
+    for slug in ("acme", "globex", "initech"):
+        tenant = TenantFactory(environment=development, slug=slug, name=slug)
+        if slug != "initech":
+            make_connection(tenant, pagerduty_client)
+    client.force_login(staff_user)
+    url = reverse("integrations:pagerduty_set_enabled", args=["development"])
+
+    response = client.post(url, {"enabled": "0"})
+
+    html = response.content.decode()
+    pagerduty_client.refresh_from_db()
+    assert response.status_code == 200
+    assert "Disable PagerDuty for Development?" in html
+    assert "The 3 tenants of Development cannot connect PagerDuty" in html
+    assert "2 tenants connected through this app keep working" in html
+    assert 'name="confirm" value="yes"' in html
+    assert pagerduty_client.enabled is True
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_client_id_confirmation_says_how_many_must_reconnect(
+    client, staff_user, development, pagerduty_client
+):
+    from tests.integrations.pagerduty.workspace.conftest import make_connection
+
+    tenant = TenantFactory(environment=development, slug="acme", name="Acme")
+    make_connection(tenant, pagerduty_client)
+    client.force_login(staff_user)
+
+    html = client.get(config_url() + "?tab=configuration").content.decode()
+
+    assert "1 tenant connected now will have to reconnect." in html
+    assert 'id="client-id-confirm-needed" role="alert" hidden' in html

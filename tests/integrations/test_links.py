@@ -382,7 +382,9 @@ def test_disconnecting_the_tenant_revokes_every_link(
 ):
     client.force_login(tenant_admin)
 
-    client.post(reverse("integrations:tenant_disconnect", args=[tenant.pk]))
+    client.post(
+        reverse("integrations:tenant_disconnect", args=[tenant.pk]), {"confirm": "yes"}
+    )
 
     assert set(
         Connection.objects.filter(tenant=tenant).values_list("status", "access_token")

@@ -14,13 +14,11 @@ from tests.integrations.conftest import SANDBOX_SCOPES
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_acknowledged_in_the_sandbox_shows_live_on_the_incidents_page(
-    page, live_server, sandbox_settings, sandbox_connection
-):
-    sandbox = sandbox_settings
-    webhook_subscription_ensure(connection=sandbox_connection)
+def _open_triggered_as_bob(page, live_server, connection):
+    """Subscribe the tenant, then open its triggered incidents as member Bob."""
+    webhook_subscription_ensure(connection=connection)
     MembershipFactory(
-        tenant=sandbox_connection.tenant,
+        tenant=connection.tenant,
         user=UserFactory(username="bob"),
         role=Membership.Role.MEMBER,
     )
@@ -30,9 +28,16 @@ def test_acknowledged_in_the_sandbox_shows_live_on_the_incidents_page(
     page.click("button[type=submit]")
     page.wait_for_load_state()
     page.goto(
-        f"{live_server.url}/tenants/{sandbox_connection.tenant.pk}"
+        f"{live_server.url}/tenants/{connection.tenant.pk}"
         "/pagerduty/incidents/?status=triggered"
     )
+
+
+def test_acknowledged_in_the_sandbox_shows_live_on_the_incidents_page(
+    page, live_server, sandbox_settings, sandbox_connection
+):
+    sandbox = sandbox_settings
+    _open_triggered_as_bob(page, live_server, sandbox_connection)
     row = page.locator("#incident-table tbody tr").first
     incident_id = row.get_attribute("data-incident-id")
     badge = row.locator("[data-incident-status]")
@@ -55,3 +60,40 @@ def test_acknowledged_in_the_sandbox_shows_live_on_the_incidents_page(
     expect(page.locator("#live-note")).to_contain_text("Updated live at")
     assert page.evaluate("window.liveMarker") == "same page"
     save_screenshot(page, "workspace-live-update")
+
+
+def test_a_new_incident_appears_at_the_top_of_the_open_list(
+    page, live_server, sandbox_settings, sandbox_connection
+):
+    sandbox = sandbox_settings
+    _open_triggered_as_bob(page, live_server, sandbox_connection)
+    before = page.locator("#incident-table tbody tr").count()
+    token = sandbox.issue_token("alice@acme.example", SANDBOX_SCOPES)
+    api = PagerDutyClient.for_connection(
+        sandbox_connection, token_provider=lambda: token
+    )
+    with sandbox.state.lock:
+        service = next(
+            s
+            for s in sandbox.state.services.values()
+            if s.account_id == sandbox_connection.account_id
+        )
+
+    with api:
+        created = api.create_entity(
+            "/incidents",
+            "incident",
+            {
+                "type": "incident",
+                "title": "Queue backlog growing on workers",
+                "service": {"id": service.id, "type": "service_reference"},
+            },
+        )
+
+    first = page.locator("#incident-table tbody tr").first
+    expect(first).to_have_attribute("data-incident-id", created["id"], timeout=15_000)
+    expect(first).to_contain_text("Queue backlog growing on workers")
+    expect(first).to_contain_text(service.name)
+    expect(page.locator("#live-note")).to_contain_text("New incidents added at")
+    assert page.locator("#incident-table tbody tr").count() == before + 1
+    save_screenshot(page, "workspace-live-new-incident")

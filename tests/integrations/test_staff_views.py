@@ -82,18 +82,75 @@ def test_catalog_shows_pagerduty_not_configured(client, staff_user, development)
     assert reverse("integrations:pagerduty_config", args=["development"]) in html
 
 
-@pytest.mark.parametrize(("enabled", "label"), [(True, "Active"), (False, "Disabled")])
-def test_catalog_shows_the_status_of_this_environment(
-    client, staff_user, development, enabled, label
+def _event(client, action, outcome, minutes_ago):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import AuditEvent
+
+    return AuditEvent.objects.create(
+        action=action,
+        environment=client.environment,
+        details={"outcome": outcome} if outcome else {},
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+
+
+@pytest.mark.parametrize(
+    ("enabled", "events", "label"),
+    [
+        (True, [], "Configured"),
+        (True, [("config.verified", "ok", 5)], "Verified"),
+        (True, [("config.verify_failed", "invalid_client", 5)], "Failing"),
+        # An old-style failed check, recorded as "verified" before the fix.
+        (True, [("config.verified", "rejected", 5)], "Failing"),
+        (True, [("config.verified", "ok", 9), ("config.updated", "", 5)], "Configured"),
+        (
+            True,
+            [("config.verified", "ok", 9), ("config.secret_replaced", "", 5)],
+            "Configured",
+        ),
+        (
+            True,
+            [("config.verify_failed", "x", 9), ("config.verified", "ok", 2)],
+            "Verified",
+        ),
+        (False, [("config.verified", "ok", 5)], "Disabled"),
+    ],
+)
+def test_catalog_shows_the_honest_state_of_this_environment(
+    client, staff_user, development, enabled, events, label
 ):
-    OAuthClientFactory(environment=development, enabled=enabled)
+    app = OAuthClientFactory(environment=development, enabled=enabled)
+    for action, outcome, minutes_ago in events:
+        _event(app, action, outcome, minutes_ago)
     client.force_login(staff_user)
 
     response = client.get(catalog_url())
     staging = client.get(catalog_url("staging"))
 
-    assert f'badge-dot integration-status">{label}<' in response.content.decode()
+    html = response.content.decode()
+    assert f"integration-status integration-{label.lower()}" in html
+    assert f">{label}</span>" in html
+    assert "Active" not in html
     assert "Not configured" in staging.content.decode()
+
+
+def test_the_configuration_page_says_when_the_last_check_failed(
+    client, staff_user, development
+):
+    app = OAuthClientFactory(environment=development)
+    _event(app, "config.verify_failed", "invalid_client", 3)
+    client.force_login(staff_user)
+
+    html = client.get(
+        reverse("integrations:pagerduty_config", args=["development"])
+    ).content.decode()
+
+    assert 'id="integration-status">Failing<' in html
+    assert "last check failed 3\xa0minutes ago" in html
+    assert 'id="details-state">Failing<' in html
 
 
 @pytest.mark.parametrize(
@@ -221,3 +278,41 @@ def test_tenants_page_runs_a_constant_number_of_queries(
         response = client.get(tenants_url())
 
     assert len(response.context["rows"]) == 24
+
+
+def test_tenant_names_open_the_portals_tenant_page(
+    client, staff_user, tenant, tenant_admin, pagerduty_client
+):
+    from integrations.models import AuditEvent
+    from tests.integrations.pagerduty.workspace.conftest import make_connection
+
+    make_connection(tenant, pagerduty_client, user=tenant_admin)
+    AuditEvent.objects.create(
+        action="connection.created", environment=tenant.environment, tenant=tenant
+    )
+    client.force_login(staff_user)
+    detail = reverse("integrations:tenant_detail", args=["development", tenant.pk])
+
+    listing = client.get(reverse("integrations:tenant_list", args=["development"]))
+    audit = client.get(reverse("integrations:audit_list"))
+    page = client.get(detail)
+
+    assert f'href="{detail}"' in listing.content.decode()
+    assert "admin/integrations/tenant/" not in listing.content.decode()
+    assert f'href="{detail}"' in audit.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Acme Corp" in html
+    assert 'id="tenant-connection"' in html
+    assert "alice" in html.split('id="tenant-members"')[1]
+    assert "PagerDuty connected" in html.split('id="tenant-events"')[1]
+
+
+def test_a_tenant_of_another_environment_is_not_found_there(client, staff_user, tenant):
+    client.force_login(staff_user)
+
+    response = client.get(
+        reverse("integrations:tenant_detail", args=["staging", tenant.pk])
+    )
+
+    assert response.status_code == 404

@@ -1,5 +1,6 @@
 """End to end through the PagerDuty sandbox: connect, approve, disconnect."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -78,7 +79,13 @@ def test_tenant_admin_connects_and_disconnects_through_the_sandbox(
     assert connection.pd_user_name in summary
     assert connection.access_token not in page.content()
 
-    page.click("button:has-text('Disconnect')")
+    page.click("#disconnect")
+    page.wait_for_selector("#disconnect-consequences")
+    assert "The PagerDuty workspace closes" in page.text_content(
+        "#disconnect-consequences"
+    )
+    save_screenshot(page, "tenant-disconnect-confirm")
+    page.click("#disconnect-confirm")
     page.wait_for_selector("#after-disconnect")
 
     assert "PagerDuty is not connected" in page.text_content("#connection-summary")
@@ -168,7 +175,7 @@ def test_bob_links_his_own_account_and_acknowledges_as_himself(
     page.click("#action-acknowledge")
     page.wait_for_selector(".messages")
 
-    assert "Incident acknowledged." in page.content()
+    assert re.search(r"Incident #\d+ acknowledged\.", page.content())
     save_screenshot(page, "workspace-acknowledged-as-bob")
     with sandbox.state.lock:
         incident = sandbox.state.incidents[incident_id]

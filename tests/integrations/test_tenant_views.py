@@ -118,7 +118,9 @@ def test_admin_disconnects_and_is_told_what_to_do_in_pagerduty(
     tenant_admin_client, tenant, connection
 ):
     response = tenant_admin_client.post(
-        reverse("integrations:tenant_disconnect", args=[tenant.pk]), follow=True
+        reverse("integrations:tenant_disconnect", args=[tenant.pk]),
+        {"confirm": "yes"},
+        follow=True,
     )
 
     page = response.content.decode()
@@ -140,13 +142,44 @@ def test_member_cannot_disconnect(client, tenant, tenant_member, connection):
     assert connection_snapshot(tenant) == before
 
 
-def test_disconnect_needs_post(tenant_admin_client, tenant, connection):
-    response = tenant_admin_client.get(
-        reverse("integrations:tenant_disconnect", args=[tenant.pk])
+@pytest.mark.parametrize(
+    ("method", "data"), [("get", {}), ("post", {}), ("post", {"confirm": "no"})]
+)
+def test_disconnect_first_names_what_stops_and_changes_nothing(
+    tenant_admin_client, tenant, connection, method, data
+):
+    response = getattr(tenant_admin_client, method)(
+        reverse("integrations:tenant_disconnect", args=[tenant.pk]), data
     )
 
-    assert response.status_code == 405
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Disconnect PagerDuty from Acme Corp?" in html
+    assert "The PagerDuty workspace closes for the tenant's 1 member." in html
+    assert "AI agents" in html
+    assert 'name="confirm" value="yes"' in html
     assert Connection.objects.get().status == Connection.Status.ACTIVE
+
+
+def test_the_tenant_page_asks_before_disconnecting(
+    tenant_admin_client, tenant, connection
+):
+    page = _page(tenant_admin_client, tenant)
+
+    url = reverse("integrations:tenant_disconnect", args=[tenant.pk])
+    assert f'href="{url}" id="disconnect"' in page
+    assert f'action="{url}"' not in page
+
+
+def test_a_member_is_told_why_reconnect_and_disconnect_are_not_shown(
+    client, tenant, tenant_member, tenant_admin, connection
+):
+    client.force_login(tenant_member)
+
+    page = _page(client, tenant)
+
+    assert 'id="disconnect"' not in page
+    assert "Reconnect and Disconnect are for tenant admins (alice)" in page
 
 
 def test_outsider_cannot_disconnect_another_tenant(client, tenant, connection):

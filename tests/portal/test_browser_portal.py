@@ -87,10 +87,13 @@ def test_admin_configures_and_verifies_pagerduty_against_the_sandbox(
     save_screenshot(page, "pagerduty-config")
 
     page.click(".nav >> text=Integrations")
-    assert page.text_content(".integration-status").strip() == "Active"
+    assert page.text_content(".integration-status").strip() == "Verified"
     save_screenshot(page, "catalog")
     page.click("text=PagerDuty")
     page.click("button:text('Disable')")
+    assert "cannot connect PagerDuty" in page.text_content("#disable-consequences")
+    save_screenshot(page, "pagerduty-disable-confirm")
+    page.click("#disable-confirm")
     assert page.text_content("#integration-status").strip() == "Disabled"
     app = OAuthClient.objects.get()
     assert app.enabled is False
@@ -190,6 +193,7 @@ def test_tenants_and_audit_pages(page, live_server, admin, development):
     # Generate a few audit events through the UI, then read them.
     page.goto(f"{live_server.url}/environments/development/integrations/pagerduty/")
     page.click("button:text('Disable')")
+    page.click("#disable-confirm")
     page.click("button:text('Enable')")
     page.click(".nav >> text=Audit log")
     assert page.locator(".audit-table tbody tr").count() == 5

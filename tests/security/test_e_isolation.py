@@ -61,6 +61,8 @@ HOME = dict.fromkeys(ROLES, 302)
 # or an outbound call would follow; covered by the flow tests).
 MATRIX = {
     "home": ("home", ["get"], HOME),
+    # Everyone's own preferences; nobody else's can be named.
+    "profile": ("home", ["get"], {**dict.fromkeys(ROLES, 200), "anonymous": 302}),
     "healthz": ("public", ["get"], dict.fromkeys(ROLES, 200)),
     # Browsers post CSP reports without a session; an empty body is refused.
     "csp_report": ("public", ["post"], dict.fromkeys(ROLES, 400)),
@@ -102,6 +104,9 @@ MATRIX = {
     "integrations:tenant_list": ("staff", ["get"], STAFF_PAGE),
     # An empty post names no tenant: a message and back to the list.
     "integrations:tenant_reconsent": ("staff", ["post"], STAFF_ACTION),
+    # An empty address is the default the demo environments already use.
+    "integrations:pagerduty_gateway": ("staff", ["post"], STAFF_ACTION),
+    "integrations:tenant_detail": ("staff", ["get"], STAFF_PAGE),
     "integrations:audit_list": ("staff", ["get"], STAFF_PAGE),
     "integrations:tenant_home": ("tenant", ["get"], TENANT_PAGE),
     "integrations:tenant_connect": ("tenant", ["post"], TENANT_ADMIN_ACTION),
@@ -119,6 +124,21 @@ MATRIX = {
         {**TENANT_PAGE, "a_member": 404, "a_admin": None},
     ),
     "integrations:tenant_read_setting": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    "integrations:tenant_members": ("tenant", ["get"], TENANT_PAGE),
+    # Admins' own actions on a sample member are covered by test_members.
+    "integrations:tenant_member_role": ("tenant", ["post"], TENANT_ADMIN_ACTION),
+    "integrations:tenant_member_remove": (
+        "tenant",
+        ["get", "post"],
+        TENANT_ADMIN_ACTION,
+    ),
+    "integrations:tenant_invitation_revoke": (
+        "tenant",
+        ["post"],
+        TENANT_ADMIN_ACTION,
+    ),
+    # A made-up invitation link is unknown to everyone, signed in or not.
+    "integrations:invitation_accept": ("public", ["get"], dict.fromkeys(ROLES, 404)),
     # Re-subscribing calls PagerDuty: covered by test_webhook_subscriptions.
     "integrations:tenant_webhook_recreate": (
         "staff",
@@ -167,6 +187,9 @@ WORKSPACE_DENIED = {
 }
 SAMPLE_KWARGS = {
     "environment": "development",
+    "membership_id": "999999",
+    "invitation_id": "999999",
+    "token": "no-such-invitation-token-0123456789",
     "key": "abc",
     "uidb36": "1",
     "object_id": "1",
@@ -458,8 +481,9 @@ def test_t44_cached_pagerduty_reads_never_cross_tenants(
     def incidents(request):
         token = request.headers["Authorization"].removeprefix("Bearer ")
         owner = {AT_A: "ALPHA", AT_B: "BRAVO"}[token]
+        key = request.path_url.split("?")[0].strip("/").split("/")[0]
         body = (
-            '{"incidents": [], "limit": 25, "offset": 0, "more": false, '
+            f'{{"{key}": [], "limit": 25, "offset": 0, "more": false, '
             f'"total": 0, "owner": "{owner}"}}'
         )
         return 200, {"Content-Type": "application/json"}, body

@@ -275,7 +275,9 @@ def test_t63_canary_leak_scan_over_configure_connect_refresh_browse_act_disconne
     keep(staff.get(reverse("admin:integrations_oauthclient_changelist")))
     keep(
         client.post(
-            reverse("integrations:tenant_disconnect", args=[tenant.pk]), follow=True
+            reverse("integrations:tenant_disconnect", args=[tenant.pk]),
+            {"confirm": "yes"},
+            follow=True,
         )
     )
 

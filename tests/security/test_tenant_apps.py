@@ -263,7 +263,7 @@ def test_t69_tenant_app_checks_are_rate_limited_per_tenant(
         client.post(_url("tenant_app_verify", world.tenant_b))
     tenant_b_calls = len(mocked_responses.calls)
 
-    events = AuditEvent.objects.filter(action="config.verified")
+    events = AuditEvent.objects.filter(action="config.verify_failed")
     assert tenant_b_calls == VERIFY_LIMIT
     assert events.count() == VERIFY_LIMIT
     page = client.get(

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from integrations.pagerduty.web import web_link
 from integrations.pagerduty.workspace.access import (
     LinkRequired,
     MissingScope,
@@ -43,6 +44,35 @@ def role_label(value: str) -> str:
 @register.filter
 def target_label(value: str) -> str:
     return label(TARGET_LABELS, value)
+
+
+@register.filter
+def pagerduty_link(html_url) -> str:
+    """Return an "Open in PagerDuty" address (the sandbox's in the demo)."""
+    return web_link(html_url)
+
+
+@register.filter
+def minutes(value) -> str:
+    """Return a duration in minutes as people say it: "1 h 30 min"."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return ""
+    hours, rest = divmod(value, 60)
+    if not hours:
+        return _("%(m)s min") % {"m": rest}
+    if not rest:
+        return _("%(h)s h") % {"h": hours}
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+
+
+@register.filter
+def seconds(value) -> str:
+    """Return a duration in seconds in minutes and hours ("4 h", "45 s")."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return ""
+    if value % 60:
+        return _("%(s)s s") % {"s": value} if value < 60 else minutes(value // 60)
+    return minutes(value // 60)
 
 
 @register.filter

@@ -33,9 +33,11 @@ from integrations.pagerduty.workspace.access import (
     NotAllowed,
 )
 from integrations.pagerduty.workspace.cache import (
+    DIRECTORY,
     cache_invalidate,
     cache_seconds,
     cache_version,
+    directory_cache_seconds,
 )
 from integrations.pagerduty.workspace.views.presentation import ROLE_LABELS
 from integrations.services.audit import audit_record
@@ -59,6 +61,7 @@ class Workspace:
     _client: PagerDutyClient | None = None
     _write_client: PagerDutyClient | None = None
     _version: int | None = None
+    _directory_version: int | None = None
 
     @property
     def tenant(self):
@@ -173,36 +176,60 @@ class Workspace:
 
     # --- Cached reads ----------------------------------------------------
 
-    def _cached(self, parts: Mapping[str, Any], fetch: Callable[[], Any]) -> Any:
-        seconds = cache_seconds()
+    def _cached(
+        self,
+        parts: Mapping[str, Any],
+        fetch: Callable[[], Any],
+        *,
+        directory: bool = False,
+    ) -> Any:
+        seconds = directory_cache_seconds() if directory else cache_seconds()
         if seconds <= 0:
             self.fetched_at.append(timezone.now())
             return fetch()
         reader = self.read_connection
-        if self._version is None:
-            self._version = cache_version(reader.pk)
+        if directory:
+            if self._directory_version is None:
+                self._directory_version = cache_version(reader.pk, DIRECTORY)
+            version = f"{DIRECTORY}{self._directory_version}"
+        else:
+            if self._version is None:
+                self._version = cache_version(reader.pk)
+            version = self._version
         digest = hashlib.sha256(
             json.dumps(parts, sort_keys=True, default=str).encode()
         ).hexdigest()
-        key = f"pdws:{reader.pk}:{self._version}:{digest}"
+        key = f"pdws:{reader.pk}:{version}:{digest}"
         if not self.refresh:
             hit = cache.get(key)
             if hit is not None:
-                self.fetched_at.append(hit[0])
+                if not directory:
+                    self.fetched_at.append(hit[0])
                 return hit[1]
         value = fetch()
         now = timezone.now()
         cache.set(key, (now, value), timeout=seconds)
-        self.fetched_at.append(now)
+        if not directory:
+            self.fetched_at.append(now)
         return value
 
     def read(
-        self, path: str, params: Mapping[str, Any] | None = None, *, scope: str
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        scope: str,
+        directory: bool = False,
     ) -> dict[str, Any]:
-        """Return a GET's JSON body, from the cache when fresh."""
+        """Return a GET's JSON body, from the cache when fresh.
+
+        `directory` keeps it with the directory lists (longer, and kept
+        through incident changes).
+        """
         return self._cached(
             {"get": path, "params": dict(params or {})},
             lambda: self.client.get(path, params, required_scope=scope),
+            directory=directory,
         )
 
     def read_page(
@@ -216,12 +243,14 @@ class Workspace:
         limit: int = 25,
         total: bool = False,
         build: Callable[[dict[str, Any]], Any] | None = None,
+        directory: bool = False,
     ) -> Page:
         """Return one page of a list, from the cache when fresh.
 
         With `build`, the page's items are `build(item)` and cached that way:
         entities pickle in a fraction of the time of the raw JSON they come
-        from, and a cache hit does not build them again.
+        from, and a cache hit does not build them again. `directory` keeps
+        the page with the directory lists.
         """
         parts = {
             "page": path,
@@ -247,18 +276,23 @@ class Workspace:
                 return page
             return replace(page, items=[build(item) for item in page.items])
 
-        return self._cached(parts, fetch)
+        return self._cached(parts, fetch, directory=directory)
 
-    def invalidate(self) -> None:
-        """Forget every cached read of the tenant (after a write).
+    def invalidate(self, *, directory: bool = True) -> None:
+        """Forget the cached reads of the tenant (after a write).
 
         A write through one link changes what every connection of the
         tenant reads, so the tenant connection's and the link's caches go.
+        With `directory=False` (an incident write) the directory lists stay.
         """
         for connection in {self.connection.pk, getattr(self.link, "pk", None)}:
             if connection is not None:
                 cache_invalidate(connection)
+                if directory:
+                    cache_invalidate(connection, DIRECTORY)
         self._version = None
+        if directory:
+            self._directory_version = None
 
     # --- Writes ----------------------------------------------------------
 
@@ -270,13 +304,14 @@ class Workspace:
         The cache is dropped even when the write fails: a failed bulk or a
         timeout may still have changed something upstream.
         """
+        directory = not operation.scope.startswith("incidents.")
         try:
             result = call()
         except PagerDutyError as exc:
-            self.invalidate()
+            self.invalidate(directory=directory)
             self._audit(operation, arguments, None, failed=exc)
             raise
-        self.invalidate()
+        self.invalidate(directory=directory)
         self._audit(operation, arguments, result)
         return result
 

@@ -107,6 +107,10 @@ class Incident:
     def can_snooze(self) -> bool:
         return self.status == "acknowledged"
 
+    @property
+    def can_reopen(self) -> bool:
+        return self.status == "resolved"
+
 
 @dataclass(frozen=True)
 class IncidentListItem:

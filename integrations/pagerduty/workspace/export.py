@@ -102,6 +102,53 @@ class ExportWindow:
         return math.ceil(self.total / PAGE_SIZE)
 
 
+# Each of the ID filters takes at most this many IDs.
+MAX_FILTER_IDS = 25
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which incidents of the range to export (none set: every incident).
+
+    The incident list's filters, so Export CSV takes what the list shows.
+    """
+
+    statuses: tuple[str, ...] = ()
+    urgency: str = ""
+    service_ids: tuple[str, ...] = ()
+    team_ids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for status in self.statuses:
+            inputs.choice(status, "statuses", inputs.INCIDENT_STATUSES)
+        if self.urgency:
+            inputs.choice(self.urgency, "urgency", inputs.URGENCIES)
+        for name in ("service_ids", "team_ids", "user_ids"):
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or len(values) > MAX_FILTER_IDS:
+                raise inputs.InvalidInput(name, _("Give at most 25 IDs."))
+            for value in values:
+                inputs.pd_id(value, name)
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for key, values in (
+            ("statuses[]", self.statuses),
+            ("service_ids[]", self.service_ids),
+            ("team_ids[]", self.team_ids),
+            ("user_ids[]", self.user_ids),
+        ):
+            if values:
+                params[key] = list(values)
+        if self.urgency:
+            params["urgencies[]"] = [self.urgency]
+        return params
+
+
+NO_FILTERS = ExportFilters()
+
+
 @dataclass(frozen=True)
 class ExportPlan:
     """The windows of an export, in time order, and what they hold."""
@@ -109,6 +156,7 @@ class ExportPlan:
     since: datetime
     until: datetime
     windows: tuple[ExportWindow, ...]
+    filters: ExportFilters = NO_FILTERS
 
     @property
     def total(self) -> int:
@@ -128,10 +176,13 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _params(since: datetime, until: datetime) -> dict[str, Any]:
+def _params(
+    since: datetime, until: datetime, filters: ExportFilters = NO_FILTERS
+) -> dict[str, Any]:
     # sort_by makes offsets stable; time_zone makes since/until and the
     # timestamps in the file UTC whatever the account's zone.
     return {
+        **filters.params(),
         "since": _stamp(since),
         "until": _stamp(until),
         "sort_by": "created_at:asc",
@@ -140,7 +191,13 @@ def _params(since: datetime, until: datetime) -> dict[str, Any]:
 
 
 @operation(scope=Scope.INCIDENTS_READ)
-def export_plan(*, ws: Workspace, since: datetime, until: datetime) -> ExportPlan:
+def export_plan(
+    *,
+    ws: Workspace,
+    since: datetime,
+    until: datetime,
+    filters: ExportFilters = NO_FILTERS,
+) -> ExportPlan:
     """Return the windows to fetch, each holding at most 10,000 incidents.
 
     Costs one request per window (more where a window is split). Raises
@@ -151,20 +208,25 @@ def export_plan(*, ws: Workspace, since: datetime, until: datetime) -> ExportPla
     until = inputs.aware(until, "until")
     if since >= until:
         raise inputs.InvalidInput("until", _("“From” must be before “Until”."))
+    if not isinstance(filters, ExportFilters):
+        raise inputs.InvalidInput("filters", _("Give the export's filters."))
     windows: list[ExportWindow] = []
     start = since
     while start < until:
         end = min(start + MAX_WINDOW, until)
-        windows.extend(_split(ws, start, end, _count(ws, start, end)))
+        total = _count(ws, start, end, filters)
+        windows.extend(_split(ws, start, end, total, filters))
         start = end
-    return ExportPlan(since=since, until=until, windows=tuple(windows))
+    return ExportPlan(since=since, until=until, windows=tuple(windows), filters=filters)
 
 
-def _count(ws: Workspace, since: datetime, until: datetime) -> int:
+def _count(
+    ws: Workspace, since: datetime, until: datetime, filters: ExportFilters
+) -> int:
     page = ws.client.list_page(
         PATH,
         key="incidents",
-        params=_params(since, until),
+        params=_params(since, until, filters),
         limit=1,
         total=True,
         required_scope=Scope.INCIDENTS_READ,
@@ -175,7 +237,11 @@ def _count(ws: Workspace, since: datetime, until: datetime) -> int:
 
 
 def _split(
-    ws: Workspace, since: datetime, until: datetime, total: int
+    ws: Workspace,
+    since: datetime,
+    until: datetime,
+    total: int,
+    filters: ExportFilters,
 ) -> list[ExportWindow]:
     if total <= OFFSET_CAP:
         return [ExportWindow(since, until, total)] if total else []
@@ -192,10 +258,10 @@ def _split(
     middle = middle.replace(microsecond=0)
     if middle <= since:
         middle = since + MIN_SPLIT
-    first = _count(ws, since, middle)
+    first = _count(ws, since, middle, filters)
     return [
-        *_split(ws, since, middle, first),
-        *_split(ws, middle, until, total - first),
+        *_split(ws, since, middle, first, filters),
+        *_split(ws, middle, until, total - first, filters),
     ]
 
 
@@ -359,7 +425,7 @@ def export_incidents(
             page = worker.list_page(
                 PATH,
                 key="incidents",
-                params=_params(window.since, window.until),
+                params=_params(window.since, window.until, plan.filters),
                 offset=task.offset,
                 limit=PAGE_SIZE,
                 required_scope=Scope.INCIDENTS_READ,

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations.pagerduty.workspace import inputs
@@ -20,23 +21,75 @@ def _choices(refs, blank):
     return [("", blank), *((ref.id, ref.name) for ref in refs)]
 
 
+def picker(**attrs) -> dict:
+    """Return a select's attributes that make it a searchable picker."""
+    return {
+        "data-picker": "",
+        "data-picker-label": _("Filter"),
+        "data-picker-placeholder": _("Type a name"),
+        **attrs,
+    }
+
+
+class RefField(forms.CharField):
+    """A PagerDuty object picked by name from a directory list.
+
+    The value is the object's ID, checked as one; an ID that is not in the
+    list (a link from another page, an object past the list's end) stays
+    selectable under its ID rather than being refused.
+    """
+
+    def __init__(self, *, blank, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [pd_id])
+        kwargs.setdefault("widget", forms.Select(attrs=picker()))
+        super().__init__(**kwargs)
+        self.blank = blank
+
+    def offer(self, refs, current: str = "") -> None:
+        """Set the names to pick from; keep `current` listed if it is not."""
+        choices = _choices(refs, self.blank)
+        if (
+            current
+            and pd_id.regex.match(current)
+            and current not in {ref.id for ref in refs}
+        ):
+            choices.append((current, current))
+        self.widget.choices = choices
+
+
 class IncidentFilterForm(forms.Form):
     default_renderer = FastWidgetRenderer
 
     status = forms.ChoiceField(
         choices=[(s, s) for s in STATUS_TABS], required=False, initial="triggered"
     )
+    q = forms.CharField(
+        label=_("Search incidents"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Title, #number, service or person"),
+                "class": "search-input",
+            }
+        ),
+    )
+    assigned = forms.ChoiceField(
+        choices=[("", ""), ("me", _("Assigned to me"))], required=False
+    )
+    teams = forms.ChoiceField(
+        choices=[("", ""), ("mine", _("My teams"))], required=False
+    )
     urgency = forms.ChoiceField(
         label=_("Urgency"),
         choices=[("", _("Any urgency")), *URGENCY_CHOICES],
         required=False,
     )
-    service = forms.CharField(
-        label=_("Service ID"), required=False, max_length=40, validators=[pd_id]
-    )
-    team = forms.CharField(
-        label=_("Team ID"), required=False, max_length=40, validators=[pd_id]
-    )
+    service = RefField(label=_("Service"), blank=_("Any service"))
+    team = RefField(label=_("Team"), blank=_("Any team"))
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -61,6 +114,30 @@ class IncidentFilterForm(forms.Form):
     )
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
 
+    # Rendered in the folding filter panel; the rest sit elsewhere on the page.
+    PANEL = ("urgency", "service", "team", "since", "until", "sort", "per_page")
+
+    def offer(self, *, services=(), teams=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["service"].offer(services, data.get("service", ""))
+        self.fields["team"].offer(teams, data.get("team", ""))
+
+    @property
+    def panel_fields(self):
+        return [self[name] for name in self.PANEL]
+
+    @property
+    def active_filters(self) -> int:
+        """Return how many panel filters are set (the folded panel says so)."""
+        if not self.is_bound:
+            return 0
+        return sum(
+            1
+            for name in ("urgency", "service", "team", "since", "until")
+            if self.data.get(name)
+        )
+
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
@@ -80,12 +157,14 @@ class ConfirmForm(forms.Form):
 
 
 class OnCallFilterForm(forms.Form):
-    schedule = forms.CharField(
-        label=_("Schedule ID"), required=False, max_length=40, validators=[pd_id]
-    )
-    user = forms.CharField(
-        label=_("User ID"), required=False, max_length=40, validators=[pd_id]
-    )
+    schedule = RefField(label=_("Schedule"), blank=_("Any schedule"))
+    user = RefField(label=_("User"), blank=_("Anyone"))
+
+    def offer(self, *, schedules=(), users=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["schedule"].offer(schedules, data.get("schedule", ""))
+        self.fields["user"].offer(users, data.get("user", ""))
 
 
 class ResolveForm(forms.Form):
@@ -126,8 +205,14 @@ class SnoozeForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    user = forms.ChoiceField(label=_("User"), required=False)
-    escalation_policy = forms.ChoiceField(label=_("Escalation policy"), required=False)
+    user = forms.ChoiceField(
+        label=_("User"), required=False, widget=forms.Select(attrs=picker())
+    )
+    escalation_policy = forms.ChoiceField(
+        label=_("Escalation policy"),
+        required=False,
+        widget=forms.Select(attrs=picker()),
+    )
 
     def __init__(self, *args, users=(), policies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,7 +232,7 @@ class ReassignForm(forms.Form):
 
 class IncidentCreateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=1024)
-    service = forms.ChoiceField(label=_("Service"))
+    service = forms.ChoiceField(label=_("Service"), widget=forms.Select(attrs=picker()))
     urgency = forms.ChoiceField(
         label=_("Urgency"),
         choices=[("", _("The service's default")), *URGENCY_CHOICES],
@@ -189,18 +274,28 @@ class ServiceForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    escalation_policy = forms.ChoiceField(label=_("Escalation policy"))
+    escalation_policy = forms.ChoiceField(
+        label=_("Escalation policy"), widget=forms.Select(attrs=picker())
+    )
     acknowledgement_timeout = forms.IntegerField(
-        label=_("Acknowledgement timeout (seconds)"),
+        label=_("Acknowledgement timeout (minutes)"),
         required=False,
-        min_value=60,
-        help_text=_("Empty: an acknowledged incident stays acknowledged."),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        help_text=_(
+            "An acknowledged incident triggers again after this long, e.g. 30; "
+            "240 is 4 h. Empty: it stays acknowledged."
+        ),
     )
     auto_resolve_timeout = forms.IntegerField(
-        label=_("Auto-resolve timeout (seconds)"),
+        label=_("Auto-resolve timeout (minutes)"),
         required=False,
-        min_value=60,
-        help_text=_("Empty: incidents are never resolved automatically."),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        help_text=_(
+            "An open incident is resolved after this long; 1440 is 24 h. "
+            "Empty: incidents are never resolved automatically."
+        ),
     )
 
     def __init__(self, *args, policies=(), **kwargs):
@@ -209,19 +304,23 @@ class ServiceForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    user = forms.ChoiceField(label=_("Who"))
+    user = forms.ChoiceField(label=_("Who"), widget=forms.Select(attrs=picker()))
+    # In the viewer's time zone (Django reads them in the active zone).
     start = forms.DateTimeField(
-        label=_("From (UTC)"),
+        label=_("From"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     end = forms.DateTimeField(
-        label=_("Until (UTC)"),
+        label=_("Until"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = _choices(users, _("— choose —"))
+        zone = timezone.get_current_timezone_name()
+        self.fields["start"].label = _("From (%(zone)s)") % {"zone": zone}
+        self.fields["end"].label = _("Until (%(zone)s)") % {"zone": zone}
 
     def clean(self):
         data = super().clean()
@@ -233,19 +332,23 @@ class OverrideForm(forms.Form):
         return data
 
 
-RULE_COUNT = 3
 MAX_LEVELS = 20
+DEFAULT_DELAY = 30
 
 
 class EscalationPolicyForm(forms.Form):
-    """Name, loops and levels (three, or as many as the policy has)."""
+    """Name, loops and levels; levels can be added, removed and reordered.
+
+    Each level is `rule{n}_delay` (minutes) and `rule{n}_targets` (users and
+    schedules, "user:ID" / "schedule:ID"); `levels` says how many there are.
+    """
 
     name = forms.CharField(label=_("Name"), max_length=255)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     num_loops = forms.IntegerField(
-        label=_("Repeat the rules this many times"),
+        label=_("Repeat the levels this many times"),
         min_value=0,
         max_value=9,
         initial=0,
@@ -255,7 +358,7 @@ class EscalationPolicyForm(forms.Form):
         min_value=1, max_value=MAX_LEVELS, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, targets=(), levels=RULE_COUNT, **kwargs):
+    def __init__(self, *args, targets=(), levels=1, **kwargs):
         super().__init__(*args, **kwargs)
         self.level_count = max(1, min(levels, MAX_LEVELS))
         self.fields["levels"].initial = self.level_count
@@ -265,14 +368,33 @@ class EscalationPolicyForm(forms.Form):
                 min_value=1,
                 max_value=1440,
                 required=False,
-                initial=30,
+                initial=DEFAULT_DELAY,
+                help_text=_("90 is 1 h 30 min; at most 24 h."),
             )
             self.fields[f"rule{level}_targets"] = forms.MultipleChoiceField(
                 label=_("Level %(n)s: notify") % {"n": level},
                 choices=list(targets),
-                required=level == 1,
-                widget=forms.SelectMultiple(attrs={"size": 5}),
+                required=False,
+                widget=forms.SelectMultiple(attrs=picker(size=6)),
             )
+
+    @property
+    def level_rows(self) -> list[dict]:
+        """Return each level's fields, for the editor's fieldsets."""
+        return [
+            {
+                "number": level,
+                "delay": self[f"rule{level}_delay"],
+                "targets": self[f"rule{level}_targets"],
+                "first": level == 1,
+                "last": level == self.level_count,
+            }
+            for level in range(1, self.level_count + 1)
+        ]
+
+    @property
+    def can_add(self) -> bool:
+        return self.level_count < MAX_LEVELS
 
     def clean(self):
         data = super().clean()
@@ -280,20 +402,61 @@ class EscalationPolicyForm(forms.Form):
         for level in range(1, self.level_count + 1):
             targets = data.get(f"rule{level}_targets") or []
             if not targets:
+                if f"rule{level}_targets" not in self.errors:
+                    self.add_error(
+                        f"rule{level}_targets",
+                        forms.ValidationError(
+                            _("Pick who level %(n)s notifies, or remove the level.")
+                            % {"n": level},
+                            code="no_targets",
+                        ),
+                    )
                 continue
-            delay = data.get(f"rule{level}_delay") or 30
+            delay = data.get(f"rule{level}_delay") or DEFAULT_DELAY
             rules.append(
                 {
                     "delay": delay,
                     "targets": [tuple(value.split(":", 1)) for value in targets],
                 }
             )
-        if not rules and not self.errors:
-            raise forms.ValidationError(
-                _("Give the first level at least one target."), code="no_rules"
-            )
         data["rules"] = rules
         return data
+
+
+def policy_levels_rearranged(data, op: str) -> tuple[dict, int]:
+    """Return a posted policy's values with a level added, removed or moved.
+
+    `op` is "add", "remove-N", "up-N" or "down-N"; anything else changes
+    nothing. Returns the form's initial values and the new level count.
+    """
+    try:
+        count = max(1, min(int(data.get("levels") or 1), MAX_LEVELS))
+    except ValueError:
+        count = 1
+    levels = [
+        (data.get(f"rule{n}_delay", ""), data.getlist(f"rule{n}_targets"))
+        for n in range(1, count + 1)
+    ]
+    action, _dash, number = op.partition("-")
+    index = int(number) - 1 if number.isdigit() else -1
+    if action == "add" and count < MAX_LEVELS:
+        levels.append((str(DEFAULT_DELAY), []))
+    elif action == "remove" and 0 <= index < count and count > 1:
+        levels.pop(index)
+    elif action == "up" and 0 < index < count:
+        levels[index - 1], levels[index] = levels[index], levels[index - 1]
+    elif action == "down" and 0 <= index < count - 1:
+        levels[index + 1], levels[index] = levels[index], levels[index + 1]
+    initial = {
+        "name": data.get("name", ""),
+        "description": data.get("description", ""),
+        "num_loops": data.get("num_loops", "0"),
+        "levels": len(levels),
+    }
+    for n, (delay, targets) in enumerate(levels, start=1):
+        initial[f"rule{n}_delay"] = delay
+        initial[f"rule{n}_targets"] = targets
+    return initial, len(levels)
 
 
 USER_ROLES = [(role, ROLE_LABELS[role]) for role in inputs.USER_ROLES]
@@ -317,7 +480,7 @@ TEAM_ROLES = [(role, TEAM_ROLE_LABELS[role]) for role in inputs.TEAM_ROLES]
 
 
 class MemberForm(forms.Form):
-    user = forms.ChoiceField(label=_("User"))
+    user = forms.ChoiceField(label=_("User"), widget=forms.Select(attrs=picker()))
     role = forms.ChoiceField(label=_("Team role"), choices=TEAM_ROLES)
 
     def __init__(self, *args, users=(), **kwargs):
@@ -346,19 +509,31 @@ class WebhookForm(forms.Form):
             ("team", _("One team")),
         ],
         initial="account",
+        widget=forms.RadioSelect,
     )
-    filter_id = forms.CharField(
-        label=_("Service or team ID"),
-        required=False,
-        max_length=40,
-        validators=[pd_id],
-    )
+    service = RefField(label=_("Service (for one service)"), blank=_("— choose —"))
+    team = RefField(label=_("Team (for one team)"), blank=_("— choose —"))
     description = forms.CharField(label=_("Description"), required=False)
+
+    def offer(self, *, services=(), teams=()) -> None:
+        """Give the pickers their names (after validation: it needs none)."""
+        data = self.data if self.is_bound else {}
+        self.fields["service"].offer(services, data.get("service", ""))
+        self.fields["team"].offer(teams, data.get("team", ""))
 
     def clean(self):
         data = super().clean()
-        if data.get("filter_type") in ("service", "team") and not data.get("filter_id"):
-            raise forms.ValidationError(
-                _("Give the ID of the service or team."), code="filter_id"
-            )
+        kind = data.get("filter_type")
+        data["filter_id"] = ""
+        if kind in ("service", "team"):
+            if not data.get(kind):
+                self.add_error(
+                    kind,
+                    forms.ValidationError(
+                        _("Choose the %(kind)s whose events are sent.")
+                        % {"kind": _("service") if kind == "service" else _("team")},
+                        code="filter_id",
+                    ),
+                )
+            data["filter_id"] = data.get(kind) or ""
         return data

@@ -62,6 +62,11 @@ urlpatterns = [
         name="incident_resolve",
     ),
     path(
+        "incidents/<pdid:incident_id>/reopen/",
+        incidents.incident_reopen,
+        name="incident_reopen",
+    ),
+    path(
         "incidents/<pdid:incident_id>/reassign/",
         incidents.incident_reassign,
         name="incident_reassign",

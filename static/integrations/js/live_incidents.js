@@ -1,6 +1,8 @@
 // Live incident updates: poll the portal (never PagerDuty) for the changes its
-// webhooks recorded and swap the status badges of the incidents on the page.
-// Without this file the page's Refresh link still works.
+// webhooks recorded, swap the status badges of the incidents on the page and,
+// on the incident list, put new incidents matching its filters at the top
+// (the portal sends their rows, escaped). Without this file the page's
+// Refresh link still works.
 (function () {
   "use strict";
   var root = document.getElementById("live-updates");
@@ -10,6 +12,7 @@
   var INTERVAL = 5000;
   var url = root.dataset.changesUrl;
   var since = root.dataset.since;
+  var filter = root.dataset.filter || "";
   var note = document.getElementById("live-note");
   var timer = null;
   var busy = false;
@@ -54,9 +57,36 @@
     return result;
   }
 
-  function show(changed, others) {
+  // Put a new incident's row at the top of the list; return whether it was.
+  function insert(change) {
+    var table = document.getElementById("incident-table");
+    if (!table || !change.row || document.getElementById("incident-" + change.id)) {
+      return false;
+    }
+    var body = table.tBodies[0];
+    body.insertAdjacentHTML("afterbegin", change.row);
+    var row = document.getElementById("incident-" + change.id);
+    if (row) {
+      row.classList.add("ws-row-new");
+    }
+    ["incident-table-wrap", "bulk-bar"].forEach(function (id) {
+      var element = document.getElementById(id);
+      if (element) {
+        element.hidden = false;
+      }
+    });
+    var empty = document.getElementById("no-incidents");
+    if (empty) {
+      empty.hidden = true;
+    }
+    return true;
+  }
+
+  function show(changed, others, added) {
     var text = "";
-    if (changed) {
+    if (added) {
+      text = root.dataset.newText + " " + clock();
+    } else if (changed) {
       text = root.dataset.updatedText + " " + clock();
     }
     if (others) {
@@ -73,7 +103,8 @@
       return;
     }
     busy = true;
-    var query = new URLSearchParams({ since: since });
+    var query = new URLSearchParams(filter);
+    query.set("since", since);
     fetch(url + "?" + query.toString(), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
@@ -92,16 +123,19 @@
         since = data.now;
         var changed = false;
         var others = false;
+        var added = false;
         var table = document.getElementById("incident-table");
         data.changes.forEach(function (change) {
           var result = apply(change);
           if (result === "updated") {
             changed = true;
-          } else if (result === "absent" && table) {
+          } else if (result === "absent" && insert(change)) {
+            added = true;
+          } else if (result === "absent" && table && change.matches !== false) {
             others = true;
           }
         });
-        show(changed, others);
+        show(changed, others, added);
       })
       .catch(function () {})
       .then(function () {

@@ -36,6 +36,25 @@
     clientId.addEventListener("input", toggle);
     toggle();
   }
+  // Save with a new Client ID waits for the confirmation, so nothing typed
+  // (the new secret included) is sent back unconfirmed and lost.
+  var box = confirm && confirm.querySelector("input[type=checkbox]");
+  var needed = document.getElementById("client-id-confirm-needed");
+  if (box && clientId && clientId.form) {
+    clientId.form.addEventListener("submit", function (event) {
+      var original = confirm.getAttribute("data-original-client-id");
+      if (clientId.value.trim() !== original && !box.checked) {
+        event.preventDefault();
+        confirm.hidden = false;
+        confirm.classList.add("field-invalid");
+        if (needed) needed.hidden = false;
+        box.focus();
+      }
+    });
+    box.addEventListener("change", function () {
+      if (box.checked && needed) needed.hidden = true;
+    });
+  }
 })();
 
 // Scoped or Classic: show only the chosen type's permission fields.

@@ -199,7 +199,7 @@ def test_connect_after_disconnect_reuses_the_record(
     fake_identity.mock_success()
     callback(tenant_admin_client, code="code-first1", state=state)
     tenant_admin_client.post(
-        reverse("integrations:tenant_disconnect", args=[tenant.pk])
+        reverse("integrations:tenant_disconnect", args=[tenant.pk]), {"confirm": "yes"}
     )
     state = start_connect(tenant_admin_client, tenant)["state"][0]
     fake_identity.mock_success()

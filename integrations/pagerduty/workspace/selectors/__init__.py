@@ -14,6 +14,7 @@ from integrations.pagerduty.workspace.selectors.escalation_policies import (
     escalation_policy_list,
 )
 from integrations.pagerduty.workspace.selectors.incidents import (
+    MAX_FILTER_IDS,
     PAGE_SIZES,
     SORTS,
     STATUS_TABS,
@@ -22,10 +23,14 @@ from integrations.pagerduty.workspace.selectors.incidents import (
     IncidentQuery,
     IncidentSearch,
     OpenIncidents,
+    StatusCounts,
     day_start,
     incident_get,
     incident_list,
+    incident_matches,
     incident_search,
+    incident_status_counts,
+    incident_text_search,
     open_incidents,
     service_recent_incidents,
 )
@@ -44,6 +49,7 @@ from integrations.pagerduty.workspace.selectors.people import (
 )
 from integrations.pagerduty.workspace.selectors.references import (
     escalation_policy_refs,
+    my_team_refs,
     refs_if_granted,
     schedule_refs,
     service_refs,
@@ -55,9 +61,13 @@ from integrations.pagerduty.workspace.selectors.schedules import (
     schedule_get,
     schedule_list,
 )
-from integrations.pagerduty.workspace.selectors.webhooks import webhook_list
+from integrations.pagerduty.workspace.selectors.webhooks import (
+    webhook_get,
+    webhook_list,
+)
 
 __all__ = [
+    "MAX_FILTER_IDS",
     "PAGE_SIZES",
     "SORTS",
     "STATUS_TABS",
@@ -69,14 +79,19 @@ __all__ = [
     "OnCallPolicy",
     "OpenIncidents",
     "ScheduleDetail",
+    "StatusCounts",
     "ServicePage",
     "day_start",
     "escalation_policy_get",
     "escalation_policy_list",
     "escalation_policy_refs",
+    "my_team_refs",
     "incident_get",
     "incident_list",
+    "incident_matches",
     "incident_search",
+    "incident_text_search",
+    "incident_status_counts",
     "oncall_by_policy",
     "oncall_list",
     "oncall_overview",
@@ -95,5 +110,6 @@ __all__ = [
     "user_get",
     "user_list",
     "user_refs",
+    "webhook_get",
     "webhook_list",
 ]

@@ -1,9 +1,10 @@
-"""Incident reads: the filtered list, one incident, the open tally."""
+"""Incident reads: the filtered list, its counts and search, one incident,
+the open tally."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -37,11 +38,19 @@ SORTS = {
 OPEN_PAGES = 10
 # Past the offset cap the list says so (`cap_reached`) rather than refusing.
 MAX_PAGE = OFFSET_CAP
+# PagerDuty's API has no text search on incidents: a search reads the
+# newest matching incidents, 100 a call, and looks through at most this many.
+SEARCH_PAGES = 10
+SEARCH_LIMIT = SEARCH_PAGES * 100
+MAX_SEARCH = 100
+# "My teams" and "Assigned to me" name at most this many IDs.
+MAX_FILTER_IDS = 25
+OPEN_STATUSES = ("triggered", "acknowledged")
 
 
-def day_start(value: date) -> datetime:
-    """Return midnight UTC at the start of a date."""
-    return datetime.combine(value, time.min, tzinfo=UTC)
+def day_start(value: date, zone=UTC) -> datetime:
+    """Return midnight at the start of a date in `zone` (default UTC)."""
+    return datetime.combine(value, time.min, tzinfo=zone)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class IncidentQuery:
     sort: str = "newest"
     per_page: int = 25
     page: int = 1
+    # Assigned to these users ("Assigned to me"), or of these teams
+    # ("My teams"); a text to look for in title, number, service, assignees.
+    user_ids: tuple[str, ...] = ()
+    team_ids: tuple[str, ...] = ()
+    search: str = ""
 
     def __post_init__(self):
         inputs.choice(self.status, "status", STATUS_TABS)
@@ -65,6 +79,16 @@ class IncidentQuery:
         for name in ("service_id", "team_id"):
             if getattr(self, name):
                 inputs.pd_id(getattr(self, name), name)
+        for name in ("user_ids", "team_ids"):
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or len(values) > MAX_FILTER_IDS:
+                raise inputs.InvalidInput(
+                    name,
+                    _("Give at most %(limit)s IDs.") % {"limit": MAX_FILTER_IDS},
+                )
+            for value in values:
+                inputs.pd_id(value, name)
+        inputs.text(self.search, "search", max_length=MAX_SEARCH)
         for name in ("since", "until"):
             if getattr(self, name) is not None:
                 inputs.aware(getattr(self, name), name)
@@ -75,20 +99,35 @@ class IncidentQuery:
         inputs.bounded(self.page, "page", low=1, high=MAX_PAGE)
 
     @classmethod
-    def from_filters(cls, data: Mapping[str, Any]) -> IncidentQuery:
-        """Return the query of the list's filter form (dates are whole days)."""
+    def from_filters(cls, data: Mapping[str, Any], zone=UTC) -> IncidentQuery:
+        """Return the query of the list's filter form.
+
+        Dates are whole days in `zone`, the viewer's time zone.
+        """
         since, until = data.get("since"), data.get("until")
         return cls(
             status=data.get("status") or "triggered",
             urgency=data.get("urgency") or "",
             service_id=data.get("service") or "",
             team_id=data.get("team") or "",
-            since=day_start(since) if since else None,
-            until=day_start(until) + timedelta(days=1) if until else None,
+            since=day_start(since, zone) if since else None,
+            until=day_start(until + timedelta(days=1), zone) if until else None,
             sort=data.get("sort") or "newest",
             per_page=data.get("per_page") or 25,
             page=data.get("page") or 1,
+            user_ids=tuple(data.get("user_ids") or ()),
+            team_ids=tuple(data.get("team_ids") or ()),
+            search=(data.get("q") or "").strip(),
         )
+
+    def with_status(self, status: str) -> IncidentQuery:
+        """Return the same filters on another status tab, first page."""
+        return replace(self, status=status, page=1)
+
+    @property
+    def teams(self) -> list[str]:
+        """Return every team ID the query filters on, once each."""
+        return list(dict.fromkeys([*filter(None, [self.team_id]), *self.team_ids]))
 
     def params(self) -> dict[str, Any]:
         # No include[]: the service and assignee references carry the names
@@ -100,8 +139,10 @@ class IncidentQuery:
             params["urgencies[]"] = [self.urgency]
         if self.service_id:
             params["service_ids[]"] = [self.service_id]
-        if self.team_id:
-            params["team_ids[]"] = [self.team_id]
+        if self.teams:
+            params["team_ids[]"] = self.teams
+        if self.user_ids:
+            params["user_ids[]"] = list(self.user_ids)
         if self.since or self.until:
             if self.since:
                 params["since"] = self.since.isoformat()
@@ -133,6 +174,10 @@ class IncidentPage:
     more: bool
     query: IncidentQuery
     cap_reached: bool = False
+    # A search: how many incidents were looked through, and whether that
+    # was every incident matching the other filters.
+    searched: int | None = None
+    search_complete: bool = True
 
     @property
     def first(self) -> int:
@@ -262,6 +307,114 @@ def incident_search(*, ws: Workspace, query: IncidentSearch) -> IncidentResults:
     return IncidentResults(
         incidents=page.items, total=page.total, more=page.more, offset=query.offset
     )
+
+
+def incident_matches(incident: IncidentListItem, search: str) -> bool:
+    """Return whether a search's words all appear in the incident's row.
+
+    Title, number ("42" or "#42"), service and assignees are looked at,
+    case-insensitively.
+    """
+    haystack = " ".join(
+        [
+            incident.title,
+            f"#{incident.number}" if incident.number is not None else "",
+            incident.service.name if incident.service else "",
+            *incident.assignee_names,
+        ]
+    ).casefold()
+    return all(word in haystack for word in search.casefold().split())
+
+
+@operation(scope=Scope.INCIDENTS_READ)
+def incident_text_search(*, ws: Workspace, query: IncidentQuery) -> IncidentPage:
+    """Return one page of the incidents matching a search and the filters.
+
+    PagerDuty's API cannot search incidents by text, so the newest
+    incidents matching the other filters are read, 100 a call (at most ten
+    calls, cached), and looked through here; the page says how many were.
+    """
+    if not isinstance(query, IncidentQuery) or not query.search.strip():
+        raise inputs.InvalidInput("query", _("Give an incident query to search."))
+    found: list[IncidentListItem] = []
+    searched = 0
+    offset = 0
+    complete = True
+    for number in range(SEARCH_PAGES):
+        try:
+            page = ws.read_page(
+                "/incidents",
+                key="incidents",
+                scope=Scope.INCIDENTS_READ,
+                params=query.params(),
+                offset=offset,
+                limit=100,
+                build=IncidentListItem.from_api,
+            )
+        except PagerDutyOffsetCapReached:
+            break
+        searched += len(page.items)
+        found.extend(
+            item for item in page.items if incident_matches(item, query.search)
+        )
+        if not page.more or not page.items:
+            break
+        offset = page.next_offset
+        if number == SEARCH_PAGES - 1:
+            complete = False
+    start = query.offset
+    return IncidentPage(
+        incidents=found[start : start + query.per_page],
+        total=len(found),
+        more=start + query.per_page < len(found),
+        query=query,
+        searched=searched,
+        search_complete=complete,
+    )
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many incidents the open status tabs hold (None: PagerDuty won't say)."""
+
+    triggered: int | None = None
+    acknowledged: int | None = None
+
+    def get(self, status: str) -> int | None:
+        return getattr(self, status) if status in OPEN_STATUSES else None
+
+
+@operation(scope=Scope.INCIDENTS_READ)
+def incident_status_counts(
+    *,
+    ws: Workspace,
+    query: IncidentQuery,
+    known: Mapping[str, int | None] | None = None,
+) -> StatusCounts:
+    """Return how many incidents each open status tab holds under the filters.
+
+    `known` holds totals the caller already has (the list's own tab), so
+    only the other open tab costs a call (limit 1, with the total).
+    """
+    if not isinstance(query, IncidentQuery):
+        raise inputs.InvalidInput("query", _("Give an incident query."))
+    counts = {}
+    for status in OPEN_STATUSES:
+        total = (known or {}).get(status)
+        if total is None:
+            try:
+                total = ws.read_page(
+                    "/incidents",
+                    key="incidents",
+                    scope=Scope.INCIDENTS_READ,
+                    params=query.with_status(status).params(),
+                    limit=1,
+                    total=True,
+                ).total
+            except PagerDutyOffsetCapReached:
+                total = None
+        counts[status] = total
+    return StatusCounts(**counts)
 
 
 @dataclass

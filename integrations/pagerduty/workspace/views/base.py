@@ -156,7 +156,8 @@ def perform(request, ws, *, form, action, success, done_url, template, context):
                 error = describe_error(exc)
                 status = error.status
             else:
-                messages.success(request, success)
+                text = success(result) if callable(success) else success
+                messages.success(request, text)
                 return redirect(done_url(result) if callable(done_url) else done_url)
         else:
             status = 400
@@ -226,8 +227,10 @@ def form_page(request, ws, *, form, action, success, done_url, title, cancel_url
     )
 
 
-def confirm_page(request, ws, *, what, action, success, done_url, cancel_url):
-    """Ask before a delete; run it when confirmed."""
+def confirm_page(
+    request, ws, *, what, action, success, done_url, cancel_url, question=""
+):
+    """Ask before a delete (`question`, else "Delete <what>…?"); run it on POST."""
     from integrations.pagerduty.workspace.forms import ConfirmForm
 
     return perform(
@@ -238,5 +241,5 @@ def confirm_page(request, ws, *, what, action, success, done_url, cancel_url):
         success=success,
         done_url=done_url,
         template=CONFIRM_TEMPLATE,
-        context={"what": what, "cancel_url": cancel_url},
+        context={"what": what, "question": question, "cancel_url": cancel_url},
     )

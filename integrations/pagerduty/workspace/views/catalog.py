@@ -93,6 +93,14 @@ def service_detail(request, ws: Workspace, service_id: str):
     )
 
 
+def _minutes(seconds: int | None) -> int | None:
+    return None if seconds is None else max(1, round(seconds / 60))
+
+
+def _seconds(minutes: int | None) -> int | None:
+    return None if minutes is None else minutes * 60
+
+
 def _service_form_page(request, ws, *, service_id: str = ""):
     policies = selectors.refs_if_granted(ws, selectors.escalation_policy_refs)
     initial = None
@@ -104,8 +112,9 @@ def _service_form_page(request, ws, *, service_id: str = ""):
             "escalation_policy": (
                 service.escalation_policy.id if service.escalation_policy else ""
             ),
-            "acknowledgement_timeout": service.acknowledgement_timeout,
-            "auto_resolve_timeout": service.auto_resolve_timeout,
+            # PagerDuty keeps seconds; the form asks for minutes.
+            "acknowledgement_timeout": _minutes(service.acknowledgement_timeout),
+            "auto_resolve_timeout": _minutes(service.auto_resolve_timeout),
         }
         if service.escalation_policy and all(
             ref.id != service.escalation_policy.id for ref in policies
@@ -122,8 +131,8 @@ def _service_form_page(request, ws, *, service_id: str = ""):
             name=data["name"],
             description=data["description"],
             escalation_policy_id=data["escalation_policy"],
-            acknowledgement_timeout=data["acknowledgement_timeout"],
-            auto_resolve_timeout=data["auto_resolve_timeout"],
+            acknowledgement_timeout=_seconds(data["acknowledgement_timeout"]),
+            auto_resolve_timeout=_seconds(data["auto_resolve_timeout"]),
         )
         if service_id:
             return services.service_update(ws=ws, service_id=service_id, data=fields)

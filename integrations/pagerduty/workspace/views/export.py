@@ -1,5 +1,9 @@
 """Incident CSV export: the page with its date form, and the streamed file.
 
+The incident list's Export CSV link carries the list's filters (status,
+urgency, service, team, "Assigned to me", "My teams"); the page names them
+and the file holds only the incidents they select.
+
 Planning runs before the response starts, so PagerDuty being down, a
 missing scope or a connection that needs reconnecting give the usual error
 page. After that the file streams; if it breaks off, its last line is
@@ -20,11 +24,22 @@ from django.views.decorators.http import require_GET
 
 from integrations.models import AuditAction
 from integrations.pagerduty.scopes import Scope
-from integrations.pagerduty.workspace import export
-from integrations.pagerduty.workspace.access import ErrorInfo
+from integrations.pagerduty.workspace import export, selectors
+from integrations.pagerduty.workspace.access import ErrorInfo, InvalidInput
 from integrations.pagerduty.workspace.context import Workspace
+from integrations.pagerduty.workspace.forms import URGENCY_CHOICES, pd_id
 from integrations.pagerduty.workspace.selectors import day_start
-from integrations.pagerduty.workspace.views.base import render_page, workspace_page
+from integrations.pagerduty.workspace.views.base import (
+    render_page,
+    url,
+    workspace_page,
+)
+from integrations.pagerduty.workspace.views.incidents import (
+    TAB_LABELS,
+    mine_blocked,
+    mine_ids,
+)
+from integrations.pagerduty.workspace.views.presentation import URGENCY_LABELS
 from integrations.ratelimit import rate_limit_allows
 from integrations.services.audit import audit_record
 
@@ -34,12 +49,36 @@ MAX_DAYS = 3 * 366
 TEMPLATE = "integrations/pagerduty/incident_export.html"
 
 
+FILTERS = ("status", "urgency", "service", "team", "assigned", "teams")
+
+
 class IncidentExportForm(forms.Form):
     since = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         label=_("Until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    # The incident list's filters, carried along unchanged.
+    status = forms.ChoiceField(
+        choices=[("", ""), *((s, s) for s in selectors.STATUS_TABS)],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    urgency = forms.ChoiceField(
+        choices=[("", ""), *URGENCY_CHOICES], required=False, widget=forms.HiddenInput
+    )
+    service = forms.CharField(
+        required=False, max_length=40, validators=[pd_id], widget=forms.HiddenInput
+    )
+    team = forms.CharField(
+        required=False, max_length=40, validators=[pd_id], widget=forms.HiddenInput
+    )
+    assigned = forms.ChoiceField(
+        choices=[("", ""), ("me", "me")], required=False, widget=forms.HiddenInput
+    )
+    teams = forms.ChoiceField(
+        choices=[("", ""), ("mine", "mine")], required=False, widget=forms.HiddenInput
     )
 
     def clean(self):
@@ -71,15 +110,84 @@ class IncidentExportForm(forms.Form):
         return since, min(until, timezone.now().replace(microsecond=0))
 
 
-def _default_form() -> IncidentExportForm:
+def _default_form(params) -> IncidentExportForm:
+    """Return the form with the default range and the list's filters."""
     today = timezone.now().date()
+    kept = {key: params.get(key) for key in FILTERS if params.get(key)}
     return IncidentExportForm(
-        initial={"since": today - timedelta(days=DEFAULT_DAYS), "until": today}
+        initial={
+            "since": today - timedelta(days=DEFAULT_DAYS),
+            "until": today,
+            **kept,
+        }
     )
 
 
+def _filter_values(form) -> dict:
+    if form.is_bound and form.is_valid():
+        return {key: form.cleaned_data.get(key) or "" for key in FILTERS}
+    return {key: form.initial.get(key) or "" for key in FILTERS}
+
+
+def _described(ws: Workspace, values: dict) -> list[str]:
+    """Return the filters in words, services and teams by name."""
+    words = []
+    if values["status"] and values["status"] != "all":
+        words.append(_("Status: %s") % TAB_LABELS.get(values["status"], ""))
+    if values["urgency"]:
+        words.append(_("Urgency: %s") % URGENCY_LABELS.get(values["urgency"], ""))
+    for key, selector, label in (
+        ("service", selectors.service_refs, _("Service: %s")),
+        ("team", selectors.team_refs, _("Team: %s")),
+    ):
+        if values[key]:
+            names = {
+                ref.id: ref.name for ref in selectors.refs_if_granted(ws, selector)
+            }
+            words.append(label % names.get(values[key], values[key]))
+    if values["assigned"]:
+        words.append(_("Assigned to me"))
+    if values["teams"]:
+        words.append(_("My teams"))
+    return words
+
+
 def _page(request, ws: Workspace, form, *, status=200, error=None):
-    return render_page(request, ws, TEMPLATE, {"form": form, "error": error}, status)
+    values = _filter_values(form)
+    return render_page(
+        request,
+        ws,
+        TEMPLATE,
+        {
+            "form": form,
+            "error": error,
+            "filters": _described(ws, values),
+            "unfiltered_url": url("incident_export", ws),
+        },
+        status,
+    )
+
+
+def _filters(ws: Workspace, data: dict) -> export.ExportFilters:
+    """Return the export's filters, "mine" resolved to IDs; InvalidInput if not."""
+    for key in ("assigned", "teams"):
+        if data.get(key):
+            why = mine_blocked(ws, key)
+            if why:
+                raise InvalidInput(key, why)
+    user_ids, team_ids = mine_ids(
+        ws, assigned=bool(data.get("assigned")), teams=bool(data.get("teams"))
+    )
+    if data.get("teams") and not team_ids:
+        raise InvalidInput("teams", _("Your PagerDuty user is on no team."))
+    status = data.get("status") or ""
+    return export.ExportFilters(
+        statuses=(status,) if status and status != "all" else (),
+        urgency=data.get("urgency") or "",
+        service_ids=(data["service"],) if data.get("service") else (),
+        team_ids=tuple(dict.fromkeys([*filter(None, [data.get("team")]), *team_ids])),
+        user_ids=user_ids,
+    )
 
 
 def _filename(ws: Workspace, since: date, until: date) -> str:
@@ -91,8 +199,8 @@ def _filename(ws: Workspace, since: date, until: date) -> str:
 @require_GET
 def incident_export(request, ws: Workspace):
     """Show the export form; with since/until in the query, check them."""
-    if not request.GET:
-        return _page(request, ws, _default_form())
+    if "since" not in request.GET and "until" not in request.GET:
+        return _page(request, ws, _default_form(request.GET))
     form = IncidentExportForm(request.GET)
     return _page(request, ws, form, status=200 if form.is_valid() else 400)
 
@@ -115,7 +223,8 @@ def incident_export_csv(request, ws: Workspace):
         )
         return _page(request, ws, form, status=429, error=error)
     since, until = form.window()
-    plan = export.export_plan(ws=ws, since=since, until=until)
+    filters = _filters(ws, form.cleaned_data)
+    plan = export.export_plan(ws=ws, since=since, until=until, filters=filters)
     audit_record(
         actor=request.user,
         action=AuditAction.INCIDENTS_EXPORTED,
@@ -126,6 +235,7 @@ def incident_export_csv(request, ws: Workspace):
             "since": since.isoformat(),
             "until": until.isoformat(),
             "total": plan.total,
+            "filters": filters.params(),
         },
     )
     response = StreamingHttpResponse(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +16,6 @@ from integrations.pagerduty.workspace import selectors, services
 from integrations.pagerduty.workspace.access import WorkspaceError, describe_error
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.views.base import (
-    ID_PLACEHOLDER,
     perform,
     posted,
     render_page,
@@ -27,27 +23,55 @@ from integrations.pagerduty.workspace.views.base import (
     url,
     workspace_page,
 )
-from integrations.pagerduty.workspace.views.live import live_updates
-from integrations.pagerduty.workspace.views.presentation import (
-    STATUS_LABELS,
-    URGENCY_LABELS,
-)
+from integrations.pagerduty.workspace.views.live import live_filter, live_updates
+from integrations.pagerduty.workspace.views.presentation import STATUS_LABELS
+from integrations.pagerduty.workspace.views.rows import incident_rows
 
 TAB_LABELS = {**STATUS_LABELS, "all": gettext_lazy("All")}
+NO_COUNTS = selectors.StatusCounts()
 
 
 @workspace_page("incidents", Scope.INCIDENTS_READ)
 def incident_list(request, ws: Workspace):
-    """List incidents with tabs, filters, sorting and pages: one upstream call."""
+    """List incidents with tabs and counts, filters, search and row actions.
+
+    One call for the page and one for the other open tab's count; the
+    pickers' directory lists come from their cache (`selectors.references`);
+    "My teams" asks once who the person's teams are. A search reads up to
+    1,000 incidents (`selectors.incident_text_search`).
+    """
     form = ws_forms.IncidentFilterForm(request.GET or None)
     template = "integrations/pagerduty/incident_list.html"
-    if request.GET and not form.is_valid():
-        context = {"form": form, "page": None, "tabs": _tabs(request, "triggered")}
+    quick = _quick_filters(ws, request.GET)
+    context = {
+        "form": form,
+        "page": None,
+        "tabs": _tabs(request, request.GET.get("status") or "triggered", NO_COUNTS),
+        "quick": quick,
+        "can_write": ws.can(Scope.INCIDENTS_WRITE),
+        "zone": timezone.get_current_timezone_name(),
+        "export_url": _export_url(ws, request),
+    }
+    if (request.GET and not form.is_valid()) or quick["error"]:
+        # Nothing is sent upstream for a refused filter, not even the names.
+        form.offer()
         return render_page(request, ws, template, context, status=400)
+    data = form.cleaned_data if request.GET else form.initial
     query = selectors.IncidentQuery.from_filters(
-        form.cleaned_data if request.GET else form.initial
+        {**data, "user_ids": quick["user_ids"], "team_ids": quick["team_ids"]},
+        timezone.get_current_timezone(),
     )
-    page = selectors.incident_list(ws=ws, query=query)
+    if quick["no_teams"]:
+        page, counts = selectors.IncidentPage([], 0, False, query), NO_COUNTS
+    elif query.search:
+        page, counts = selectors.incident_text_search(ws=ws, query=query), NO_COUNTS
+    else:
+        page = selectors.incident_list(ws=ws, query=query)
+        counts = NO_COUNTS
+        if not page.cap_reached:
+            counts = selectors.incident_status_counts(
+                ws=ws, query=query, known={query.status: page.total}
+            )
     narrower = None
     if page.cap_reached or page.passes_cap:
         since, until = query.narrower_window()
@@ -57,69 +81,117 @@ def incident_list(request, ws: Workspace):
         params["page"] = "1"
         params.pop("refresh", None)
         narrower = {"since": since, "until": until, "url": f"?{params.urlencode()}"}
-    return render_page(
-        request,
-        ws,
-        template,
+    _offer(ws, form)
+    live = live_updates(ws)
+    if live["on"]:
+        live["filter"] = live_filter(query, insert=query.page == 1)
+    context.update(
         {
-            "form": form,
             "page": page,
-            "rows": _incident_rows(ws, page.incidents, form["status"].value()),
-            "tabs": _tabs(request, query.status),
+            "rows": incident_rows(ws.tenant.pk, page.incidents, query.status),
+            "tabs": _tabs(request, query.status, counts),
             "narrower": narrower,
             "previous_url": _page_url(request, query.page - 1),
             "next_url": _page_url(request, query.page + 1),
-            "can_write": ws.can(Scope.INCIDENTS_WRITE),
-            "live": live_updates(ws),
-        },
+            "live": live,
+        }
+    )
+    return render_page(request, ws, template, context)
+
+
+def _offer(ws: Workspace, form) -> None:
+    form.offer(
+        services=selectors.refs_if_granted(ws, selectors.service_refs),
+        teams=selectors.refs_if_granted(ws, selectors.team_refs),
     )
 
 
-def _incident_rows(ws: Workspace, incidents, status: str | None) -> list[dict]:
-    """Return the incident table's rows with links, labels and times ready.
+def mine_blocked(ws: Workspace, key: str) -> str:
+    """Return why "Assigned to me" / "My teams" can't be used ("" if it can)."""
+    if ws.usable_link is None:
+        return _("Link your PagerDuty account to see what is yours.")
+    if key == "teams" and not ws.can(Scope.USERS_READ):
+        return _("Needs users.read to know your teams.")
+    return ""
 
-    A 100-row page would otherwise spend most of its time in the template:
-    a `reverse` per row, attribute lookups that go through dict lookups
-    first, a translation and a date filter per cell.
+
+def mine_ids(ws: Workspace, *, assigned: bool, teams: bool) -> tuple[tuple, tuple]:
+    """Return the user IDs ("Assigned to me") and team IDs ("My teams").
+
+    Call only when `mine_blocked` said nothing; "My teams" costs one call.
     """
-    detail = reverse(
-        "integrations:incident_detail", args=[ws.tenant.pk, ID_PLACEHOLDER]
-    )
-    service_filter = f"?status={quote(status)}&service=" if status else "?service="
-    statuses = {key: str(label) for key, label in STATUS_LABELS.items()}
-    urgencies = {key: str(label) for key, label in URGENCY_LABELS.items()}
-    select = _("Select incident %(number)s")
-    rows = []
-    for incident in incidents:
-        number = "" if incident.number is None else incident.number
-        service = incident.service
-        rows.append(
+    user_ids = (ws.usable_link.pd_user_id,) if assigned else ()
+    team_ids = ()
+    if teams:
+        refs = selectors.my_team_refs(ws=ws)
+        team_ids = tuple(team.id for team in refs)[: selectors.MAX_FILTER_IDS]
+    return user_ids, team_ids
+
+
+def _quick_filters(ws: Workspace, params) -> dict:
+    """Resolve "Assigned to me" and "My teams" to PagerDuty IDs, or say why not.
+
+    Each toggle carries its link (on or off) and, when this person cannot
+    use it, the reason shown beside it.
+    """
+    result = {"user_ids": (), "team_ids": (), "error": "", "no_teams": False}
+    toggles = []
+    for key, value, label in (
+        ("assigned", "me", _("Assigned to me")),
+        ("teams", "mine", _("My teams")),
+    ):
+        on = params.get(key) == value
+        query = params.copy()
+        query.pop("page", None)
+        query.pop("refresh", None)
+        if on:
+            query.pop(key, None)
+        else:
+            query[key] = value
+        why = mine_blocked(ws, key)
+        toggles.append(
             {
-                "id": incident.id,
-                "number": number,
-                "title": incident.title,
-                "url": detail.replace(ID_PLACEHOLDER, quote(incident.id, safe="")),
-                "status": incident.status,
-                "status_label": statuses.get(incident.status, incident.status),
-                "urgency": incident.urgency,
-                "urgency_label": urgencies.get(incident.urgency, incident.urgency),
-                "select_label": select % {"number": number},
-                "service_name": service.name if service else "",
-                "service_url": (
-                    service_filter + quote(service.id, safe="") if service else ""
-                ),
-                "assignees": ", ".join(incident.assignee_names),
-                "created": (
-                    timezone.localtime(incident.created_at).strftime("%Y-%m-%d %H:%M")
-                    if incident.created_at
-                    else ""
-                ),
+                "key": key,
+                "label": label,
+                "on": on and not why,
+                "why": why,
+                "url": f"?{query.urlencode()}",
             }
         )
-    return rows
+        if on and why:
+            result["error"] = why
+        elif on and key == "assigned":
+            result["user_ids"], _teams = mine_ids(ws, assigned=True, teams=False)
+        elif on and key == "teams":
+            _users, result["team_ids"] = mine_ids(ws, assigned=False, teams=True)
+            result["no_teams"] = not result["team_ids"]
+    result["toggles"] = toggles
+    return result
 
 
-def _tabs(request, current: str) -> list[dict]:
+EXPORT_FILTERS = (
+    "status",
+    "urgency",
+    "service",
+    "team",
+    "assigned",
+    "teams",
+    "since",
+    "until",
+)
+
+
+def _export_url(ws: Workspace, request) -> str:
+    """Return the export page's URL carrying the list's current filters."""
+    params = request.GET.copy()
+    for key in list(params):
+        if key not in EXPORT_FILTERS or not params.get(key):
+            params.pop(key)
+    base = url("incident_export", ws)
+    return f"{base}?{params.urlencode()}" if params else base
+
+
+def _tabs(request, current: str, counts: selectors.StatusCounts) -> list[dict]:
     tabs = []
     for status in selectors.STATUS_TABS:
         params = request.GET.copy()
@@ -128,7 +200,9 @@ def _tabs(request, current: str) -> list[dict]:
         params.pop("refresh", None)
         tabs.append(
             {
+                "key": status,
                 "label": TAB_LABELS[status],
+                "count": counts.get(status),
                 "url": f"?{params.urlencode()}",
                 "current": status == current,
             }
@@ -170,7 +244,15 @@ def incident_detail(request, ws: Workspace, incident_id: str):
 def _incident_action(
     request, ws, incident_id, *, form, action, success, title, button, notice=""
 ):
+    """Run an action on one incident.
+
+    From a row of the list (a posted `next`), it ends back on the list with
+    a message either way; from the detail page, a refusal keeps the form
+    and what was typed.
+    """
     detail_url = url("incident_detail", ws, incident_id)
+    if request.method == "POST" and request.POST.get("next"):
+        return _row_action(request, ws, form=form, action=action, success=success)
     return perform(
         request,
         ws,
@@ -189,6 +271,30 @@ def _incident_action(
     )
 
 
+def _row_action(request, ws, *, form, action, success):
+    back = safe_next(request, url("incident_list", ws))
+    if not form.is_valid():
+        messages.error(request, _("The action was not valid."))
+        return redirect(back)
+    try:
+        incident = action(form.cleaned_data)
+    except (PagerDutyError, WorkspaceError) as exc:
+        messages.error(request, describe_error(exc).message)
+    else:
+        messages.success(request, success(incident) if callable(success) else success)
+    return redirect(back)
+
+
+def _done(numbered: str, plain: str):
+    """Return a success message naming the incident's number when known."""
+
+    def text(incident) -> str:
+        number = getattr(incident, "number", None)
+        return numbered % {"number": number} if number else plain
+
+    return text
+
+
 @require_POST
 @workspace_page("incidents", Scope.INCIDENTS_READ, Scope.INCIDENTS_WRITE)
 def incident_acknowledge(request, ws: Workspace, incident_id: str):
@@ -201,7 +307,9 @@ def incident_acknowledge(request, ws: Workspace, incident_id: str):
         action=lambda data: services.incident_acknowledge(
             ws=ws, incident_id=incident_id
         ),
-        success=_("Incident acknowledged."),
+        success=_done(
+            _("Incident #%(number)s acknowledged."), _("Incident acknowledged.")
+        ),
         title=_("Acknowledge incident"),
         button=_("Acknowledge"),
     )
@@ -219,9 +327,25 @@ def incident_resolve(request, ws: Workspace, incident_id: str):
         action=lambda data: services.incident_resolve(
             ws=ws, incident_id=incident_id, resolution=data["resolution"]
         ),
-        success=_("Incident resolved."),
+        success=_done(_("Incident #%(number)s resolved."), _("Incident resolved.")),
         title=_("Resolve incident"),
         button=_("Resolve"),
+    )
+
+
+@require_POST
+@workspace_page("incidents", Scope.INCIDENTS_READ, Scope.INCIDENTS_WRITE)
+def incident_reopen(request, ws: Workspace, incident_id: str):
+    """Reopen a resolved incident (triggered again, on its escalation policy)."""
+    return _incident_action(
+        request,
+        ws,
+        incident_id,
+        form=ws_forms.ConfirmForm(posted(request)),
+        action=lambda data: services.incident_reopen(ws=ws, incident_id=incident_id),
+        success=_done(_("Incident #%(number)s reopened."), _("Incident reopened.")),
+        title=_("Reopen incident"),
+        button=_("Reopen"),
     )
 
 

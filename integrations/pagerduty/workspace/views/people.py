@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
 
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import forms as ws_forms
@@ -16,7 +17,6 @@ from integrations.pagerduty.workspace.views.base import (
     list_page,
     posted,
     render_page,
-    simple_action,
     url,
     workspace_page,
 )
@@ -103,11 +103,18 @@ def user_edit(request, ws: Workspace, user_id: str):
 @require_http_methods(["GET", "POST"])
 @workspace_page("users", Scope.USERS_WRITE, Scope.USERS_WRITE)
 def user_delete(request, ws: Workspace, user_id: str):
-    """Ask, then delete a user."""
+    """Ask, then delete a user, by name."""
+    what = _("the user")
+    if request.method == "GET":
+        person = selectors.user_get(ws=ws, user_id=user_id)
+        what = _("the user %(name)s (%(email)s)") % {
+            "name": person.name,
+            "email": person.email or user_id,
+        }
     return confirm_page(
         request,
         ws,
-        what=_("the user %s") % user_id,
+        what=what,
         action=lambda: services.user_delete(ws=ws, user_id=user_id),
         success=_("User deleted."),
         done_url=url("user_list", ws),
@@ -196,11 +203,19 @@ def team_edit(request, ws: Workspace, team_id: str):
 @require_http_methods(["GET", "POST"])
 @workspace_page("teams", Scope.TEAMS_WRITE, Scope.TEAMS_WRITE)
 def team_delete(request, ws: Workspace, team_id: str):
-    """Ask, then delete a team."""
+    """Ask, then delete a team, by name and with how many members it has."""
+    what = _("the team")
+    if request.method == "GET":
+        team, members = selectors.team_get(ws=ws, team_id=team_id)
+        what = ngettext(
+            "the team %(name)s (%(count)s member)",
+            "the team %(name)s (%(count)s members)",
+            len(members),
+        ) % {"name": team.name, "count": len(members)}
     return confirm_page(
         request,
         ws,
-        what=_("the team %s") % team_id,
+        what=what,
         action=lambda: services.team_delete(ws=ws, team_id=team_id),
         success=_("Team deleted."),
         done_url=url("team_list", ws),
@@ -228,15 +243,28 @@ def team_member_add(request, ws: Workspace, team_id: str):
     )
 
 
-@require_POST
-@workspace_page("teams", Scope.TEAMS_READ, Scope.TEAMS_WRITE)
+@require_http_methods(["GET", "POST"])
+@workspace_page("teams", Scope.TEAMS_WRITE, Scope.TEAMS_WRITE)
 def team_member_remove(request, ws: Workspace, team_id: str, user_id: str):
-    """Remove a user from the team."""
-    return simple_action(
+    """Ask, naming who and which team, then remove them from it."""
+    question = ""
+    if request.method == "GET":
+        team, members = selectors.team_get(ws=ws, team_id=team_id)
+        who = next((m.user.name for m in members if m.user.id == user_id), user_id)
+        question = _(
+            "Remove %(who)s from the team %(team)s in PagerDuty? They keep their "
+            "account; adding them back needs their team role again."
+        ) % {"who": who, "team": team.name}
+    back = url("team_detail", ws, team_id)
+    return confirm_page(
         request,
+        ws,
+        what=_("the team member"),
+        question=question,
         action=lambda: services.team_remove_member(
             ws=ws, team_id=team_id, user_id=user_id
         ),
         success=_("Member removed."),
-        back_url=url("team_detail", ws, team_id),
+        done_url=back,
+        cancel_url=back,
     )

@@ -8,14 +8,14 @@ schedule's timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace.entities import Ref, Span
+from portal.timezones import zone_named
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,7 @@ TIMELINE_COLORS = 8
 
 def zone_of(name: str):
     """Return a schedule's time zone, UTC when PagerDuty's name is unknown."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return zone_named(name)
 
 
 def timeline(spans: list[Span], start: datetime, zone) -> tuple[list, list]:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import forms as ws_forms
 from integrations.pagerduty.workspace import selectors, services
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.views.base import (
+    confirm_page,
     form_page,
     list_offset,
     list_page,
     posted,
     render_page,
-    simple_action,
     url,
     workspace_page,
 )
@@ -68,8 +68,8 @@ def schedule_override_create(request, ws: Workspace, schedule_id: str):
             ws=ws,
             schedule_id=schedule_id,
             user_id=data["user"],
-            start=data["start"].replace(tzinfo=UTC),
-            end=data["end"].replace(tzinfo=UTC),
+            start=data["start"],
+            end=data["end"],
         ),
         success=_("Override created."),
         done_url=detail_url,
@@ -78,17 +78,40 @@ def schedule_override_create(request, ws: Workspace, schedule_id: str):
     )
 
 
-@require_POST
-@workspace_page("schedules", Scope.SCHEDULES_READ, Scope.SCHEDULES_WRITE)
+@require_http_methods(["GET", "POST"])
+@workspace_page("schedules", Scope.SCHEDULES_WRITE, Scope.SCHEDULES_WRITE)
 def schedule_override_delete(
     request, ws: Workspace, schedule_id: str, override_id: str
 ):
-    """Delete an override."""
-    return simple_action(
+    """Ask, naming whose override and when, then delete it."""
+    what = _("the override")
+    if request.method == "GET":
+        detail = selectors.schedule_get(ws=ws, schedule_id=schedule_id)
+        found = next((o for o in detail.overrides if o.id == override_id), None)
+        if found is not None:
+            what = _(
+                "the override of %(who)s on %(schedule)s, %(start)s to %(end)s"
+            ) % {
+                "who": found.user.name if found.user else _("nobody"),
+                "schedule": detail.schedule.name,
+                "start": _when(found.start),
+                "end": _when(found.end),
+            }
+    back = url("schedule_detail", ws, schedule_id)
+    return confirm_page(
         request,
+        ws,
+        what=what,
         action=lambda: services.schedule_override_delete(
             ws=ws, schedule_id=schedule_id, override_id=override_id
         ),
         success=_("Override deleted."),
-        back_url=url("schedule_detail", ws, schedule_id),
+        done_url=back,
+        cancel_url=back,
     )
+
+
+def _when(moment) -> str:
+    if moment is None:
+        return "—"
+    return date_format(timezone.localtime(moment), "Y-m-d H:i T")

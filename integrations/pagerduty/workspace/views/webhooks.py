@@ -26,13 +26,31 @@ from integrations.pagerduty.workspace.views.base import (
 
 @workspace_page("webhooks", Scope.WEBHOOK_SUBSCRIPTIONS_READ)
 def webhook_list(request, ws: Workspace):
-    """List webhook subscriptions: one call."""
+    """List webhook subscriptions: one call.
+
+    A subscription for one service or team names it from the directory
+    lists (read only when one is there).
+    """
     page = selectors.webhook_list(ws=ws, offset=list_offset(request))
+    kinds = {sub.filter_type for sub in page.items if sub.filter_id}
+    names = {}
+    for kind, selector in (
+        ("service", selectors.service_refs),
+        ("team", selectors.team_refs),
+    ):
+        if kind in kinds:
+            names.update(
+                (ref.id, ref.name) for ref in selectors.refs_if_granted(ws, selector)
+            )
+    rows = [
+        {"sub": sub, "scope_name": names.get(sub.filter_id, "")} for sub in page.items
+    ]
     return list_page(
         request,
         ws,
         "integrations/pagerduty/webhook_list.html",
         page,
+        rows=rows,
         can_write=ws.can(Scope.WEBHOOK_SUBSCRIPTIONS_WRITE),
     )
 
@@ -50,8 +68,16 @@ def webhook_create(request, ws: Workspace):
     form = ws_forms.WebhookForm(posted(request))
     error = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            subscription = services.webhook_create(ws=ws, **form.cleaned_data)
+            subscription = services.webhook_create(
+                ws=ws,
+                url=data["url"],
+                events=data["events"],
+                filter_type=data["filter_type"],
+                filter_id=data["filter_id"],
+                description=data["description"],
+            )
         except (PagerDutyError, WorkspaceError) as exc:
             error = describe_error(exc)
         else:
@@ -65,6 +91,10 @@ def webhook_create(request, ws: Workspace):
             response["Cache-Control"] = "no-store"
             return response
     status = error.status if error else (400 if request.method == "POST" else 200)
+    form.offer(
+        services=selectors.refs_if_granted(ws, selectors.service_refs),
+        teams=selectors.refs_if_granted(ws, selectors.team_refs),
+    )
     return render_page(
         request,
         ws,
@@ -84,11 +114,19 @@ def webhook_create(request, ws: Workspace):
     "webhooks", Scope.WEBHOOK_SUBSCRIPTIONS_WRITE, Scope.WEBHOOK_SUBSCRIPTIONS_WRITE
 )
 def webhook_delete(request, ws: Workspace, subscription_id: str):
-    """Ask, then delete a subscription."""
+    """Ask, then delete a subscription, naming where it delivers."""
+    what = ""
+    if request.method == "GET":
+        subscription = selectors.webhook_get(ws=ws, subscription_id=subscription_id)
+        what = _("the webhook subscription delivering to %(url)s") % {
+            "url": subscription.url or subscription_id
+        }
+        if subscription.description:
+            what += f" ({subscription.description})"
     return confirm_page(
         request,
         ws,
-        what=_("the webhook subscription %s") % subscription_id,
+        what=what or _("the webhook subscription"),
         action=lambda: services.webhook_delete(ws=ws, subscription_id=subscription_id),
         success=_("Webhook subscription deleted."),
         done_url=url("webhook_list", ws),

@@ -109,3 +109,58 @@ def sandbox_linked(client, tenant, tenant_admin, pagerduty_client, sandbox_setti
     client.connection = connection
     client.sandbox = sandbox_settings
     return client
+
+
+def sandbox_pd_user(sandbox, email="alice@acme.example") -> tuple:
+    """Return a sandbox user as `make_connection`'s pd_user (id, name, email, role)."""
+    with sandbox.state.lock:
+        user = next(u for u in sandbox.state.users.values() if u.email == email)
+    return (user.id, user.name, user.email, user.role)
+
+
+def connect_acme(sandbox_settings):
+    """Acme Corp connected to the sandbox as Alice, its admin; return the tenant."""
+    from integrations.models import Environment
+
+    development = Environment.objects.get(slug="development")
+    tenant = TenantFactory(environment=development, name="Acme Corp", slug="acme")
+    app = OAuthClientFactory(environment=development)
+    token = sandbox_settings.issue_token(user_email="alice@acme.example")
+    user = UserFactory(username="alice", email="alice@acme.example")
+    MembershipFactory(tenant=tenant, user=user, role="admin")
+    make_connection(
+        tenant,
+        app,
+        api_url=sandbox_settings.url,
+        token=token,
+        user=user,
+        pd_user=sandbox_pd_user(sandbox_settings),
+    )
+    return tenant
+
+
+def sign_in(page, live_server, username, password="password"):  # noqa: S107
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def workspace(seeded_environments, sandbox_settings, live_server, page):
+    """The tenant admin signed in, acting as herself (Alice) in the sandbox.
+
+    Returns the workspace's base URL; the browser tests use it.
+    """
+    tenant = connect_acme(sandbox_settings)
+    sign_in(page, live_server, "alice")
+    return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"
+
+
+@pytest.fixture
+def device_workspace(seeded_environments, sandbox_settings, live_server, device_page):
+    """`workspace` at desktop, then at phone width (in `device_page`)."""
+    tenant = connect_acme(sandbox_settings)
+    sign_in(device_page, live_server, "alice")
+    return f"{live_server.url}/tenants/{tenant.pk}/pagerduty"

@@ -108,3 +108,32 @@ def query(call) -> dict:
 
 def url(path: str) -> str:
     return f"{API}{path}"
+
+
+def directory(kind: str, entries) -> dict:
+    """Return a directory list (`/services`, `/teams`, …) of (id, name)."""
+    singular = kind.rstrip("s")
+    return {
+        kind: [
+            {**ref(singular, obj_id, name), "name": name} for obj_id, name in entries
+        ],
+        "limit": 100,
+        "offset": 0,
+        "more": False,
+        "total": None,
+    }
+
+
+SERVICES = (("PSVC001", "Checkout"), ("PSVC002", "Payments API"))
+TEAMS = (("PTEAM01", "Payments"), ("PTEAM02", "Platform"))
+
+
+def mock_directories(rsps, *, services=SERVICES, teams=TEAMS):
+    """Serve the incident list's pickers: the services and teams lists.
+
+    None leaves a list out (its scope was not granted).
+    """
+    if services is not None:
+        rsps.get(url("/services"), json=directory("services", services))
+    if teams is not None:
+        rsps.get(url("/teams"), json=directory("teams", teams))

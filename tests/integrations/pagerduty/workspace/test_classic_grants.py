@@ -27,6 +27,7 @@ def test_a_classic_read_grant_opens_every_section(
 ):
     _grant(classic, "openid read")
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
@@ -58,6 +59,7 @@ def test_a_classic_write_grant_enables_write_controls(
 ):
     _grant(classic, "openid write")
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])

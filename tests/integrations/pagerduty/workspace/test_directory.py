@@ -164,6 +164,35 @@ def test_override_create_posts_it_in_utc(linked_client, tenant, mocked_responses
     }
 
 
+def test_override_times_are_read_in_the_viewers_zone(
+    client, tenant, tenant_admin, ws_connection, mocked_responses
+):
+    from integrations.models import UserPreference
+
+    UserPreference.objects.create(user=tenant_admin, time_zone="Europe/Paris")
+    client.force_login(tenant_admin)
+    mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
+    mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
+    created = mocked_responses.post(
+        pd.url("/schedules/PSCH001/overrides"),
+        status=201,
+        json=[{"status": 201, "override": {"id": "POVR002"}}],
+    )
+
+    page = client.get(url(tenant, "schedule_override_create", "PSCH001"))
+    client.post(
+        url(tenant, "schedule_override_create", "PSCH001"),
+        {"user": "PUSER01", "start": "2026-12-01T10:00", "end": "2026-12-01T12:00"},
+    )
+
+    assert "From (Europe/Paris)" in page.content.decode()
+    sent = body(created.calls[0])["overrides"][0]
+    assert (sent["start"], sent["end"]) == (
+        "2026-12-01T10:00:00+01:00",
+        "2026-12-01T12:00:00+01:00",
+    )
+
+
 def test_override_refused_keeps_what_was_typed(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/schedules/PSCH001"), json={"schedule": schedule()})
     mocked_responses.get(pd.url("/schedules/PSCH001/overrides"), json={"overrides": []})
@@ -272,6 +301,7 @@ def test_policy_create_sends_levels_and_targets(
         {
             "name": "Night",
             "num_loops": "1",
+            "levels": "2",
             "rule1_delay": "10",
             "rule1_targets": ["schedule:PSCH001", "user:PUSER01"],
             "rule2_delay": "20",
@@ -473,6 +503,30 @@ def test_team_add_and_remove_member(linked_client, tenant, mocked_responses):
     assert remove["Location"] == url(tenant, "team_detail", "PTEAM01")
 
 
+def test_team_remove_asks_by_name_first(linked_client, tenant, mocked_responses):
+    mocked_responses.get(
+        pd.url("/teams/PTEAM01"), json={"team": {"id": "PTEAM01", "name": "Payments"}}
+    )
+    mocked_responses.get(
+        pd.url("/teams/PTEAM01/members"),
+        json={
+            "members": [
+                {"user": pd.ref("user", "PUSER01", "Alice Anders"), "role": "manager"}
+            ],
+            "more": False,
+        },
+    )
+
+    page = linked_client.get(url(tenant, "team_member_remove", "PTEAM01", "PUSER01"))
+
+    assert page.status_code == 200
+    assert (
+        "Remove Alice Anders from the team Payments in PagerDuty?"
+        in page.content.decode()
+    )
+    assert [c.request.method for c in mocked_responses.calls] == ["GET", "GET"]
+
+
 def test_team_remove_refused_shows_pagerdutys_message(
     linked_client, tenant, mocked_responses
 ):
@@ -481,18 +535,12 @@ def test_team_remove_refused_shows_pagerdutys_message(
         status=400,
         json=pd.error("User is the last manager", 2001),
     )
-    mocked_responses.get(
-        pd.url("/teams/PTEAM01"), json={"team": {"id": "PTEAM01", "name": "Payments"}}
-    )
-    mocked_responses.get(
-        pd.url("/teams/PTEAM01/members"), json={"members": [], "more": False}
-    )
-    mocked_responses.get(pd.url("/users"), json=listing("users", []))
 
     response = linked_client.post(
-        url(tenant, "team_member_remove", "PTEAM01", "PUSER01"), follow=True
+        url(tenant, "team_member_remove", "PTEAM01", "PUSER01")
     )
 
+    assert response.status_code == 400
     assert "User is the last manager" in response.content.decode()
 
 
@@ -521,10 +569,13 @@ def test_webhook_list_shows_state_and_actions(linked_client, tenant, mocked_resp
         pd.url("/webhook_subscriptions"),
         json=listing("webhook_subscriptions", [subscription(disabled=True)]),
     )
+    pd.mock_directories(mocked_responses, teams=None)
 
     html = linked_client.get(url(tenant, "webhook_list")).content.decode()
 
     assert "https://hooks.example.test/pd" in html
+    assert "Service: Checkout<" in html
+    assert "PSVC001<" not in html
     assert "Temporarily disabled" in html
     assert url(tenant, "webhook_enable", "PWH0001") in html
     assert url(tenant, "webhook_ping", "PWH0001") in html
@@ -545,7 +596,8 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
             "url": "https://hooks.example.test/pd",
             "events": ["incident.triggered", "incident.resolved"],
             "filter_type": "service",
-            "filter_id": "PSVC001",
+            "service": "PSVC001",
+            "team": "PTEAM01",
             "description": "Ops",
         },
     )
@@ -567,9 +619,11 @@ def test_webhook_create_shows_the_secret_once_and_never_caches_it(
     }
 
 
-def test_webhook_create_for_a_service_needs_its_id(
+def test_webhook_create_for_a_service_needs_one_picked(
     linked_client, tenant, mocked_responses
 ):
+    pd.mock_directories(mocked_responses)
+
     response = linked_client.post(
         url(tenant, "webhook_create"),
         {
@@ -579,9 +633,11 @@ def test_webhook_create_for_a_service_needs_its_id(
         },
     )
 
+    html = response.content.decode()
     assert response.status_code == 400
-    assert "Give the ID of the service or team." in response.content.decode()
-    assert len(mocked_responses.calls) == 0
+    assert "Choose the service whose events are sent." in html
+    assert '<option value="PSVC002">Payments API</option>' in html
+    assert {c.request.method for c in mocked_responses.calls} == {"GET"}
 
 
 def test_webhook_create_refused_keeps_what_was_typed(
@@ -592,6 +648,7 @@ def test_webhook_create_refused_keeps_what_was_typed(
         status=400,
         json=pd.error("Invalid Input Provided", 2001, ["Filter target not found"]),
     )
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.post(
         url(tenant, "webhook_create"),
@@ -599,12 +656,13 @@ def test_webhook_create_refused_keeps_what_was_typed(
             "url": "https://hooks.example.test/typed",
             "events": ["incident.triggered"],
             "filter_type": "team",
-            "filter_id": "PNOPE01",
+            "team": "PNOPE01",
         },
     )
 
     html = response.content.decode()
     assert response.status_code == 400
+    assert '<option value="PNOPE01" selected>PNOPE01</option>' in html
     assert "Filter target not found" in html
     assert "https://hooks.example.test/typed" in html
 

@@ -516,6 +516,7 @@ def test_the_export_page_defaults_to_the_last_30_days(linked_client, tenant):
 
 def test_the_incident_list_links_to_the_export(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])

@@ -5,14 +5,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser_fixtures import save_screenshot
-from tests.integrations.pagerduty.workspace.test_browser import (
-    workspace as signed_in,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The fixture of test_browser.py, under this module's own name for it.
-workspace = signed_in
 
 
 def test_export_shows_progress_to_completion_and_offers_the_file(

@@ -64,19 +64,25 @@ def mock_detail(rsps, item=None, notes=()):
 # --- List ---
 
 
-def test_list_shows_one_page_from_one_call_with_total(
+def test_list_shows_one_page_with_total_and_counts_the_other_open_tab(
     linked_client, tenant, mocked_responses
 ):
     items = [pd.incident(f"PINC00{n}", number=n, title=f"Fire {n}") for n in (1, 2)]
     call = mocked_responses.get(
         pd.url("/incidents"), json=pd.incident_list(items, total=42, more=True)
     )
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.get(list_url(tenant))
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert call.call_count == 1
+    assert call.call_count == 2
+    count = pd.query(mocked_responses.calls[1])
+    assert count["statuses[]"] == ["acknowledged"]
+    assert count["limit"] == ["1"]
+    assert count["total"] == ["true"]
+    assert [tab["count"] for tab in response.context["tabs"]] == [42, 42, None, None]
     sent = pd.query(mocked_responses.calls[0])
     assert sent["statuses[]"] == ["triggered"]
     assert "include[]" not in sent
@@ -96,6 +102,7 @@ def test_list_shows_one_page_from_one_call_with_total(
 
 def test_list_caches_only_what_its_rows_show(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+    pd.mock_directories(mocked_responses)
 
     page = linked_client.get(list_url(tenant)).context["page"]
 
@@ -123,6 +130,7 @@ def test_list_rows_escape_what_pagerduty_sends(linked_client, tenant, mocked_res
         pd.incident("PINC002", number=2, assignee=None),
     ]
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list(items))
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.get(list_url(tenant))
 
@@ -131,12 +139,16 @@ def test_list_rows_escape_what_pagerduty_sends(linked_client, tenant, mocked_res
     assert hostile not in html
     assert f'class="cell-primary">{escaped}</a>' in html
     assert f'<a href="?status=triggered&amp;service=PSVC001">{escaped}</a>' in html
-    assert '<tr id="incident-PINC002" data-incident-id="PINC002">' in html
-    assert '<td><span class="muted">—</span></td>' in html
+    assert (
+        '<tr id="incident-PINC002" data-incident-id="PINC002" class="ws-incident">'
+        in html
+    )
+    assert '<td class="ws-col-assignees"><span class="muted">—</span></td>' in html
 
 
 def test_list_sends_filters_sort_and_page_size(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.get(
         list_url(
@@ -169,6 +181,7 @@ def test_status_tabs_filter_by_status(
     linked_client, tenant, mocked_responses, status, expected
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     linked_client.get(list_url(tenant, f"?status={status}"))
 
@@ -187,11 +200,16 @@ def test_invalid_filter_is_refused_without_calling_pagerduty(
 def test_list_past_the_offset_cap_suggests_a_narrower_window(
     linked_client, tenant, mocked_responses
 ):
+    pd.mock_directories(mocked_responses)
+
     response = linked_client.get(list_url(tenant, "?per_page=100&page=101"))
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert len(mocked_responses.calls) == 0
+    assert [c.request.path_url.split("?")[0] for c in mocked_responses.calls] == [
+        "/services",
+        "/teams",
+    ]
     assert "at most 10,000 results" in html
     assert 'id="cap-narrower"' in html
 
@@ -203,6 +221,7 @@ def test_list_with_more_than_the_cap_in_total_warns_on_the_first_page(
         pd.url("/incidents"),
         json=pd.incident_list([pd.incident()], total=12_000, more=True),
     )
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(list_url(tenant, "?status=all")).content.decode()
 
@@ -214,12 +233,13 @@ def test_list_is_cached_and_refresh_bypasses_the_cache(
     linked_client, tenant, mocked_responses
 ):
     call = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     linked_client.get(list_url(tenant))
     linked_client.get(list_url(tenant))
     linked_client.get(list_url(tenant, "?refresh=1"))
 
-    assert call.call_count == 2
+    assert call.call_count == 4  # the list and the other tab's count, twice
 
 
 # --- Detail ---
@@ -295,7 +315,7 @@ def test_acknowledge_puts_status_with_from_and_confirms(
     assert mocked_responses.calls[0].request.headers["From"] == "alice@acme.example"
     mock_detail(mocked_responses, item=pd.incident(status="acknowledged"))
     page = linked_client.get(response["Location"]).content.decode()
-    assert "Incident acknowledged." in page
+    assert "Incident #1 acknowledged." in page
 
 
 def test_resolve_sends_the_resolution_note(linked_client, tenant, mocked_responses):
@@ -568,6 +588,7 @@ def test_bulk_acknowledge_confirms_with_the_count(
 
 def test_bulk_without_selection_sends_nothing(linked_client, tenant, mocked_responses):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.post(
         reverse("integrations:incident_bulk", args=[tenant.pk]),
@@ -576,7 +597,7 @@ def test_bulk_without_selection_sends_nothing(linked_client, tenant, mocked_resp
     )
 
     assert "Select at least one incident." in response.content.decode()
-    assert [c.request.method for c in mocked_responses.calls] == ["GET"]
+    assert {c.request.method for c in mocked_responses.calls} == {"GET"}
 
 
 def test_bulk_never_redirects_off_site(linked_client, tenant, mocked_responses):
@@ -595,13 +616,17 @@ def test_a_write_invalidates_the_connections_cached_reads(
 ):
     listing = mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
     mocked_responses.put(pd.url("/incidents/PINC001"), json={"incident": pd.incident()})
+    pd.mock_directories(mocked_responses)
 
     linked_client.get(list_url(tenant))
     linked_client.get(list_url(tenant))
     linked_client.post(action_url(tenant, "acknowledge"))
     linked_client.get(list_url(tenant))
 
-    assert listing.call_count == 2
+    # The list and its count, read again after the write; the directory
+    # lists behind the pickers are kept through an incident write.
+    assert listing.call_count == 4
+    assert len(mocked_responses.calls) == 4 + 1 + 2
 
 
 # --- Errors ---
@@ -678,6 +703,7 @@ def test_a_dropped_access_token_is_refreshed_once_and_the_page_recovers(
     retried = mocked_responses.get(
         pd.url("/incidents"), json={"incidents": [], "more": False, "total": 0}
     )
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.get(list_url(tenant))
 
@@ -826,6 +852,7 @@ def test_list_names_services_and_assignees_from_their_references(
 ):
     item = {**pd.incident(), "service": pd.ref("service", "PSVC001", "Checkout")}
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([item]))
+    pd.mock_directories(mocked_responses)
 
     response = linked_client.get(list_url(tenant))
 

@@ -38,7 +38,7 @@ def workspace_urls(tenant_id: int) -> list[str]:
 
 
 def test_every_workspace_url_is_covered():
-    assert len(workspace_urls(1)) == len(urlpatterns) == 48
+    assert len(workspace_urls(1)) == len(urlpatterns) == 49
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

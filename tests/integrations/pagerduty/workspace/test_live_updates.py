@@ -175,6 +175,7 @@ def test_incident_list_carries_live_hooks_with_a_healthy_subscription(
     mocked_responses.get(
         pd.url("/incidents"), json=pd.incident_list([pd.incident("PINC001", 1)])
     )
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
@@ -206,6 +207,8 @@ def test_incident_list_says_live_updates_are_off_and_why(
     mocked_responses.get(
         pd.url("/incidents"), json=pd.incident_list([pd.incident("PINC001", 1)])
     )
+    if not scopes:
+        pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
@@ -233,8 +236,11 @@ def test_overview_shows_when_the_last_event_arrived(
     )
     after = linked_client.get(url + "?refresh=1").content.decode()
 
-    assert "No events received yet" in before
-    assert "Last event from PagerDuty: Nov. 29, 2026, 10:30 a.m." in after
+    assert 'id="live-state">Off<' in before
+    assert "The portal is not subscribed to this account" in before
+    assert 'id="live-state">On<' in after
+    assert "PagerDuty sends this account's incident events" in after
+    assert "Last event from PagerDuty: 2026-11-29 10:30 UTC." in after
 
 
 def test_incident_detail_status_badge_carries_live_hooks(

@@ -29,7 +29,10 @@ from integrations.pagerduty.workspace.access import (
 from integrations.pagerduty.workspace.operations import OPERATIONS
 from tests.connect_fixtures import API, TOKEN_URL
 from tests.factories import MembershipFactory, OAuthClientFactory, UserFactory
-from tests.integrations.pagerduty.workspace.conftest import make_connection
+from tests.integrations.pagerduty.workspace.conftest import (
+    make_connection,
+    sandbox_pd_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +76,14 @@ CALLS = {
             statuses=("triggered",), service_ids=(i["service"],)
         )
     },
+    "incident_text_search": lambda i: {
+        "query": selectors.IncidentQuery(
+            status="all", service_id=i["service"], search="down"
+        )
+    },
+    "incident_status_counts": lambda i: {
+        "query": selectors.IncidentQuery(status="all", service_id=i["service"])
+    },
     "incident_get": lambda i: {"incident_id": i["incident"]},
     "open_incidents": lambda i: {},
     "service_recent_incidents": lambda i: {"service_id": i["service"]},
@@ -88,11 +99,13 @@ CALLS = {
     "team_list": lambda i: {},
     "team_get": lambda i: {"team_id": i["team"]},
     "webhook_list": lambda i: {},
+    "webhook_get": lambda i: {"subscription_id": i["subscription"]},
     "service_refs": lambda i: {},
     "user_refs": lambda i: {},
     "team_refs": lambda i: {},
     "schedule_refs": lambda i: {},
     "escalation_policy_refs": lambda i: {},
+    "my_team_refs": lambda i: {},
     "export_plan": lambda i: {
         "since": datetime.now(UTC) - timedelta(days=30),
         "until": datetime.now(UTC),
@@ -226,6 +239,8 @@ def _id_kinds(name):
 # Filters where an empty ID means "no filter" rather than a bad one.
 OPTIONAL_IDS = {
     ("incident_list", "service"),
+    ("incident_text_search", "service"),
+    ("incident_status_counts", "service"),
     ("oncall_list", "schedule"),
     ("oncall_list", "user"),
 }
@@ -509,6 +524,7 @@ def sandbox_ws(tenant, tenant_admin, pagerduty_client, sandbox_settings):
         api_url=sandbox_settings.url,
         token=token,
         user=tenant_admin,
+        pd_user=sandbox_pd_user(sandbox_settings),
     )
     return workspace_open(user=tenant_admin, tenant_id=tenant.pk)
 

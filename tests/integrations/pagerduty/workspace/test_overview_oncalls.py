@@ -91,6 +91,12 @@ def test_oncalls_groups_now_by_policy_and_level_and_lists_the_week(
             "more": False,
         },
     )
+    mocked_responses.get(
+        pd.url("/schedules"), json=pd.directory("schedules", [("PSCH001", "Primary")])
+    )
+    mocked_responses.get(
+        pd.url("/users"), json=pd.directory("users", [("PUSER01", "Alice Anders")])
+    )
 
     response = linked_client.get(
         reverse("integrations:oncall_list", args=[tenant.pk])
@@ -107,12 +113,17 @@ def test_oncalls_groups_now_by_policy_and_level_and_lists_the_week(
     assert "since" in week
     assert "until" in week
     assert "Primary" in html[html.index('id="oncall-week"') :]
+    assert '<option value="PSCH001" selected>Primary</option>' in html
+    assert '<option value="PUSER01" selected>Alice Anders</option>' in html
+    assert "Schedule ID" not in html
 
 
 def test_oncalls_with_a_bad_filter_sends_nothing_filtered(
     linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(pd.url("/oncalls"), json={"oncalls": [], "more": False})
+    mocked_responses.get(pd.url("/schedules"), json=pd.directory("schedules", []))
+    mocked_responses.get(pd.url("/users"), json=pd.directory("users", []))
 
     response = linked_client.get(
         reverse("integrations:oncall_list", args=[tenant.pk]) + "?user=../x"

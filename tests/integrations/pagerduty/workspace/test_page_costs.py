@@ -21,7 +21,8 @@ QUERIES = 4
 # (URL name, object kind to pick or None, {path prefix: calls}).
 PAGES = [
     ("workspace_overview", None, {"/incidents": 1, "/oncalls": 1}),
-    ("incident_list", None, {"/incidents": 1}),
+    # The page and the other open tab's count; the pickers' directory lists.
+    ("incident_list", None, {"/incidents": 2, "/services": 1, "/teams": 1}),
     (
         "incident_detail",
         "incident",
@@ -36,7 +37,7 @@ PAGES = [
     ("service_list", None, {"/services": 1}),
     ("service_detail", "service", {"/services/ID": 1, "/incidents": 1}),
     ("service_edit", "service", {"/services/ID": 1, "/escalation_policies": 1}),
-    ("oncall_list", None, {"/oncalls": 2}),
+    ("oncall_list", None, {"/oncalls": 2, "/schedules": 1, "/users": 1}),
     ("schedule_list", None, {"/schedules": 1}),
     (
         "schedule_detail",

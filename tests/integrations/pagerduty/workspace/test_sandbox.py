@@ -25,10 +25,25 @@ def test_each_list_page_costs_one_call_per_endpoint(sandbox_linked, tenant):
 
     assert incidents.status_code == 200
     assert len(ids(incidents.content.decode(), "incident")) == 25
-    assert after_incidents == 1
+    # The page, then the Triggered and Acknowledged tabs' counts.
+    assert after_incidents == 3
+    counts = incidents.context["tabs"]
+    with sandbox.state.lock:
+        acme = next(
+            a.id for a in sandbox.state.accounts.values() if a.subdomain == "acme"
+        )
+        statuses = [
+            i.status for i in sandbox.state.incidents.values() if i.account_id == acme
+        ]
+    assert [tab["count"] for tab in counts[:2]] == [
+        statuses.count("triggered"),
+        statuses.count("acknowledged"),
+    ]
     assert services.status_code == 200
-    assert sandbox.count("/services") == 1
-    assert sandbox.count("/incidents") == 1
+    # The pickers' directory list, then the services page.
+    assert sandbox.count("/services") == 2
+    assert sandbox.count("/teams") == 1
+    assert sandbox.count("/incidents") == 3
 
 
 def test_overview_against_the_sandbox(sandbox_linked, tenant):

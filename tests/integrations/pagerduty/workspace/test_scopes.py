@@ -19,6 +19,7 @@ def test_navigation_lists_only_granted_sections(
     linked_client, tenant, read_only, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses, teams=None)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
@@ -34,6 +35,7 @@ def test_navigation_with_every_scope_lists_every_built_section(
     linked_client, tenant, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([]))
+    pd.mock_directories(mocked_responses)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])
@@ -47,6 +49,7 @@ def test_write_controls_without_the_scope_are_disabled_and_name_it(
     linked_client, tenant, read_only, mocked_responses
 ):
     mocked_responses.get(pd.url("/incidents"), json=pd.incident_list([pd.incident()]))
+    pd.mock_directories(mocked_responses, teams=None)
 
     html = linked_client.get(
         reverse("integrations:incident_list", args=[tenant.pk])

@@ -109,6 +109,7 @@ def test_detail_shows_integrations_and_recent_incidents(
         "integrations",
     ]
     assert "Datadog" in html
+    assert "<dd>30 min</dd>" in html  # PagerDuty's 1800 s
     assert "Checkout is down" in html
     assert pd.query(mocked_responses.calls[1])["service_ids[]"] == ["PSVC001"]
 
@@ -125,7 +126,7 @@ def test_create_posts_the_service_and_opens_it(linked_client, tenant, mocked_res
             "name": "New",
             "description": "d",
             "escalation_policy": "PEP0001",
-            "acknowledgement_timeout": "600",
+            "acknowledgement_timeout": "10",  # minutes
         },
     )
 
@@ -178,7 +179,7 @@ def test_edit_is_prefilled_and_puts_changes(linked_client, tenant, mocked_respon
     )
 
     assert 'value="Checkout"' in page
-    assert 'value="1800"' in page
+    assert 'value="30"' in page  # PagerDuty's 1800 seconds, in minutes
     assert response.status_code == 302
     assert json.loads(mocked_responses.calls[-1].request.body)["service"]["name"] == (
         "Checkout 2"
