@@ -25,6 +25,7 @@ from tests.factories import (
     TenantFactory,
     UserFactory,
 )
+from tests.helpers import skip_unless_available
 from tests.integrations.pagerduty.workspace.conftest import (
     connect_acme,
     make_connection,
@@ -812,3 +813,58 @@ def test_m14_unknown_ids_are_not_found(agent, ids, name):
     error = _error(call(agent, name, SAMPLES[name](missing)))
 
     assert error["code"] in ("not_found", "pagerduty_refused"), error
+
+
+# --- Parity with PagerDuty's own server ------------------------------------------
+
+
+def _entity_ids(name: str, output) -> list[str]:
+    if isinstance(output, dict) and isinstance(output.get("result"), str):
+        output = json.loads(output["result"])  # tools that answer JSON text
+    if "response" in output:
+        return [item["id"] for item in output["response"]]
+    if "outlier_incident" in output:
+        return [output["outlier_incident"]["incident"]["id"]]
+    for key in ("past_incidents", "related_incidents"):
+        if key in output:
+            return [item["incident"]["id"] for item in output[key]]
+    return [output["id"]]
+
+
+def test_reads_answer_the_same_entities_as_pagerduty_mcp(agent, sandbox_settings):
+    python = pdmcp.pdmcp_python()
+    skip_unless_available(
+        python is not None,
+        "no pagerduty-mcp venv (make pdmcp-install, or set PDMCP_PYTHON)",
+    )
+    reads = [
+        {"tool": name, "arguments": arguments}
+        for name, arguments in _plan(sandbox_settings.state)
+        if tool_get(name).read_only
+    ]
+    theirs = pdmcp.run_probe(
+        python,
+        "run",
+        {
+            "api_host": sandbox_settings.url,
+            "api_key": sandbox_settings.issue_api_key("alice@acme.example"),
+            "control_url": sandbox_settings.url,
+            "calls": reads,
+        },
+    )
+
+    compared = found = 0
+    for read, their in zip(reads, theirs, strict=True):
+        name = read["tool"]
+        assert their["ok"], their
+        ours = _entity_ids(name, _answer(call(agent, name, read["arguments"])))
+        expected = _entity_ids(name, json.loads(their["output"]))
+        found += bool(ours)
+        if len(expected) > len(ours):  # the gateway caps, theirs reads on
+            assert set(ours) <= set(expected), name
+        else:
+            assert sorted(ours) == sorted(expected), name
+        compared += 1
+    assert compared == len(reads)
+    # Only "assigned", planned after the writes, finds nothing before them.
+    assert found == compared - 1
