@@ -137,6 +137,10 @@ ID_ARGUMENTS = {
     "get_log_entry": ("log_entry_id",),
     "add_note_to_incident": ("incident_id",),
     "add_responders": ("incident_id",),
+    "snooze_incident": ("incident_id",),
+    "escalate_incident": ("incident_id",),
+    "add_incident_note": ("incident_id",),
+    "reassign_incident": ("incident_id", "user_id"),
 }
 HOSTILE = ["../users/me", "P1/notes", "P1?limit=1", "P1#x", "é", "", " P1", "P" * 41]
 
@@ -649,6 +653,8 @@ BENT = [
     ("list_incidents", {"since": "2026-13-45T00:00:00Z"}),
     ("list_incidents", {"since": "yesterday"}),
     ("list_incidents", {"priorities": ["../x"]}),
+    ("list_incidents", {"request_scope": "teams", "statuses": ["open"]}),
+    ("list_incidents", {"request_scope": "assigned", "since": "2026-02-30"}),
     ("list_log_entries", {"query_model": {"team_ids": ["a/b"]}}),
     ("list_log_entries", {"query_model": {"include": ["secrets"]}}),
     ("list_log_entries", {"query_model": {"offset": 10_000}}),

@@ -10,6 +10,7 @@ and services do the PagerDuty work (integrations/pagerduty/workspace/).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
@@ -106,8 +107,8 @@ def check_id(value: str, name: str = "incident_id") -> str:
         "PagerDuty's default is the last month). At most 100 per call: "
         "`more` says whether PagerDuty has more, then narrow the window. "
         "request_scope: 'all' (default), 'assigned' (assigned to you) or "
-        "'teams' (your teams'); the last two go by the PagerDuty account you "
-        "linked in the portal."
+        "'teams' (your teams', which needs PagerDuty's users.read); the last "
+        "two go by the PagerDuty account you linked in the portal."
     ),
     input_schema=pagerduty_mcp_schema("list_incidents"),
     access=SCOPE_READ,
@@ -125,11 +126,19 @@ def list_incidents(ctx, args: dict) -> dict:
             % {"allowed": ", ".join(REQUEST_SCOPES)},
             code="invalid_arguments",
         )
-    limit = _limit(args.get("limit"), ctx.max_results)
-    user_ids: tuple[str, ...] = ()
-    team_ids: tuple[str, ...] = ()
+    # Every argument is checked before the teams lookup calls PagerDuty.
+    query = selectors.IncidentSearch(
+        statuses=_choices(args.get("statuses"), STATUSES, "statuses"),
+        urgencies=_choices(args.get("urgencies"), URGENCIES, "urgencies"),
+        priority_ids=tuple(
+            check_id(value, "priorities") for value in args.get("priorities") or ()
+        ),
+        since=_time(args.get("since"), "since"),
+        until=_time(args.get("until"), "until"),
+        limit=_limit(args.get("limit"), ctx.max_results),
+    )
     if scope == "assigned":
-        user_ids = (_own_pagerduty_user(ctx),)
+        query = replace(query, user_ids=(_own_pagerduty_user(ctx),))
     elif scope == "teams":
         _own_pagerduty_user(ctx)
         team_ids = tuple(ref.id for ref in selectors.my_team_refs(ws=ctx.ws))
@@ -141,18 +150,7 @@ def list_incidents(ctx, args: dict) -> dict:
                 "more": False,
                 "note": _("Your PagerDuty user belongs to no team."),
             }
-    query = selectors.IncidentSearch(
-        user_ids=user_ids,
-        team_ids=team_ids[:MAX_IDS],
-        statuses=_choices(args.get("statuses"), STATUSES, "statuses"),
-        urgencies=_choices(args.get("urgencies"), URGENCIES, "urgencies"),
-        priority_ids=tuple(
-            check_id(value, "priorities") for value in args.get("priorities") or ()
-        ),
-        since=_time(args.get("since"), "since"),
-        until=_time(args.get("until"), "until"),
-        limit=limit,
-    )
+        query = replace(query, team_ids=team_ids[:MAX_IDS])
     page = selectors.incident_search(ws=ctx.ws, query=query)
     return {
         "response": [
