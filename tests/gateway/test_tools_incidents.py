@@ -198,15 +198,15 @@ def call(authorization, name, arguments, scopes=BOTH) -> runner.CallResult:
 
 
 @pytest.fixture
-def acme(sandbox_settings, settings):
+def acme_linked(sandbox_settings, settings):
     settings.PAGERDUTY_RETRY_BACKOFF = 0
     return connect_acme(sandbox_settings)
 
 
 @pytest.fixture
-def agent(acme):
-    alice = Membership.objects.get(tenant=acme, role="admin").user
-    return authorize(alice, acme)
+def agent(acme_linked):
+    alice = Membership.objects.get(tenant=acme_linked, role="admin").user
+    return authorize(alice, acme_linked)
 
 
 @pytest.fixture
@@ -389,7 +389,8 @@ def test_request_scope_teams_lists_the_persons_teams_incidents(agent, sandbox_se
     assert listed <= theirs
 
 
-def test_request_scope_needs_the_persons_own_link(acme, sandbox_settings):
+def test_request_scope_needs_the_persons_own_link(acme_linked, sandbox_settings):
+    acme = acme_linked
     bob = MembershipFactory(tenant=acme, user=UserFactory(username="bob")).user
     acme.members_read_through_tenant = True
     acme.save()
@@ -560,10 +561,10 @@ def test_compatible_writes_change_pagerduty(agent, ids, sandbox_settings):
 
 
 def test_a_member_without_a_link_is_told_to_link_before_writing(
-    acme, sandbox_settings, ids
+    acme_linked, sandbox_settings, ids
 ):
-    bob = MembershipFactory(tenant=acme, user=UserFactory(username="bob")).user
-    agent = authorize(bob, acme)
+    bob = MembershipFactory(tenant=acme_linked, user=UserFactory(username="bob")).user
+    agent = authorize(bob, acme_linked)
     before = len(sandbox_settings.request_log)
 
     errors = [_error(call(agent, name, SAMPLES[name](ids))) for name in OWN]
@@ -576,7 +577,7 @@ def test_a_member_without_a_link_is_told_to_link_before_writing(
 
 
 @pytest.fixture
-def globex(acme, sandbox_settings):
+def globex(acme_linked, sandbox_settings):
     """Tenant B on the sandbox's EU account, its admin Gina linked."""
     tenant = TenantFactory(name="Globex", slug="globex")
     gina = UserFactory(username="gina")
@@ -874,3 +875,25 @@ def test_reads_answer_the_same_entities_as_pagerduty_mcp(agent, sandbox_settings
     assert compared == len(reads)
     # Only "assigned", planned after the writes, finds nothing before them.
     assert found == compared - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_family_answers_through_the_live_gateway(gateway, token, pagerduty_sandbox):
+    from tests.gateway.mcp_http import call as mcp_call
+    from tests.gateway.mcp_http import result
+
+    plan = _plan(pagerduty_sandbox.state)
+    # connect_to_sandbox names a made-up PagerDuty user; the writes and
+    # request scopes act as the real one.
+    with pagerduty_sandbox.state.lock:
+        alice = pagerduty_sandbox.state.user_by_email("alice@acme.example")
+    Connection.objects.update(pd_user_id=alice.id)
+
+    answers = [
+        (name, result(mcp_call(gateway.mcp_url, token, name, arguments)))
+        for name, arguments in plan
+    ]
+
+    assert [(n, a["structuredContent"]) for n, a in answers if a["isError"]] == []
+    assert {name for name, _ in answers} == set(FAMILY)
+    assert ToolCall.objects.filter(outcome="succeeded").count() == len(plan)
