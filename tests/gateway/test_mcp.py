@@ -30,13 +30,40 @@ from tests.gateway.mcp_http import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ALL_TOOLS = [
-    "acknowledge_incidents",
+READ_TOOLS = [
+    "get_alert_from_incident",
     "get_incident",
+    "get_log_entry",
+    "get_outlier_incident",
+    "get_past_incidents",
+    "get_related_incidents",
+    "list_alerts_from_incident",
+    "list_incident_change_events",
+    "list_incident_notes",
     "list_incidents",
+    "list_log_entries",
+    "list_service_change_events",
     "who_is_on_call",
 ]
-READ_TOOLS = ["get_incident", "list_incidents", "who_is_on_call"]
+WRITE_TOOLS = [
+    "acknowledge_incidents",
+    "add_incident_note",
+    "add_note_to_incident",
+    "add_responders",
+    "create_incident",
+    "escalate_incident",
+    "manage_incidents",
+    "reassign_incident",
+    "resolve_incidents",
+    "snooze_incident",
+]
+ALL_TOOLS = sorted(READ_TOOLS + WRITE_TOOLS)
+# What a connection granted only incidents.read and incidents.write offers.
+INCIDENT_TOOLS = [
+    name
+    for name in ALL_TOOLS
+    if name not in ("list_service_change_events", "who_is_on_call")
+]
 
 
 def names(response) -> list[str]:
@@ -158,11 +185,7 @@ def test_m10_tools_list_is_what_class_and_scopes_allow_in_a_fixed_order(
 
     assert names(full) == names(legacy) == ALL_TOOLS
     assert names(read) == READ_TOOLS
-    assert names(narrowed) == [
-        "acknowledge_incidents",
-        "get_incident",
-        "list_incidents",
-    ]
+    assert names(narrowed) == INCIDENT_TOOLS
     assert result(full)["cacheScope"] == "private"
     assert full.headers["Cache-Control"] == "no-store, private"
     assert full.headers["Vary"] == "Authorization"

@@ -4,14 +4,31 @@ Each is an `operations.operation` (scope checked before anything is sent)
 returning entities (`entities.py`), never page-shaped data.
 """
 
+from integrations.pagerduty.workspace.selectors.alerts import (
+    Alert,
+    AlertPage,
+    incident_alert_get,
+    incident_alert_list,
+)
 from integrations.pagerduty.workspace.selectors.catalog import (
     ServicePage,
     service_get,
     service_list,
 )
+from integrations.pagerduty.workspace.selectors.change_events import (
+    ChangeEvent,
+    ChangeEventQuery,
+    incident_change_events,
+    service_change_events,
+)
 from integrations.pagerduty.workspace.selectors.escalation_policies import (
     escalation_policy_get,
     escalation_policy_list,
+)
+from integrations.pagerduty.workspace.selectors.incident_context import (
+    incident_outlier,
+    incident_past,
+    incident_related,
 )
 from integrations.pagerduty.workspace.selectors.incidents import (
     MAX_FILTER_IDS,
@@ -28,11 +45,17 @@ from integrations.pagerduty.workspace.selectors.incidents import (
     incident_get,
     incident_list,
     incident_matches,
+    incident_note_list,
     incident_search,
     incident_status_counts,
     incident_text_search,
     open_incidents,
     service_recent_incidents,
+)
+from integrations.pagerduty.workspace.selectors.log_entries import (
+    LogEntryQuery,
+    log_entry_get,
+    log_entry_list,
 )
 from integrations.pagerduty.workspace.selectors.oncalls import (
     OnCallOverview,
@@ -112,4 +135,20 @@ __all__ = [
     "user_refs",
     "webhook_get",
     "webhook_list",
+    # Incident context for agents (tools-incidents)
+    "Alert",
+    "AlertPage",
+    "ChangeEvent",
+    "ChangeEventQuery",
+    "LogEntryQuery",
+    "incident_alert_get",
+    "incident_alert_list",
+    "incident_change_events",
+    "incident_note_list",
+    "incident_outlier",
+    "incident_past",
+    "incident_related",
+    "log_entry_get",
+    "log_entry_list",
+    "service_change_events",
 ]

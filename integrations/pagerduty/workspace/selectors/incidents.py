@@ -523,3 +523,14 @@ def service_recent_incidents(
         limit=limit,
     )
     return [Incident.from_api(item) for item in page.items]
+
+
+@operation(scope=Scope.INCIDENTS_READ)
+def incident_note_list(*, ws: Workspace, incident_id: str) -> list[Note]:
+    """Return an incident's notes, oldest first: one call."""
+    incident_id = inputs.pd_id(incident_id, "incident_id")
+    body = ws.read(
+        inputs.path("/incidents/{}/notes", incident_id), scope=Scope.INCIDENTS_READ
+    )
+    notes = body.get("notes") if isinstance(body, dict) else None
+    return [Note.from_api(item) for item in notes or [] if isinstance(item, dict)]

@@ -23,6 +23,8 @@ from integrations.pagerduty.workspace.services.incidents import (
     BulkStopped,
     incident_acknowledge,
     incident_add_note,
+    incident_add_responders,
+    incident_bulk_change,
     incident_bulk_update,
     incident_create,
     incident_escalate,
@@ -89,4 +91,7 @@ __all__ = [
     "webhook_delete",
     "webhook_enable",
     "webhook_ping",
+    # Agent incident writes (tools-incidents)
+    "incident_add_responders",
+    "incident_bulk_change",
 ]

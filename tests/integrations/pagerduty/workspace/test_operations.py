@@ -180,6 +180,34 @@ CALLS = {
     "webhook_delete": lambda i: {"subscription_id": i["subscription"]},
     "webhook_enable": lambda i: {"subscription_id": i["subscription"]},
     "webhook_ping": lambda i: {"subscription_id": i["subscription"]},
+    # Incident context for agents (tools-incidents)
+    "incident_alert_list": lambda i: {"incident_id": i["alerted_incident"]},
+    "incident_alert_get": lambda i: {
+        "incident_id": i["alerted_incident"],
+        "alert_id": i["alert"],
+    },
+    "incident_note_list": lambda i: {"incident_id": i["incident"]},
+    "incident_outlier": lambda i: {"incident_id": i["incident"]},
+    "incident_past": lambda i: {"incident_id": i["incident"], "total": True},
+    "incident_related": lambda i: {"incident_id": i["incident"]},
+    "incident_change_events": lambda i: {"incident_id": i["incident"]},
+    "service_change_events": lambda i: {
+        "query": selectors.ChangeEventQuery(service_id=i["service"])
+    },
+    "log_entry_list": lambda i: {
+        "query": selectors.LogEntryQuery(team_ids=(i["team"],), limit=5)
+    },
+    "log_entry_get": lambda i: {"log_entry_id": i["log_entry"]},
+    "incident_bulk_change": lambda i: {
+        "incident_ids": [i["incident"]],
+        "urgency": "low",
+        "assignee_id": i["user"],
+    },
+    "incident_add_responders": lambda i: {
+        "incident_id": i["incident"],
+        "targets": [("user", i["user"])],
+        "message": "Please join",
+    },
 }
 FUNCTIONS = {
     **{name: getattr(selectors, name) for name in dir(selectors)},
@@ -243,6 +271,7 @@ OPTIONAL_IDS = {
     ("incident_status_counts", "service"),
     ("oncall_list", "schedule"),
     ("oncall_list", "user"),
+    ("incident_bulk_change", "user"),
 }
 HOSTILE_CASES = [
     (name, kind, value)
@@ -350,6 +379,26 @@ BAD_ARGUMENTS = [
     ("service_list", {"limit": 101}),
     ("oncall_list", {"since": START, "until": START + timedelta(days=91)}),
     ("export_plan", {"since": START, "until": START}),
+    # Incident context for agents (tools-incidents)
+    ("incident_alert_list", {"incident_id": VALID, "limit": 0}),
+    ("incident_alert_list", {"incident_id": VALID, "offset": -1}),
+    ("incident_past", {"incident_id": VALID, "limit": 1000}),
+    ("incident_change_events", {"incident_id": VALID, "limit": 101}),
+    ("incident_outlier", {"incident_id": VALID, "since": START.replace(tzinfo=None)}),
+    ("incident_bulk_change", {"incident_ids": [VALID]}),
+    ("incident_bulk_change", {"incident_ids": [VALID], "status": "triggered"}),
+    ("incident_bulk_change", {"incident_ids": [VALID], "escalation_level": 0}),
+    ("incident_add_responders", {"incident_id": VALID, "targets": [], "message": "m"}),
+    (
+        "incident_add_responders",
+        {"incident_id": VALID, "targets": [("team", VALID)], "message": "m"},
+    ),
+    (
+        "incident_add_responders",
+        {"incident_id": VALID, "targets": [("user", VALID)], "message": ""},
+    ),
+    ("log_entry_list", {"query": {"limit": 5}}),
+    ("service_change_events", {"query": None}),
 ]
 
 
@@ -376,6 +425,11 @@ def test_bad_arguments_are_refused_before_any_call(
         lambda: selectors.IncidentQuery(status="open"),
         lambda: selectors.IncidentQuery(per_page=1000),
         lambda: selectors.IncidentQuery(since=START.replace(tzinfo=None)),
+        lambda: selectors.LogEntryQuery(limit=101),
+        lambda: selectors.LogEntryQuery(since=START, until=START),
+        lambda: selectors.LogEntryQuery(team_ids=("../x",)),
+        lambda: selectors.ChangeEventQuery(service_id="S1/x"),
+        lambda: selectors.ChangeEventQuery(service_id=VALID, integration_ids=("?",)),
     ],
 )
 def test_input_objects_check_themselves(build):
@@ -512,6 +566,10 @@ def sandbox_ids(state, subdomain="acme") -> Ids:
             u.id for u in users if u.role != "owner" and u.id not in members
         ),
         subscription=first(w.id for w in mine(state.webhook_subscriptions)),
+        # Incident context for agents (tools-incidents)
+        alerted_incident=first(i.id for i in incidents if i.alerts),
+        alert=first(a.id for i in incidents for a in i.alerts),
+        log_entry=first(e.id for i in incidents for e in i.log_entries),
     )
 
 
