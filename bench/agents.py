@@ -94,12 +94,13 @@ def verifier_view(token: AgentToken) -> dict | None:
     verified = verify(token.access)
     if verified is None:
         return None
-    lifetime = verified.expires_at - int(timezone.now().timestamp())
+    issued = int(_stored(token.access).created.timestamp())
+    lifetime = verified.expires_at - issued
     return {
         "scopes": sorted(verified.scopes),
         "resource": verified.resource,
         "issuer": verified.claims.get("iss"),
-        # Minutes: the two kinds are written seconds apart.
+        # As granted, in minutes: the flow's token was issued first.
         "lifetime_minutes": round(lifetime / 60),
         "subject_is_user": verified.subject == str(token.user_id),
         "agent_in_tenant": AgentAuthorization.objects.filter(

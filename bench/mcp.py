@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,9 +94,13 @@ def selected_calls() -> tuple[str, ...]:
 
 
 def run(ctx, *, serve_gateway: Callable | None = None) -> None:
-    """Add the section's figures; `serve_gateway(port, cache_seconds)` is a
-    context manager serving the portal on that port (gunicorn by default;
-    the tests serve it in a thread on their own database)."""
+    """Add the section's figures.
+
+    `serve_gateway(port, cache_seconds=...)` is a context manager serving
+    the portal on that port and yielding something with its `url` (and
+    `cpu_seconds()` when its processes can be read): gunicorn by default;
+    the tests serve it in a thread on their own database.
+    """
     from django.conf import settings
     from django.test import override_settings
 
@@ -141,14 +146,15 @@ def _run(ctx, python: Path, calls, port: int, serve_gateway) -> None:
         f"{pairs} pairs per call; sandbox latency {ctx.latency_ms} ms",
     )
     with (
-        serve_pdmcp(python, sandbox.url, api_key) as pd_url,
-        serve_gateway(port, cache_seconds=0) as gateway_url,
+        serve_pdmcp(python, sandbox.url, api_key) as pd_server,
+        serve_gateway(port, cache_seconds=0) as gateway_server,
     ):
-        pd = McpSession(pd_url).open()
-        gateway = McpSession(f"{gateway_url}/mcp", token=agent.access).open()
+        pd = McpSession(pd_server.url).open()
+        gateway = McpSession(f"{gateway_server.url}/mcp", token=agent.access).open()
+        cpu = {"pd": _cpu_reader(pd_server), "gateway": _cpu_reader(gateway_server)}
         try:
             offered = _parity(ctx, pd, gateway, calls, plan)
-            _pairs(ctx, pd, gateway, offered, plan, tenant, pairs)
+            _pairs(ctx, pd, gateway, offered, plan, tenant, pairs, cpu)
         finally:
             pd.close()
             gateway.close()
@@ -157,8 +163,8 @@ def _run(ctx, python: Path, calls, port: int, serve_gateway) -> None:
         ctx.add("load", None, met=False, note="no read tool to load the gateway with")
         return
     tokens = _agents(ctx, agent)
-    with serve_gateway(port, cache_seconds=None) as gateway_url:
-        _load(ctx, f"{gateway_url}/mcp", tokens, reads, plan)
+    with serve_gateway(port, cache_seconds=None) as gateway_server:
+        _load(ctx, gateway_server, tokens, reads, plan)
 
 
 # --- PagerDuty's server ---
@@ -216,9 +222,28 @@ def _pdmcp_version(python: Path) -> str:
     return answer.stdout.strip() or "(unknown version)"
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the process has used (Linux /proc; else None)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return None
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_reader(server) -> Callable[[], float | None]:
+    return getattr(server, "cpu_seconds", lambda: None)
+
+
 @contextmanager
 def serve_pdmcp(python: Path, api_host: str, api_key: str):
-    """pagerduty-mcp on a loopback port; yields its /mcp URL."""
+    """pagerduty-mcp on a loopback port; yields its /mcp URL and process."""
     port = free_port()
     # The portal's settings and sandbox URLs are not the package's business.
     env = {
@@ -241,7 +266,7 @@ def serve_pdmcp(python: Path, api_host: str, api_key: str):
         )
     try:
         wait_for(f"http://127.0.0.1:{port}/", timeout=60, process=process)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield Served(f"http://127.0.0.1:{port}/mcp", process.pid)
     finally:
         process.terminate()
         try:
@@ -266,7 +291,7 @@ def serve_gunicorn(port: int, *, cache_seconds: int | None):
         port=port,
         log_path=ROOT / "var" / "bench-gunicorn-mcp.log",
     ) as server:
-        yield server.url
+        yield server
 
 
 # --- What the calls are about ---
@@ -491,7 +516,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int) -> None:
+def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int, cpu) -> None:
     from integrations.gateway.models import ToolCall
 
     sandbox = ctx.sandbox
@@ -500,6 +525,7 @@ def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int) -> None:
     audited_before = ToolCall.objects.filter(tenant=tenant.tenant).count()
     gateway_tool_calls = 0
     samples = {call: {"pd": [], "gateway": [], "direct": []} for call in calls}
+    cpu_used = {call: {"pd": [], "gateway": []} for call in calls}
     for index in range(pairs):
         for call in calls:
             sides = [
@@ -514,7 +540,11 @@ def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int) -> None:
             if index % 2:
                 sides.reverse()
             for side, fn in sides:
+                before = cpu[side]()
                 samples[call][side].append(_timed(fn))
+                after = cpu[side]()
+                if before is not None and after is not None:
+                    cpu_used[call][side].append(after - before)
             gateway_tool_calls += call != "tools/list"
             direct = plan.direct(call)
             if direct:
@@ -525,6 +555,7 @@ def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int) -> None:
         _report_pairs(
             ctx, call, samples[call], upstream.get(call), len(plan.direct(call) or ())
         )
+        _report_cpu(ctx, call, cpu_used[call])
     audited = ToolCall.objects.filter(tenant=tenant.tenant).count() - audited_before
     ctx.add(
         "pairs: audit rows = gateway tool calls",
@@ -533,6 +564,21 @@ def _pairs(ctx, pd, gateway, calls, plan: Plan, tenant, pairs: int) -> None:
         met=audited == gateway_tool_calls,
         note="one ToolCall row per tools/call (tools/list is not audited)",
     )
+
+
+def _report_cpu(ctx, call: str, used: dict) -> None:
+    """Server CPU per call: what a busy shared machine does not blur."""
+    for side, label in (("pd", "PagerDuty's server"), ("gateway", "gateway")):
+        if used[side]:
+            ctx.add(
+                f"{call}: CPU per call, {label}",
+                sum(used[side]) / len(used[side]) * 1000,
+                unit="ms",
+                note=f"mean over {len(used[side])} calls of the server's "
+                "processes' CPU time (/proc, 10 ms ticks)"
+                if side == "pd"
+                else "both gunicorn workers",
+            )
 
 
 def _send_direct(base: str, headers: dict, requests_list) -> None:
@@ -651,10 +697,12 @@ def _agents(ctx, flow) -> list:
     return tokens
 
 
-def _load(ctx, url: str, tokens: list, reads: list, plan: Plan) -> None:
+def _load(ctx, server, tokens: list, reads: list, plan: Plan) -> None:
     from integrations.gateway.models import ToolCall
 
     sandbox = ctx.sandbox
+    url = f"{server.url}/mcp"
+    cpu = _cpu_reader(server)
     seconds = QUICK_LOAD_SECONDS if ctx.quick else LOAD_SECONDS
     tenant_ids = {token.tenant_id for token in tokens}
     audited_before = ToolCall.objects.filter(tenant_id__in=tenant_ids).count()
@@ -664,6 +712,7 @@ def _load(ctx, url: str, tokens: list, reads: list, plan: Plan) -> None:
         session.call_tool(reads[0], plan.arguments(reads[0]))
     audited_before += len(sessions)
     sandbox.clear_log()
+    cpu_before = cpu()
     start = threading.Barrier(len(sessions) + 1)
     results: list[list[tuple[float, str]]] = [[] for _ in sessions]
 
@@ -690,6 +739,7 @@ def _load(ctx, url: str, tokens: list, reads: list, plan: Plan) -> None:
         for future in futures:
             future.result()
         elapsed = time.monotonic() - began
+    cpu_after = cpu()
     for session in sessions:
         session.close()
     log = sandbox.requests_log()
@@ -713,6 +763,13 @@ def _load(ctx, url: str, tokens: list, reads: list, plan: Plan) -> None:
         unit="ms",
         note=f"median {percentile([s for s, _ in answers], 50) * 1000:.1f} ms",
     )
+    if cpu_before is not None and cpu_after is not None:
+        ctx.add(
+            "load: worker CPU per call",
+            (cpu_after - cpu_before) / max(len(answers), 1) * 1000,
+            unit="ms",
+            note="both gunicorn workers' CPU time ÷ calls answered",
+        )
     ctx.add(
         "load: errors",
         len(errors),

@@ -68,7 +68,7 @@ def serve_in_thread(monkeypatch):
         with override_settings(**overrides):
             server = GatewayServer(port).start()
             try:
-                yield server.url
+                yield server
             finally:
                 server.stop()
 
