@@ -106,7 +106,8 @@ def test_the_section_compares_both_servers_on_every_call_the_gateway_has(
         assert f"{call}: gateway overhead over the same direct PagerDuty GET" in figures
     schema = figures["tools/list: schema differences (shared tools)"]
     assert (schema.value, schema.met) == (0, True)
-    assert figures["tools/list: shared tools"].value == len(
+    # At least the call set's tools; other pagerduty-mcp tools may be shared.
+    assert figures["tools/list: shared tools"].value >= len(
         [c for c in calls if c != "tools/list"]
     )
     minted = figures["load: minted tokens the verifier reads like a consent-flow token"]
