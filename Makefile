@@ -48,7 +48,9 @@ screenshots: install
 	PORTAL_SCREENSHOTS=1 $(BIN)/pytest -m browser
 
 # Performance figures against the sandbox (README, Performance); e.g.
-# `make bench BENCH_ARGS="--latency-ms 50 --only pages"`. Benchmark-only
+# `make bench BENCH_ARGS="--latency-ms 50 --only pages"`. The mcp section
+# installs pagerduty-mcp (pdmcp-install) when a Python 3.12 is found;
+# BENCH_MCP_CALLS=list_incidents,tools/list narrows its calls. Benchmark-only
 # packages (PagerDuty's SDK for the export baseline) come from
 # bench/requirements.txt, compiled against the product lock, so `make test`
 # never installs them.

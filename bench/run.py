@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from bench.common import ROOT, Context, Figure, Sandbox, Stats
 
-SECTIONS = ("pages", "export", "server")
+SECTIONS = ("pages", "export", "server", "mcp")
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "portal_bench"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/14"

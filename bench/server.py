@@ -130,11 +130,12 @@ class Gunicorn:
         worker_class: str = "gthread",
         env: dict[str, str] | None = None,
         log_path: Path = ROOT / "var" / "bench-gunicorn.log",
+        port: int | None = None,
     ):
         self.app, self.workers, self.threads = app, workers, threads
         self.worker_class = worker_class
         self.env = env or {}
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.process: subprocess.Popen | None = None

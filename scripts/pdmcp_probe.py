@@ -20,6 +20,12 @@ it never runs in the portal's venv and imports nothing from the portal.
         cleared and after it read, so each result lists the requests that
         call made: {"tool", "ok", "error", "requests": [[method, path,
         status]], "output"}, the output being the tool's answer as text.
+
+    <venv>/bin/python scripts/pdmcp_probe.py serve --port N
+        Serve the package's server over Streamable HTTP on 127.0.0.1:N/mcp,
+        as `pagerduty-mcp --enable-write-tools` builds it (its own `run`
+        command only speaks stdio), with the client it builds from
+        PAGERDUTY_USER_API_KEY and PAGERDUTY_API_HOST (the benchmark).
 """
 
 import ast
@@ -262,12 +268,45 @@ def _output(answer) -> str:
     return "\n".join(texts)[:OUTPUT_LIMIT]
 
 
+# --- Serving ---
+
+
+def serve(port: int) -> None:
+    from mcp.server.fastmcp import FastMCP
+    from pagerduty_mcp import server
+    from pagerduty_mcp.context import ContextResolver
+    from pagerduty_mcp.context.application_context_strategy import (
+        ApplicationContextStrategy,
+    )
+    from pagerduty_mcp.tools import read_tools, write_tools
+
+    # The body of pagerduty_mcp.server.run(enable_write_tools=True), with a
+    # loopback port: the package's defaults otherwise (stateful sessions,
+    # answers as event streams, its DNS-rebinding protection on loopback).
+    ContextResolver.set_strategy(ApplicationContextStrategy())
+    mcp = FastMCP(
+        "PagerDuty MCP Server",
+        instructions=server.MCP_SERVER_INSTRUCTIONS,
+        host="127.0.0.1",
+        port=port,
+        log_level="WARNING",
+    )
+    for tool in read_tools:
+        server.add_read_only_tool(mcp, tool)
+    for tool in write_tools:
+        server.add_write_tool(mcp, tool)
+    mcp.run(transport="streamable-http")
+
+
 def main(argv: list[str]) -> int:
     if argv == ["inventory"]:
         json.dump(inventory(), sys.stdout)
         return 0
     if argv == ["run"]:
         json.dump(run(json.load(sys.stdin)), sys.stdout)
+        return 0
+    if len(argv) == 3 and argv[:2] == ["serve", "--port"] and argv[2].isdigit():
+        serve(int(argv[2]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

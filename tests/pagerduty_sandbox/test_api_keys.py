@@ -430,3 +430,31 @@ def test_page_needs_a_sign_in(pagerduty_sandbox):
 
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/sign_in?next=%2Fapi_keys")
+
+
+def _routes():
+    from pagerduty_sandbox.rest import ROUTES
+
+    return [(method, template) for method, template, _ in ROUTES]
+
+
+@pytest.mark.parametrize(("method", "template"), _routes())
+def test_every_operation_accepts_a_user_key_and_a_general_key(
+    pagerduty_sandbox, method, template
+):
+    # The owner's keys may do anything: whatever an operation then answers
+    # (404 for the made-up ids, 400 for the missing body), it is not a
+    # refusal of the credential.
+    user_key = pagerduty_sandbox.issue_api_key("alice@acme.example")
+    general_key = pagerduty_sandbox.issue_api_key()
+    path = re.sub(r"\{[a-z_]+\}", "PZZZZZZ", template)
+
+    answers = [
+        _call(pagerduty_sandbox, method, path, user_key).status_code,
+        _call(
+            pagerduty_sandbox, method, path, general_key, sender="alice@acme.example"
+        ).status_code,
+    ]
+
+    assert 401 not in answers
+    assert 403 not in answers
