@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from integrations.exceptions import PagerDutyError
+from integrations.gateway.approvals import ApprovalRefused
 from integrations.gateway.conf import SCOPE_WRITE
 from integrations.gateway.models import AgentAuthorization, ToolCall
 from integrations.gateway.services import (
@@ -57,6 +58,9 @@ from integrations.selectors import connection_get_live, link_get_live
 logger = logging.getLogger(__name__)
 
 Outcome = ToolCall.Outcome
+
+# The argument naming an approved held call on its retry.
+APPROVAL_KEY = "approval_id"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ def _request(tool: Tool, session: Session, arguments=None) -> governance.ToolReq
         client=authorization.client,
         authorization=authorization,
         arguments=arguments,
+        role=session.membership.role if session.membership else "",
     )
 
 
@@ -318,6 +323,12 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
                 code="token_in_arguments",
             )
         )
+    approval_id = None
+    if tool.is_write and APPROVAL_KEY in arguments:
+        # Not part of the advertised schema (kept pagerduty-mcp's own): the
+        # retry of a held call names its approval beside the arguments.
+        arguments = dict(arguments)
+        approval_id = arguments.pop(APPROVAL_KEY)
     error = best_match(Draft202012Validator(tool.input_schema).iter_errors(arguments))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "arguments"
@@ -340,11 +351,12 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
             outcome=Outcome.DENIED,
         )
     if decision.kind == governance.HOLD:
-        return {
-            "status": "held",
-            "reason": decision.reason,
-            **decision.data,
-        }, Outcome.HELD
+        if approval_id is None:
+            return governance.hold(request, decision), Outcome.HELD
+        try:
+            governance.redeem(request, approval_id)
+        except ApprovalRefused as exc:
+            raise _Stop(ToolError(str(exc), code=exc.code)) from None
     agent_authorization_touch(authorization_id=caller.authorization_id)
     ws = session.workspace()
     context = ToolContext(
