@@ -190,6 +190,9 @@ def _applies(rule: Rule, call: Call) -> bool:
 
 def _holds(condition: dict[str, Any], call: Call) -> bool:
     subject, op, value = condition["when"], condition["op"], condition["value"]
+    if subject not in CALLER_SUBJECTS and _depth(call.arguments) > MAX_DEPTH:
+        # Too deep to read fully: the condition holds (fail closed).
+        return True
     if subject == "incident_count":
         count = len(incident_ids(call.arguments))
         return count > value if op == "gt" else count >= value
@@ -211,6 +214,13 @@ def _holds(condition: dict[str, Any], call: Call) -> bool:
         return bool(found & wanted)
     # not_in: any value outside the list (a URL we cannot read counts as outside).
     return bool(found - wanted)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH or not isinstance(value, dict | list):
+        return level
+    items = value.values() if isinstance(value, dict) else value
+    return max((_depth(item, level + 1) for item in items), default=level)
 
 
 def _norm(value: str) -> str:
@@ -255,7 +265,13 @@ def delivery_hosts(arguments: dict[str, Any] | None) -> set[str]:
         try:
             parts = urlsplit(str(value).strip())
             host = _host(parts.hostname or "")
-            ok = parts.scheme.lower() in ("http", "https") and _HOST.match(host)
+            # Userinfo and backslashes read differently across URL parsers.
+            plain = not set(parts.netloc) & {"@", "\\"}
+            ok = (
+                parts.scheme.lower() in ("http", "https")
+                and plain
+                and _HOST.match(host)
+            )
         except ValueError:
             ok = False
         hosts.add(host if ok else "(unreadable URL)")
