@@ -222,6 +222,7 @@ class ToolCall(models.Model):
 
 class PolicyAction(models.TextChoices):
     ALLOW = "allow", _("Allow")
+    CONFIRM = "confirm", _("Ask the person to confirm")
     APPROVAL = "approval", _("Require approval")
     DENY = "deny", _("Deny")
 

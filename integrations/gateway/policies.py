@@ -32,10 +32,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 ALLOW = "allow"
+# Ask the person themselves ("are you sure?") by MCP elicitation where the
+# client supports it; otherwise a tenant admin's approval.
+CONFIRM = "confirm"
 APPROVAL = "approval"
 DENY = "deny"
-ACTIONS = (ALLOW, APPROVAL, DENY)
-STRICTNESS = {ALLOW: 0, APPROVAL: 1, DENY: 2}
+ACTIONS = (ALLOW, CONFIRM, APPROVAL, DENY)
+STRICTNESS = {ALLOW: 0, CONFIRM: 1, APPROVAL: 2, DENY: 3}
 
 # Writes that only add to an incident: allowed by default.
 ADDITIVE_WRITES = frozenset(

@@ -19,6 +19,8 @@ from django.utils.module_loading import import_string
 ALLOW = "allow"
 DENY = "deny"
 HOLD = "hold"
+# Ask the person by elicitation; clients that cannot are held for approval.
+CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class ToolRequest:
 
 @dataclass(frozen=True)
 class Decision:
-    kind: Literal["allow", "deny", "hold"]
+    kind: Literal["allow", "deny", "hold", "confirm"]
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -57,6 +59,7 @@ def allow_all(request: ToolRequest) -> Decision:
 def by_policy(request: ToolRequest) -> Decision:
     """The portal's policy: stored rules over built-in defaults (policies.py)."""
     from integrations.gateway.policies import ALLOW as POLICY_ALLOW
+    from integrations.gateway.policies import CONFIRM as POLICY_CONFIRM
     from integrations.gateway.policies import DENY as POLICY_DENY
     from integrations.gateway.tool_policies import verdict_for
 
@@ -73,6 +76,8 @@ def by_policy(request: ToolRequest) -> Decision:
         return ALLOWED
     if verdict.action == POLICY_DENY:
         return Decision(DENY, verdict.reason)
+    if verdict.action == POLICY_CONFIRM:
+        return Decision(CONFIRM, verdict.reason)
     return Decision(HOLD, verdict.reason, {"self_approval": verdict.self_approval})
 
 
@@ -106,6 +111,40 @@ def redeem(request: ToolRequest, approval_id: Any) -> None:
 
     approval_redeem(
         public_id=approval_id,
+        authorization=request.authorization,
+        tool=request.tool.name,
+        arguments=request.arguments,
+    )
+
+
+def ask(request: ToolRequest, decision: Decision) -> dict[str, Any]:
+    """Return the input-required payload asking the person to confirm the call."""
+    from integrations.gateway.confirmations import (
+        confirmation_request,
+        confirmation_state,
+    )
+
+    return {
+        **confirmation_request(
+            tool=request.tool.name,
+            arguments=request.arguments,
+            reason=decision.reason,
+        ),
+        "state": confirmation_state(
+            authorization=request.authorization,
+            tool=request.tool.name,
+            arguments=request.arguments,
+        ),
+    }
+
+
+def confirm(request: ToolRequest, state: Any, accepted: bool) -> None:
+    """Check the person's answer; raise ConfirmationRefused if it may not run."""
+    from integrations.gateway.confirmations import confirmation_redeem
+
+    confirmation_redeem(
+        state=state,
+        accepted=accepted,
         authorization=request.authorization,
         tool=request.tool.name,
         arguments=request.arguments,

@@ -30,6 +30,7 @@ from jsonschema.exceptions import best_match
 from integrations.exceptions import PagerDutyError
 from integrations.gateway.approvals import ApprovalRefused
 from integrations.gateway.conf import SCOPE_WRITE
+from integrations.gateway.confirmations import ConfirmationRefused
 from integrations.gateway.models import AgentAuthorization, ToolCall
 from integrations.gateway.services import (
     agent_authorization_touch,
@@ -73,6 +74,16 @@ class Caller:
     request_id: str = ""
     # SHA-256 of the presented access token, to catch it in arguments.
     token_checksum: str = ""
+    # Whether the client takes an input-required result with a form (M23).
+    can_elicit: bool = False
+    # The retry of an elicitation: its echoed state and the person's answer.
+    confirmation: Confirmation | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    state: Any
+    accepted: bool
 
 
 @dataclass
@@ -116,6 +127,14 @@ class ToolContext:
 class CallResult:
     structured: dict[str, Any]
     is_error: bool
+    # Set when the person must confirm first: message, schema, signed state.
+    input_required: dict[str, Any] | None = None
+
+
+class _Ask(Exception):
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__("confirmation asked")
+        self.payload = payload
 
 
 class _Stop(Exception):
@@ -279,6 +298,19 @@ def call_tool(caller: Caller, name: str, arguments: Any) -> CallResult:
             started=started,
         )
         return CallResult(error.as_structured(), is_error=True)
+    except _Ask as ask:
+        _audit(
+            caller,
+            session,
+            name,
+            arguments,
+            tool,
+            outcome=Outcome.HELD,
+            reason="confirmation_asked",
+            message=_("Asked the person to confirm."),
+            started=started,
+        )
+        return CallResult({}, is_error=False, input_required=ask.payload)
     _audit(
         caller,
         session,
@@ -350,6 +382,19 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
             ),
             outcome=Outcome.DENIED,
         )
+    if decision.kind == governance.CONFIRM:
+        if caller.confirmation is not None:
+            try:
+                governance.confirm(
+                    request, caller.confirmation.state, caller.confirmation.accepted
+                )
+            except ConfirmationRefused as exc:
+                raise _Stop(ToolError(str(exc), code=exc.code)) from None
+        elif caller.can_elicit:
+            raise _Ask(governance.ask(request, decision))
+        else:
+            # No way to ask the person here: a tenant admin decides instead.
+            return governance.hold(request, decision), Outcome.HELD
     if decision.kind == governance.HOLD:
         if approval_id is None:
             return governance.hold(request, decision), Outcome.HELD
