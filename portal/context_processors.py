@@ -21,14 +21,6 @@ SECTIONS = {
 }
 
 
-def _pending_approvals(memberships) -> dict[int, int]:
-    """Return held agent calls per tenant the user administers (one query)."""
-    from integrations.gateway.approvals import approval_pending_count
-
-    admin_of = [m.tenant_id for m in memberships if m.is_admin]
-    return approval_pending_count(tenant_ids=admin_of) if admin_of else {}
-
-
 def navigation(request):
     """Return what the shell's navigation needs on every page.
 
@@ -50,7 +42,6 @@ def navigation(request):
     if not user.is_staff:
         memberships = membership_list_for_request(request=request)
         context["nav_memberships"] = memberships
-        pending = _pending_approvals(memberships)
         context["nav_tenants"] = [
             {
                 "membership": membership,
@@ -59,7 +50,9 @@ def navigation(request):
                 "approvals_url": _url("gateway:approval_list", membership.tenant_id)
                 if membership.is_admin
                 else "",
-                "approvals_pending": pending.get(membership.tenant_id, 0),
+                "approvals_pending": getattr(membership, "pending_approvals", 0)
+                if membership.is_admin
+                else 0,
             }
             for membership in memberships
         ]

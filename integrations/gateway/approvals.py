@@ -111,20 +111,23 @@ def approval_pending_list(*, tenant: Tenant) -> QuerySet[Approval]:
     )
 
 
-def approval_pending_count(*, tenant_ids: list[int]) -> dict[int, int]:
-    """Return the number of pending approvals per tenant (for the navigation)."""
-    from django.db.models import Count
+def approval_pending_subquery():
+    """Return a subquery counting a membership's tenant's pending approvals."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
 
-    rows = (
+    pending = (
         Approval.objects.filter(
-            tenant_id__in=tenant_ids,
+            tenant_id=OuterRef("tenant_id"),
             status=Status.PENDING,
             expires_at__gt=timezone.now(),
         )
+        .order_by()
         .values("tenant_id")
         .annotate(n=Count("id"))
+        .values("n")
     )
-    return {row["tenant_id"]: row["n"] for row in rows}
+    return Coalesce(Subquery(pending, output_field=IntegerField()), 0)
 
 
 def approval_get(*, tenant: Tenant, public_id: str) -> Approval | None:
