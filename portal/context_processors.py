@@ -18,6 +18,7 @@ SECTIONS = {
     "integrations:tenant_list": "tenants",
     "integrations:tenant_detail": "tenants",
     "integrations:audit_list": "audit",
+    "gateway:environment_policy_list": "agent_policies",
 }
 
 
@@ -71,6 +72,7 @@ def navigation(request):
     if current is not None:
         urls["integrations"] = _url("integrations:integration_list", current.slug)
         urls["tenants"] = _url("integrations:tenant_list", current.slug)
+        urls["agent_policies"] = _url("gateway:environment_policy_list", current.slug)
     context.update(
         {
             "nav_section": SECTIONS.get(view_name, ""),
