@@ -127,6 +127,9 @@ class AuditAction(models.TextChoices):
     INCIDENTS_EXPORTED = "incidents.exported", _("Incidents exported (CSV)")
     AGENT_AUTHORIZED = "agent.authorized", _("AI agent authorized")
     AGENT_REVOKED = "agent.revoked", _("AI agent revoked")
+    AGENT_POLICY_CHANGED = "agent.policy_changed", _("AI agent policy changed")
+    AGENT_CALL_APPROVED = "agent.call_approved", _("AI agent call approved")
+    AGENT_CALL_REJECTED = "agent.call_rejected", _("AI agent call rejected")
 
 
 class Environment(models.Model):

@@ -62,7 +62,14 @@ def membership_list_for_request(*, request) -> list[Membership]:
     """
     memberships = getattr(request, "_portal_memberships", None)
     if memberships is None:
-        memberships = list(membership_list_for_user(user=request.user))
+        from integrations.gateway.approvals import approval_pending_subquery
+
+        # Held agent calls per tenant, for the navigation, in the same query.
+        memberships = list(
+            membership_list_for_user(user=request.user).annotate(
+                pending_approvals=approval_pending_subquery()
+            )
+        )
         request._portal_memberships = memberships
     return memberships
 

@@ -18,6 +18,7 @@ SECTIONS = {
     "integrations:tenant_list": "tenants",
     "integrations:tenant_detail": "tenants",
     "integrations:audit_list": "audit",
+    "gateway:environment_policy_list": "agent_policies",
 }
 
 
@@ -47,6 +48,12 @@ def navigation(request):
                 "membership": membership,
                 "url": _url("integrations:tenant_home", membership.tenant_id),
                 "agents_url": _url("gateway:agent_list", membership.tenant_id),
+                "approvals_url": _url("gateway:approval_list", membership.tenant_id)
+                if membership.is_admin
+                else "",
+                "approvals_pending": getattr(membership, "pending_approvals", 0)
+                if membership.is_admin
+                else 0,
             }
             for membership in memberships
         ]
@@ -65,6 +72,7 @@ def navigation(request):
     if current is not None:
         urls["integrations"] = _url("integrations:integration_list", current.slug)
         urls["tenants"] = _url("integrations:tenant_list", current.slug)
+        urls["agent_policies"] = _url("gateway:environment_policy_list", current.slug)
     context.update(
         {
             "nav_section": SECTIONS.get(view_name, ""),

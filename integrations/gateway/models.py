@@ -218,3 +218,193 @@ class ToolCall(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.tool} {self.outcome}"
+
+
+class PolicyAction(models.TextChoices):
+    ALLOW = "allow", _("Allow")
+    CONFIRM = "confirm", _("Ask the person to confirm")
+    APPROVAL = "approval", _("Require approval")
+    DENY = "deny", _("Deny")
+
+
+class ToolPolicy(models.Model):
+    """What agents may do with one tool: an environment default or a tenant's.
+
+    A row without a tenant is the environment's rule (staff); a row with a
+    tenant adjusts it for that tenant (tenant admins), looser only where
+    the environment's rule lets tenants loosen it.
+    """
+
+    Action = PolicyAction
+
+    environment = models.ForeignKey(
+        "integrations.Environment", on_delete=models.CASCADE, related_name="+"
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    tool = models.CharField(_("tool"), max_length=100)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    conditions = models.JSONField(
+        _("conditions"),
+        default=list,
+        blank=True,
+        help_text=_("The action applies only when all of these hold."),
+    )
+    tenant_may_loosen = models.BooleanField(
+        _("tenants may loosen"),
+        default=False,
+        help_text=_("Environment rules: tenant admins may choose a looser action."),
+    )
+    self_approval = models.BooleanField(
+        _("requester may approve"),
+        default=False,
+        help_text=_("A tenant admin may approve their own held call."),
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["tool"]
+        verbose_name = _("tool policy")
+        verbose_name_plural = _("tool policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "tool"],
+                condition=Q(tenant__isnull=True),
+                name="toolpolicy_unique_environment_tool",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "tool"],
+                condition=Q(tenant__isnull=False),
+                name="toolpolicy_unique_tenant_tool",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=PolicyAction.values),
+                name="toolpolicy_action_valid",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.tenant or self.environment
+        return f"{self.tool} in {where}: {self.action}"
+
+    def clean(self):
+        from integrations.gateway.policies import validate_conditions
+
+        if self.tenant_id and self.tenant.environment_id != self.environment_id:
+            raise ValidationError(
+                {"tenant": _("The tenant is in another environment.")}
+            )
+        self.conditions = validate_conditions(self.conditions)
+
+    def as_rule(self):
+        from integrations.gateway.policies import Rule
+
+        return Rule(
+            action=self.action,
+            conditions=tuple(self.conditions),
+            tenant_may_loosen=self.tenant_may_loosen,
+            self_approval=self.self_approval,
+        )
+
+    def snapshot(self) -> dict:
+        """Return the fields a change record compares (before/after)."""
+        return {
+            "action": self.action,
+            "conditions": self.conditions,
+            "tenant_may_loosen": self.tenant_may_loosen,
+            "self_approval": self.self_approval,
+        }
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+
+
+class Approval(models.Model):
+    """A held tool call waiting for, or carrying, a tenant admin's decision.
+
+    Bound to the tenant, the person, the agent (authorization and client),
+    the tool and the canonical arguments: the agent's retry runs the call
+    only if all match, before `expires_at`, once (`used_at`, set by a
+    conditional update).
+    """
+
+    Status = ApprovalStatus
+
+    public_id = models.CharField(_("approval ID"), max_length=40, unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    authorization = models.ForeignKey(
+        AgentAuthorization, on_delete=models.CASCADE, related_name="approvals"
+    )
+    tool = models.CharField(_("tool"), max_length=100)
+    arguments = models.JSONField(_("arguments"), default=dict)
+    arguments_hash = models.CharField(max_length=64)
+    reason = models.CharField(_("why it was held"), max_length=500, blank=True)
+    self_approval = models.BooleanField(default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("approval")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ApprovalStatus.values),
+                name="approval_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="approval_tenant_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.tool} {self.status}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def effective_status(self) -> str:
+        """The status with expiry applied (rows are not rewritten on expiry)."""
+        if (
+            self.status in (self.Status.PENDING, self.Status.APPROVED)
+            and self.is_expired
+        ):
+            return self.Status.EXPIRED
+        return self.status
+
+    @property
+    def arguments_json(self) -> str:
+        import json
+
+        return json.dumps(self.arguments, indent=2, sort_keys=True, ensure_ascii=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations.gateway import views
+from integrations.gateway import governance_views, views
 
 app_name = "gateway"
 
@@ -17,4 +17,28 @@ urlpatterns = [
         name="agent_revoke",
     ),
     path("audit/tool-calls/", views.tool_call_list, name="tool_call_list"),
+]
+
+# Governance: tool policies and held calls (governance_views.py).
+urlpatterns += [
+    path(
+        "environments/<slug:environment>/agents/policies/",
+        governance_views.environment_policy_list,
+        name="environment_policy_list",
+    ),
+    path(
+        "tenants/<int:tenant_id>/agents/policies/",
+        governance_views.tenant_policy_list,
+        name="tenant_policy_list",
+    ),
+    path(
+        "tenants/<int:tenant_id>/agents/approvals/",
+        governance_views.approval_list_view,
+        name="approval_list",
+    ),
+    path(
+        "tenants/<int:tenant_id>/agents/approvals/<str:approval_id>/",
+        governance_views.approval_detail,
+        name="approval_detail",
+    ),
 ]

@@ -324,7 +324,14 @@ MCP_UNUSED_REGISTRATION_HOURS = env.int("MCP_UNUSED_REGISTRATION_HOURS", default
 MCP_TOOL_MAX_RESULTS = 100
 # The governance hook every tools/list and tools/call asks (allow, deny or
 # hold); integrations/gateway/tools/governance.py.
-MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.by_policy"
+# How long a held call's approval lasts (asked, approved, then retried).
+MCP_APPROVAL_SECONDS = env.int("MCP_APPROVAL_SECONDS", default=30 * 60)
+# How long an "are you sure?" (MCP elicitation) stays answerable.
+MCP_CONFIRM_SECONDS = env.int("MCP_CONFIRM_SECONDS", default=5 * 60)
+# Hosts agents may point a PagerDuty webhook at without a policy allowing
+# it; any other delivery host is denied by default (M29).
+MCP_WEBHOOK_ALLOWED_HOSTS = env.list("MCP_WEBHOOK_ALLOWED_HOSTS", default=[])
 # Threads serving portal pages (Django's WSGI app) behind the ASGI entry
 # point, per process: a page waiting on PagerDuty holds one.
 PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)

@@ -48,6 +48,8 @@ class Agent:
     tenant_id: int | None = None
     read_only: bool = False
     storage: MemoryStorage = field(default_factory=MemoryStorage)
+    # Answers the server's elicitations (the person's "are you sure?").
+    elicitation_callback: Callable | None = None
     consents: int = 0
     _redirect: str = ""
 
@@ -94,7 +96,9 @@ class Agent:
                 auth=self.provider(), follow_redirects=True, timeout=30
             ) as http:
                 transport = streamable_http_client(self.mcp_url, http_client=http)
-                async with Client(transport, mode=mode) as client:
+                async with Client(
+                    transport, mode=mode, elicitation_callback=self.elicitation_callback
+                ) as client:
                     return await work(client)
 
         # Its own thread: Playwright's sync API (the browser tests) keeps an

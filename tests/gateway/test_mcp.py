@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.models import AgentAuthorization, Approval, ToolCall
 from integrations.models import Connection, Membership
 from tests.gateway.conftest import connect_to_sandbox
 from tests.gateway.harness import register
@@ -240,11 +240,17 @@ def test_a_held_call_returns_pending_and_calls_nothing(
     )
 
     assert held["isError"] is False
-    assert held["structuredContent"] == {
-        "status": "held",
-        "reason": "Waiting for a tenant admin's approval.",
-        "approval": "A1",
-    }
+    pending = Approval.objects.get()
+    assert held["structuredContent"]["status"] == "held"
+    assert held["structuredContent"]["reason"] == (
+        "Waiting for a tenant admin's approval."
+    )
+    assert held["structuredContent"]["approval"]["id"] == pending.public_id
+    assert (pending.tool, pending.arguments, pending.status) == (
+        "acknowledge_incidents",
+        {"incident_ids": ["P1"]},
+        "pending",
+    )
     assert pagerduty_sandbox.count("/incidents", method="PUT") == before
     assert ToolCall.objects.get().outcome == "held"
 

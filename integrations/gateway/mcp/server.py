@@ -12,10 +12,14 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.caching import CacheHint
 from mcp.server.lowlevel.server import Server
 
+from integrations.gateway.confirmations import FIELD as CONFIRM_KEY
 from integrations.gateway.mcp.threads import run_sync
 from integrations.gateway.tools import runner
 from integrations.gateway.tools.registry import tool_get
 from portal.observability import request_id_var
+
+# The first protocol version with the input-required round trip.
+INPUT_REQUIRED_VERSION = "2026-07-28"
 
 INSTRUCTIONS = (
     "Tools for one tenant's PagerDuty account, acting for the person who "
@@ -25,7 +29,9 @@ INSTRUCTIONS = (
 )
 
 
-def caller(protocol_version: str) -> runner.Caller | None:
+def caller(
+    protocol_version: str, *, can_elicit=False, confirmation=None
+) -> runner.Caller | None:
     """Return the verified caller of the current request, if any."""
     token = get_access_token()
     if token is None or not token.claims or "agent" not in token.claims:
@@ -36,7 +42,34 @@ def caller(protocol_version: str) -> runner.Caller | None:
         protocol_version=protocol_version,
         request_id=request_id_var.get(),
         token_checksum=token.token,
+        can_elicit=can_elicit,
+        confirmation=confirmation,
     )
+
+
+def _can_elicit(ctx) -> bool:
+    """Whether this request's client takes an input-required form (2026-07-28)."""
+    if ctx.protocol_version < INPUT_REQUIRED_VERSION:
+        return False
+    capabilities = ctx.session.client_capabilities
+    elicitation = capabilities.elicitation if capabilities else None
+    # An empty elicitation capability means form mode.
+    return elicitation is not None and (
+        elicitation.form is not None or elicitation.url is None
+    )
+
+
+def _confirmation(params: types.CallToolRequestParams) -> runner.Confirmation | None:
+    """Return the retry's echoed state and the person's answer, if it is one."""
+    if params.request_state is None and not params.input_responses:
+        return None
+    answer = (params.input_responses or {}).get(CONFIRM_KEY)
+    accepted = (
+        isinstance(answer, types.ElicitResult)
+        and answer.action == "accept"
+        and (answer.content or {}).get(CONFIRM_KEY) is True
+    )
+    return runner.Confirmation(state=params.request_state, accepted=accepted)
 
 
 async def list_tools(ctx, params) -> types.ListToolsResult:
@@ -47,14 +80,30 @@ async def list_tools(ctx, params) -> types.ListToolsResult:
     )
 
 
-async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
-    who = caller(ctx.protocol_version)
+async def call_tool(ctx, params: types.CallToolRequestParams):
+    who = caller(
+        ctx.protocol_version,
+        can_elicit=_can_elicit(ctx),
+        confirmation=_confirmation(params),
+    )
     if who is None:
         return types.CallToolResult(
             content=[types.TextContent(text="Not authorized.")], is_error=True
         )
     arguments = params.arguments if params.arguments is not None else {}
     result = await run_sync(runner.call_tool, who, params.name, arguments)
+    if result.input_required is not None:
+        ask = result.input_required
+        return types.InputRequiredResult(
+            input_requests={
+                CONFIRM_KEY: types.ElicitRequest(
+                    params=types.ElicitRequestFormParams(
+                        message=ask["message"], requested_schema=ask["schema"]
+                    )
+                )
+            },
+            request_state=ask["state"],
+        )
     if result.is_error:
         text = result.structured["error"]["message"]
     else:

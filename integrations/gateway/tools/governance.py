@@ -2,8 +2,10 @@
 
 `decide` is the single place policies, approvals and budgets plug in
 (MCP-GATEWAY.md M21–M30): it asks the function named by MCP_GOVERNANCE_POLICY
-(default `allow_all`). `filter_result` is where result masking will go. The
-runner calls both for every tool, so a policy never touches a handler.
+(default `by_policy`: the stored rules over the built-in defaults,
+`integrations/gateway/policies.py`); `hold` and `redeem` turn a hold into an
+approval and spend it. `filter_result` is where result masking will go. The
+runner calls them for every tool, so a policy never touches a handler.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from django.utils.module_loading import import_string
 ALLOW = "allow"
 DENY = "deny"
 HOLD = "hold"
+# Ask the person by elicitation; clients that cannot are held for approval.
+CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class ToolRequest:
     client: Any
     authorization: Any
     arguments: dict[str, Any] | None = None
+    # The caller's role in the tenant (admin, member).
+    role: str = ""
 
     @property
     def listing(self) -> bool:
@@ -37,7 +43,7 @@ class ToolRequest:
 
 @dataclass(frozen=True)
 class Decision:
-    kind: Literal["allow", "deny", "hold"]
+    kind: Literal["allow", "deny", "hold", "confirm"]
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -50,6 +56,31 @@ def allow_all(request: ToolRequest) -> Decision:
     return ALLOWED
 
 
+def by_policy(request: ToolRequest) -> Decision:
+    """The portal's policy: stored rules over built-in defaults (policies.py)."""
+    from integrations.gateway.policies import ALLOW as POLICY_ALLOW
+    from integrations.gateway.policies import CONFIRM as POLICY_CONFIRM
+    from integrations.gateway.policies import DENY as POLICY_DENY
+    from integrations.gateway.tool_policies import verdict_for
+
+    verdict = verdict_for(
+        tool=request.tool.name,
+        read_only=request.tool.read_only,
+        tenant=request.tenant,
+        user=request.user,
+        role=request.role,
+        client_id=request.client.client_id if request.client else "",
+        arguments=request.arguments,
+    )
+    if verdict.action == POLICY_ALLOW:
+        return ALLOWED
+    if verdict.action == POLICY_DENY:
+        return Decision(DENY, verdict.reason)
+    if verdict.action == POLICY_CONFIRM:
+        return Decision(CONFIRM, verdict.reason)
+    return Decision(HOLD, verdict.reason, {"self_approval": verdict.self_approval})
+
+
 def decide(request: ToolRequest) -> Decision:
     """Return whether a tool may be listed or called: allow, deny or hold."""
     return import_string(settings.MCP_GOVERNANCE_POLICY)(request)
@@ -58,3 +89,63 @@ def decide(request: ToolRequest) -> Decision:
 def filter_result(request: ToolRequest, result: dict[str, Any]) -> dict[str, Any]:
     """Return the result the agent may see (masking goes here)."""
     return result
+
+
+def hold(request: ToolRequest, decision: Decision) -> dict[str, Any]:
+    """Hold a call for approval; return the pending approval the agent reads."""
+    from integrations.gateway.approvals import approval_create, held_result
+
+    approval = approval_create(
+        authorization=request.authorization,
+        tool=request.tool.name,
+        arguments=request.arguments,
+        reason=decision.reason,
+        self_approval=bool(decision.data.get("self_approval")),
+    )
+    return held_result(approval)
+
+
+def redeem(request: ToolRequest, approval_id: Any) -> None:
+    """Spend an approval on this exact call; raise ApprovalRefused if it may not run."""
+    from integrations.gateway.approvals import approval_redeem
+
+    approval_redeem(
+        public_id=approval_id,
+        authorization=request.authorization,
+        tool=request.tool.name,
+        arguments=request.arguments,
+    )
+
+
+def ask(request: ToolRequest, decision: Decision) -> dict[str, Any]:
+    """Return the input-required payload asking the person to confirm the call."""
+    from integrations.gateway.confirmations import (
+        confirmation_request,
+        confirmation_state,
+    )
+
+    return {
+        **confirmation_request(
+            tool=request.tool.name,
+            arguments=request.arguments,
+            reason=decision.reason,
+        ),
+        "state": confirmation_state(
+            authorization=request.authorization,
+            tool=request.tool.name,
+            arguments=request.arguments,
+        ),
+    }
+
+
+def confirm(request: ToolRequest, state: Any, accepted: bool) -> None:
+    """Check the person's answer; raise ConfirmationRefused if it may not run."""
+    from integrations.gateway.confirmations import confirmation_redeem
+
+    confirmation_redeem(
+        state=state,
+        accepted=accepted,
+        authorization=request.authorization,
+        tool=request.tool.name,
+        arguments=request.arguments,
+    )

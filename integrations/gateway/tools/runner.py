@@ -28,7 +28,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from integrations.exceptions import PagerDutyError
+from integrations.gateway.approvals import ApprovalRefused
 from integrations.gateway.conf import SCOPE_WRITE
+from integrations.gateway.confirmations import ConfirmationRefused
 from integrations.gateway.models import AgentAuthorization, ToolCall
 from integrations.gateway.services import (
     agent_authorization_touch,
@@ -58,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 Outcome = ToolCall.Outcome
 
+# The argument naming an approved held call on its retry.
+APPROVAL_KEY = "approval_id"
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -69,6 +74,16 @@ class Caller:
     request_id: str = ""
     # SHA-256 of the presented access token, to catch it in arguments.
     token_checksum: str = ""
+    # Whether the client takes an input-required result with a form (M23).
+    can_elicit: bool = False
+    # The retry of an elicitation: its echoed state and the person's answer.
+    confirmation: Confirmation | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    state: Any
+    accepted: bool
 
 
 @dataclass
@@ -112,6 +127,14 @@ class ToolContext:
 class CallResult:
     structured: dict[str, Any]
     is_error: bool
+    # Set when the person must confirm first: message, schema, signed state.
+    input_required: dict[str, Any] | None = None
+
+
+class _Ask(Exception):
+    def __init__(self, payload: dict[str, Any]):
+        super().__init__("confirmation asked")
+        self.payload = payload
 
 
 class _Stop(Exception):
@@ -161,6 +184,7 @@ def _request(tool: Tool, session: Session, arguments=None) -> governance.ToolReq
         client=authorization.client,
         authorization=authorization,
         arguments=arguments,
+        role=session.membership.role if session.membership else "",
     )
 
 
@@ -274,6 +298,19 @@ def call_tool(caller: Caller, name: str, arguments: Any) -> CallResult:
             started=started,
         )
         return CallResult(error.as_structured(), is_error=True)
+    except _Ask as ask:
+        _audit(
+            caller,
+            session,
+            name,
+            arguments,
+            tool,
+            outcome=Outcome.HELD,
+            reason="confirmation_asked",
+            message=_("Asked the person to confirm."),
+            started=started,
+        )
+        return CallResult({}, is_error=False, input_required=ask.payload)
     _audit(
         caller,
         session,
@@ -318,6 +355,12 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
                 code="token_in_arguments",
             )
         )
+    approval_id = None
+    if tool.is_write and APPROVAL_KEY in arguments:
+        # Not part of the advertised schema (kept pagerduty-mcp's own): the
+        # retry of a held call names its approval beside the arguments.
+        arguments = dict(arguments)
+        approval_id = arguments.pop(APPROVAL_KEY)
     error = best_match(Draft202012Validator(tool.input_schema).iter_errors(arguments))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "arguments"
@@ -339,12 +382,26 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
             ),
             outcome=Outcome.DENIED,
         )
+    if decision.kind == governance.CONFIRM:
+        if caller.confirmation is not None:
+            try:
+                governance.confirm(
+                    request, caller.confirmation.state, caller.confirmation.accepted
+                )
+            except ConfirmationRefused as exc:
+                raise _Stop(ToolError(str(exc), code=exc.code)) from None
+        elif caller.can_elicit:
+            raise _Ask(governance.ask(request, decision))
+        else:
+            # No way to ask the person here: a tenant admin decides instead.
+            return governance.hold(request, decision), Outcome.HELD
     if decision.kind == governance.HOLD:
-        return {
-            "status": "held",
-            "reason": decision.reason,
-            **decision.data,
-        }, Outcome.HELD
+        if approval_id is None:
+            return governance.hold(request, decision), Outcome.HELD
+        try:
+            governance.redeem(request, approval_id)
+        except ApprovalRefused as exc:
+            raise _Stop(ToolError(str(exc), code=exc.code)) from None
     agent_authorization_touch(authorization_id=caller.authorization_id)
     ws = session.workspace()
     context = ToolContext(
