@@ -146,4 +146,13 @@ def capability_summary() -> dict[str, list[Tool]]:
 @cache
 def _load() -> None:
     # Each module registers its tools on import.
-    from integrations.gateway.tools import incidents, oncalls  # noqa: F401
+    from integrations.gateway.tools import (  # noqa: F401
+        alert_grouping,
+        business_services,
+        escalation_policies,
+        event_orchestrations,
+        incidents,
+        oncalls,
+        services,
+        webhooks,
+    )

@@ -4,6 +4,16 @@ Each is an `operations.operation` (scope checked before anything is sent)
 returning entities (`entities.py`), never page-shaped data.
 """
 
+from integrations.pagerduty.workspace.selectors.alert_grouping import (
+    CursorPage,
+    alert_grouping_setting_get,
+    alert_grouping_setting_list,
+)
+from integrations.pagerduty.workspace.selectors.business_services import (
+    business_service_dependencies,
+    business_service_list,
+    technical_service_dependencies,
+)
 from integrations.pagerduty.workspace.selectors.catalog import (
     ServicePage,
     service_get,
@@ -12,6 +22,9 @@ from integrations.pagerduty.workspace.selectors.catalog import (
 from integrations.pagerduty.workspace.selectors.escalation_policies import (
     escalation_policy_get,
     escalation_policy_list,
+)
+from integrations.pagerduty.workspace.selectors.event_orchestrations import (
+    service_orchestration_get,
 )
 from integrations.pagerduty.workspace.selectors.incidents import (
     MAX_FILTER_IDS,
@@ -112,4 +125,12 @@ __all__ = [
     "user_refs",
     "webhook_get",
     "webhook_list",
+    # Catalogue tools
+    "CursorPage",
+    "alert_grouping_setting_get",
+    "alert_grouping_setting_list",
+    "business_service_dependencies",
+    "business_service_list",
+    "service_orchestration_get",
+    "technical_service_dependencies",
 ]
