@@ -15,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.tools.registry import all_tools
 from integrations.models import Connection, Membership
 from tests.gateway.conftest import connect_to_sandbox
 from tests.gateway.harness import register
@@ -30,13 +31,9 @@ from tests.gateway.mcp_http import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ALL_TOOLS = [
-    "acknowledge_incidents",
-    "get_incident",
-    "list_incidents",
-    "who_is_on_call",
-]
-READ_TOOLS = ["get_incident", "list_incidents", "who_is_on_call"]
+# Every tool, in the registry's fixed order (test_tools pins the names).
+ALL_TOOLS = [tool.name for tool in all_tools()]
+READ_TOOLS = [tool.name for tool in all_tools() if not tool.is_write]
 
 
 def names(response) -> list[str]:

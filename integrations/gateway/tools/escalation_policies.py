@@ -20,6 +20,7 @@ def policy_data(policy) -> dict:
         "num_loops": policy.num_loops,
         "escalation_rules": [
             {
+                "id": rule.id,
                 "escalation_delay_in_minutes": rule.delay_minutes,
                 "targets": [
                     reference(target.ref, target.kind) for target in rule.targets

@@ -35,7 +35,9 @@ def get_event_orchestration_service(ctx, args: dict) -> dict:
             "sets": found.sets,
             "catch_all": found.catch_all,
             "created_at": found.created_at,
+            "created_by": reference(found.created_by, "user"),
             "updated_at": found.updated_at,
+            "updated_by": reference(found.updated_by, "user"),
             "version": found.version,
         }
     }

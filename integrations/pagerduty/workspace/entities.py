@@ -392,6 +392,7 @@ class Rule:
 
     delay_minutes: int | None
     targets: list[Target]
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,13 @@ class EscalationPolicy:
                 if ref is not None:
                     kind = _str(target.get("type")).removesuffix("_reference")
                     targets.append(Target(kind=kind, ref=ref))
-            rules.append(Rule(delay if type(delay) is int else None, targets=targets))
+            rules.append(
+                Rule(
+                    delay if type(delay) is int else None,
+                    targets=targets,
+                    id=_str(rule.get("id")),
+                )
+            )
         loops = data.get("num_loops")
         return cls(
             id=_str(data.get("id")),
@@ -629,6 +636,8 @@ class ServiceOrchestration:
     created_at: datetime | None
     updated_at: datetime | None
     version: str
+    created_by: Ref | None = None
+    updated_by: Ref | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ServiceOrchestration:
@@ -640,4 +649,6 @@ class ServiceOrchestration:
             created_at=_time(data.get("created_at")),
             updated_at=_time(data.get("updated_at")),
             version=_str(data.get("version")),
+            created_by=Ref.from_api(data.get("created_by")),
+            updated_by=Ref.from_api(data.get("updated_by")),
         )
