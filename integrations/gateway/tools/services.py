@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from integrations.gateway.conf import SCOPE_READ
+from integrations.gateway.conf import SCOPE_READ, SCOPE_WRITE
 from integrations.gateway.tools.errors import ToolError
 from integrations.gateway.tools.registry import pagerduty_mcp_schema, register
-from integrations.pagerduty.workspace import selectors
+from integrations.pagerduty.workspace import selectors, services
 
 
 def reference(ref, kind: str) -> dict | None:
@@ -143,3 +143,79 @@ def get_technical_service_dependencies(ctx, args: dict) -> dict:
         "relationships": [dependency_data(d) for d in found[: ctx.max_results]],
         "more": len(found) > ctx.max_results,
     }
+
+
+def _refs_ids(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(item.get("id") for item in value if isinstance(item, dict))
+
+
+@register(
+    name="create_service",
+    title="Create a service",
+    description=(
+        "Create a PagerDuty service: a name, an escalation policy "
+        '({"id": "P…"}), optionally a description and teams. Done in '
+        "PagerDuty as the person you act for."
+    ),
+    input_schema=pagerduty_mcp_schema("create_service"),
+    access=SCOPE_WRITE,
+    operations=("POST /services",),
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    free_text=("name", "description"),
+    compatible=True,
+)
+def create_service(ctx, args: dict) -> dict:
+    data = args["service_data"]["service"]
+    if data.get("status") not in (None, "active"):
+        raise ToolError(
+            _("A new service is active; set its status with update_service."),
+            code="invalid_arguments",
+        )
+    created = services.service_create(
+        ws=ctx.ws,
+        data=services.ServiceInput(
+            name=data.get("name") or "",
+            description=data.get("description") or "",
+            escalation_policy_id=data["escalation_policy"]["id"],
+            team_ids=_refs_ids(data.get("teams")) or (),
+        ),
+    )
+    return service_data(created)
+
+
+@register(
+    name="update_service",
+    title="Update a service",
+    description=(
+        "Update a service: the fields given in service_data.service (name, "
+        "description, escalation policy, status active/disabled/maintenance, "
+        "teams) replace the current ones; the rest stay. Done in PagerDuty "
+        "as the person you act for."
+    ),
+    input_schema=pagerduty_mcp_schema("update_service"),
+    access=SCOPE_WRITE,
+    operations=("PUT /services/{id}",),
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    free_text=("name", "description"),
+    compatible=True,
+)
+def update_service(ctx, args: dict) -> dict:
+    data = args["service_data"]["service"]
+    updated = services.service_change(
+        ws=ctx.ws,
+        service_id=args["service_id"],
+        changes=services.ServiceChanges(
+            name=data.get("name"),
+            description=data.get("description"),
+            escalation_policy_id=data["escalation_policy"]["id"],
+            status=data.get("status"),
+            team_ids=_refs_ids(data.get("teams")),
+        ),
+    )
+    return service_data(updated)
