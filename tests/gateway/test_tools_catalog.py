@@ -13,7 +13,7 @@ import pytest
 
 from integrations.gateway.models import ToolCall
 from integrations.gateway.tools.registry import tool_get
-from integrations.models import Connection
+from integrations.models import AuditAction, AuditEvent, Connection
 from pagerduty_sandbox import pdmcp
 from tests.gateway import test_mcp_faults
 from tests.gateway.mcp_http import call, result
@@ -72,8 +72,10 @@ def plan(sandbox, subdomain="acme", email="alice@acme.example") -> dict:
         calls = pdmcp.tool_calls(sandbox.state, subdomain=subdomain, email=email)
     arguments = {}
     for item in calls:
-        arguments.setdefault(item["tool"], item["arguments"])
-    return {name: arguments[name] for name in CATALOG_TOOLS}
+        if item["tool"] in CATALOG_TOOLS:
+            arguments.setdefault(item["tool"], item["arguments"])
+    # In the plan's order: reads, writes, then deletes.
+    return arguments
 
 
 def _answer(response) -> dict:
@@ -283,6 +285,155 @@ def test_reads_name_the_same_entities_as_pagerduty_mcp(
             mismatches.append((name, sorted(their_ids - ours)))
     assert mismatches == [], mismatches
     assert len(theirs) == len(CATALOG_READS)
+
+
+# --- Writes ----------------------------------------------------------------
+
+
+def test_catalogue_writes_act_in_the_sandbox_as_the_person(
+    gateway, token, alice, pagerduty_sandbox
+):
+    arguments = plan(pagerduty_sandbox)
+    state = pagerduty_sandbox.state
+
+    answers = {
+        name: _answer(call(gateway.mcp_url, token, name, arguments[name]))
+        for name in arguments
+        if name in CATALOG_WRITES
+    }
+
+    created = answers["create_service"]
+    with state.lock:
+        service = state.services[created["id"]]
+        assert (service.name, service.description) == ("Ledger", "Double-entry ledger")
+        updated = state.services[arguments["update_service"]["service_id"]]
+        assert updated.description == "Renamed by an agent"
+        assert answers["update_service"]["name"] == updated.name
+        grouping = state.alert_grouping_settings[
+            answers["create_alert_grouping_setting"]["id"]
+        ]
+        assert (grouping.type, grouping.config) == ("time", {"timeout": 900})
+        assert arguments["update_alert_grouping_setting"]["setting_id"] not in (
+            state.alert_grouping_settings
+        )
+        hook = state.webhook_subscriptions[answers["create_webhook_subscription"]["id"]]
+        assert hook.url == "http://127.0.0.1:9/hook"
+        assert hook.events == ["incident.triggered", "incident.resolved"]
+        assert arguments["update_webhook_subscription"]["subscription_id"] not in (
+            state.webhook_subscriptions
+        )
+    assert answers["update_alert_grouping_setting"]["type"] == "content_based"
+    assert answers["update_webhook_subscription"]["events"] == ["incident.acknowledged"]
+    assert answers["delete_webhook_subscription"]["deleted"] is True
+    assert hook.secret not in json.dumps(answers)
+    rows = ToolCall.objects.filter(outcome="succeeded")
+    assert rows.count() == len(CATALOG_WRITES)
+    audit = AuditEvent.objects.filter(action=AuditAction.RESOURCE_CHANGED)
+    assert sorted(e.details["operation"] for e in audit) == sorted(
+        [
+            "alert_grouping_setting_create",
+            "alert_grouping_setting_delete",
+            "alert_grouping_setting_update",
+            "service_change",
+            "service_create",
+            "webhook_create",
+            "webhook_delete",
+            "webhook_update",
+        ]
+    )
+    assert {e.details["pd_user_id"] for e in audit} == {"PALICE"}
+    assert all(e.details["via"].startswith("mcp:") for e in audit)
+    assert "Double-entry" not in json.dumps(list(ToolCall.objects.values("arguments")))
+
+
+def test_update_service_changes_only_the_fields_given(
+    gateway, token, alice, pagerduty_sandbox
+):
+    arguments = plan(pagerduty_sandbox)["update_service"]
+    with pagerduty_sandbox.state.lock:
+        before = pagerduty_sandbox.state.services[arguments["service_id"]]
+        name, timeout = before.name, before.acknowledgement_timeout
+
+    _answer(call(gateway.mcp_url, token, "update_service", arguments))
+
+    with pagerduty_sandbox.state.lock:
+        after = pagerduty_sandbox.state.services[arguments["service_id"]]
+        assert (after.name, after.acknowledgement_timeout) == (name, timeout)
+        assert after.description == "Renamed by an agent"
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "where"),
+    [
+        (
+            "create_webhook_subscription",
+            {"custom_headers": [{"name": "Authorization", "value": "Bearer x"}]},
+            "Custom headers",
+        ),
+        ("create_webhook_subscription", {"url": "file:///etc/passwd"}, "url"),
+        ("update_webhook_subscription", {"url": "https://new.example/"}, "cannot"),
+    ],
+)
+def test_webhook_arguments_the_gateway_will_not_send(
+    gateway, token, alice, pagerduty_sandbox, name, change, where
+):
+    arguments = plan(pagerduty_sandbox)[name]
+    data = arguments["webhook_data"]
+    method = {**data.get("delivery_method", {}), **change}
+    bent = {**arguments, "webhook_data": {**data, "delivery_method": method}}
+    before = len(pagerduty_sandbox.request_log)
+
+    error = _error(call(gateway.mcp_url, token, name, bent))
+
+    assert error["code"] == "invalid_arguments"
+    assert where in error["message"]
+    assert len(pagerduty_sandbox.request_log) == before
+
+
+def test_alert_grouping_rules_are_checked_before_pagerduty(
+    gateway, token, alice, pagerduty_sandbox
+):
+    arguments = plan(pagerduty_sandbox)["create_alert_grouping_setting"]
+    setting = arguments["create_model"]["alert_grouping_setting"]
+    before = len(pagerduty_sandbox.request_log)
+
+    errors = [
+        _error(
+            call(
+                gateway.mcp_url,
+                token,
+                "create_alert_grouping_setting",
+                {"create_model": {"alert_grouping_setting": {**setting, **change}}},
+            )
+        )
+        for change in (
+            {"config": {"timeout": 10}},
+            {"services": [{"id": "../services"}]},
+            {"type": "intelligent", "config": {"time_window": 5000}},
+        )
+    ]
+
+    assert [e["code"] for e in errors] == ["invalid_arguments"] * 3
+    assert len(pagerduty_sandbox.request_log) == before
+
+
+def test_write_tool_annotations_are_precise():
+    hints = {
+        name: (tool_get(name).destructive, tool_get(name).idempotent)
+        for name in CATALOG_WRITES
+    }
+
+    assert hints == {
+        "create_alert_grouping_setting": (False, False),
+        "create_service": (False, False),
+        "create_webhook_subscription": (False, False),
+        "delete_alert_grouping_setting": (True, True),
+        "delete_webhook_subscription": (True, True),
+        "update_alert_grouping_setting": (True, True),
+        "update_service": (True, True),
+        "update_webhook_subscription": (True, True),
+    }
+    assert all(tool_get(name).read_only for name in CATALOG_READS)
 
 
 # --- M13: IDs that are not PagerDuty IDs never reach PagerDuty ----------
