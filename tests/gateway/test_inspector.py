@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from integrations.gateway.models import ToolCall
-from tests.gateway.test_mcp import ALL_TOOLS
+from integrations.gateway.tools.registry import all_tools
 from tests.helpers import skip_unless_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +70,7 @@ def test_the_inspector_lists_and_calls_tools_with_a_bearer_token(
         "limit=2",
     )
 
-    assert [tool["name"] for tool in listed["tools"]] == ALL_TOOLS
+    assert [tool["name"] for tool in listed["tools"]] == [t.name for t in all_tools()]
     assert called.get("isError") in (None, False)
     assert len(called["structuredContent"]["response"]) == 2
     assert ToolCall.objects.get().outcome == "succeeded"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from integrations.gateway.models import AgentAuthorization, Approval, ToolCall
+from integrations.gateway.tools.registry import all_tools
 from integrations.models import Connection, Membership
 from tests.gateway.conftest import connect_to_sandbox
 from tests.gateway.harness import register
@@ -30,39 +31,13 @@ from tests.gateway.mcp_http import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-READ_TOOLS = [
-    "get_alert_from_incident",
-    "get_incident",
-    "get_log_entry",
-    "get_outlier_incident",
-    "get_past_incidents",
-    "get_related_incidents",
-    "list_alerts_from_incident",
-    "list_incident_change_events",
-    "list_incident_notes",
-    "list_incidents",
-    "list_log_entries",
-    "list_service_change_events",
-    "who_is_on_call",
-]
-WRITE_TOOLS = [
-    "acknowledge_incidents",
-    "add_incident_note",
-    "add_note_to_incident",
-    "add_responders",
-    "create_incident",
-    "escalate_incident",
-    "manage_incidents",
-    "reassign_incident",
-    "resolve_incidents",
-    "snooze_incident",
-]
-ALL_TOOLS = sorted(READ_TOOLS + WRITE_TOOLS)
+# Every tool, in the registry's fixed order (test_catalogue pins the names).
+ALL_TOOLS = [tool.name for tool in all_tools()]
+READ_TOOLS = [tool.name for tool in all_tools() if not tool.is_write]
 # What a connection granted only incidents.read and incidents.write offers.
+INCIDENT_SCOPES = {"incidents.read", "incidents.write"}
 INCIDENT_TOOLS = [
-    name
-    for name in ALL_TOOLS
-    if name not in ("list_service_change_events", "who_is_on_call")
+    tool.name for tool in all_tools() if tool.pagerduty_scopes <= INCIDENT_SCOPES
 ]
 
 
@@ -186,6 +161,8 @@ def test_m10_tools_list_is_what_class_and_scopes_allow_in_a_fixed_order(
     assert names(full) == names(legacy) == ALL_TOOLS
     assert names(read) == READ_TOOLS
     assert names(narrowed) == INCIDENT_TOOLS
+    assert {"list_incidents", "acknowledge_incidents"} <= set(INCIDENT_TOOLS)
+    assert not {"who_is_on_call", "list_services"} & set(INCIDENT_TOOLS)
     assert result(full)["cacheScope"] == "private"
     assert full.headers["Cache-Control"] == "no-store, private"
     assert full.headers["Vary"] == "Authorization"

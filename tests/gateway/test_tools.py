@@ -33,24 +33,8 @@ def test_compatible_tools_keep_pagerduty_mcps_names_and_input_schemas():
     assert pinned["package"]["version"] == "1.1.0"
     assert len(pinned["package"]["wheel_sha256"]) == 64
     assert len(pinned["tools"]) == 101
-    assert [tool.name for tool in compatible] == [
-        "add_note_to_incident",
-        "add_responders",
-        "create_incident",
-        "get_alert_from_incident",
-        "get_incident",
-        "get_log_entry",
-        "get_outlier_incident",
-        "get_past_incidents",
-        "get_related_incidents",
-        "list_alerts_from_incident",
-        "list_incident_change_events",
-        "list_incident_notes",
-        "list_incidents",
-        "list_log_entries",
-        "list_service_change_events",
-        "manage_incidents",
-    ]
+    assert {"get_incident", "list_incidents"} <= {tool.name for tool in compatible}
+    assert {tool.name for tool in compatible} <= set(theirs)
     for tool in compatible:
         assert tool.input_schema == theirs[tool.name]["inputSchema"], tool.name
 
@@ -71,26 +55,11 @@ def test_each_tools_pagerduty_scopes_come_from_the_openapi_scopes():
 
 def test_tools_are_listed_in_a_fixed_order():
     assert [tool.name for tool in all_tools()] == sorted(t.name for t in all_tools())
-    assert [t.name for t in all_tools()] == [
+    # The portal's own intent tools (test_catalogue pins PagerDuty's).
+    assert [t.name for t in all_tools() if not t.compatible] == [
         "acknowledge_incidents",
         "add_incident_note",
-        "add_note_to_incident",
-        "add_responders",
-        "create_incident",
         "escalate_incident",
-        "get_alert_from_incident",
-        "get_incident",
-        "get_log_entry",
-        "get_outlier_incident",
-        "get_past_incidents",
-        "get_related_incidents",
-        "list_alerts_from_incident",
-        "list_incident_change_events",
-        "list_incident_notes",
-        "list_incidents",
-        "list_log_entries",
-        "list_service_change_events",
-        "manage_incidents",
         "reassign_incident",
         "resolve_incidents",
         "snooze_incident",

@@ -281,7 +281,9 @@ def test_t87_config_form_fuzz_never_500s_and_writes_only_valid_rows(
         # "secret" can be a phrase the page prints anyway; it leaks only if
         # it shows where neither a missing nor an invalid secret puts it.
         static = "".join(
-            admin_client.post(url, {**data, "new_client_secret": blank}).content.decode()
+            admin_client.post(
+                url, {**data, "new_client_secret": blank}
+            ).content.decode()
             for blank in ("", " ")
         )
         if secret not in static:

@@ -29,9 +29,8 @@ def tool_table_markdown() -> str:
         scopes = ", ".join(f"`{scope}`" for scope in sorted(tool.pagerduty_scopes))
         kind = "write" if tool.is_write else "read"
         same = "yes (name and input schema)" if tool.compatible else "own"
-        lines.append(
-            f"| `{tool.name}` | {scopes} | {kind} | {annotations_label(tool)} | {same} |"
-        )
+        notes = annotations_label(tool)
+        lines.append(f"| `{tool.name}` | {scopes} | {kind} | {notes} | {same} |")
     return "\n".join(lines)
 
 

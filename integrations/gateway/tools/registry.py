@@ -147,9 +147,15 @@ def capability_summary() -> dict[str, list[Tool]]:
 def _load() -> None:
     # Each module registers its tools on import.
     from integrations.gateway.tools import (  # noqa: F401
+        alert_grouping,
         alerts,
+        business_services,
         change_events,
+        escalation_policies,
+        event_orchestrations,
         incidents,
         log_entries,
         oncalls,
+        services,
+        webhooks,
     )

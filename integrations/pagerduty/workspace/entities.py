@@ -392,6 +392,7 @@ class Rule:
 
     delay_minutes: int | None
     targets: list[Target]
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,13 @@ class EscalationPolicy:
                 if ref is not None:
                     kind = _str(target.get("type")).removesuffix("_reference")
                     targets.append(Target(kind=kind, ref=ref))
-            rules.append(Rule(delay if type(delay) is int else None, targets=targets))
+            rules.append(
+                Rule(
+                    delay if type(delay) is int else None,
+                    targets=targets,
+                    id=_str(rule.get("id")),
+                )
+            )
         loops = data.get("num_loops")
         return cls(
             id=_str(data.get("id")),
@@ -517,4 +524,131 @@ class WebhookSubscription:
             active=data.get("active") is True,
             temporarily_disabled=method.get("temporarily_disabled") is True,
             secret=_str(method.get("secret")),
+        )
+
+
+def _json(value: Any, depth: int = 0) -> Any:
+    """Return JSON-shaped data only (configs PagerDuty defines, e.g. rules)."""
+    if depth > 12:
+        return None
+    if isinstance(value, dict):
+        return {
+            key: _json(item, depth + 1)
+            for key, item in value.items()
+            if isinstance(key, str)
+        }
+    if isinstance(value, list):
+        return [_json(item, depth + 1) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return None
+
+
+@dataclass(frozen=True)
+class BusinessService:
+    """A business service: what the business sees, backed by technical services."""
+
+    id: str
+    name: str
+    description: str
+    point_of_contact: str
+    team: Ref | None
+    html_url: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> BusinessService:
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")) or _str(data.get("summary")),
+            description=_str(data.get("description")),
+            point_of_contact=_str(data.get("point_of_contact")),
+            team=Ref.from_api(data.get("team")),
+            html_url=_str(data.get("html_url")),
+        )
+
+
+@dataclass(frozen=True)
+class DependencySide:
+    """One side of a service dependency: a technical or business service."""
+
+    id: str
+    type: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> DependencySide | None:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return None
+        return cls(id=data["id"], type=_str(data.get("type")))
+
+
+@dataclass(frozen=True)
+class ServiceDependency:
+    """The dependent service relies on the supporting one."""
+
+    id: str
+    supporting: DependencySide | None
+    dependent: DependencySide | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ServiceDependency:
+        return cls(
+            id=_str(data.get("id")),
+            supporting=DependencySide.from_api(data.get("supporting_service")),
+            dependent=DependencySide.from_api(data.get("dependent_service")),
+        )
+
+
+@dataclass(frozen=True)
+class AlertGroupingSetting:
+    """How alerts of one or more services are grouped into incidents."""
+
+    id: str
+    name: str
+    description: str
+    type: str
+    config: dict[str, Any]
+    services: list[Ref]
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> AlertGroupingSetting:
+        config = data.get("config")
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")),
+            description=_str(data.get("description")),
+            type=_str(data.get("type")),
+            config=_json(config) if isinstance(config, dict) else {},
+            services=_refs(data.get("services")),
+            created_at=_time(data.get("created_at")),
+            updated_at=_time(data.get("updated_at")),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceOrchestration:
+    """A service's Event Orchestration: its rule sets and catch-all."""
+
+    service: Ref | None
+    sets: list[dict[str, Any]]
+    catch_all: dict[str, Any]
+    created_at: datetime | None
+    updated_at: datetime | None
+    version: str
+    created_by: Ref | None = None
+    updated_by: Ref | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ServiceOrchestration:
+        catch_all = data.get("catch_all")
+        return cls(
+            service=Ref.from_api(data.get("parent")),
+            sets=[_json(item) for item in _dicts(data.get("sets"))],
+            catch_all=_json(catch_all) if isinstance(catch_all, dict) else {},
+            created_at=_time(data.get("created_at")),
+            updated_at=_time(data.get("updated_at")),
+            version=_str(data.get("version")),
+            created_by=Ref.from_api(data.get("created_by")),
+            updated_by=Ref.from_api(data.get("updated_by")),
         )

@@ -4,11 +4,21 @@ Each is an `operations.operation` (scope checked before anything is sent)
 returning entities (`entities.py`), never page-shaped data.
 """
 
+from integrations.pagerduty.workspace.selectors.alert_grouping import (
+    CursorPage,
+    alert_grouping_setting_get,
+    alert_grouping_setting_list,
+)
 from integrations.pagerduty.workspace.selectors.alerts import (
     Alert,
     AlertPage,
     incident_alert_get,
     incident_alert_list,
+)
+from integrations.pagerduty.workspace.selectors.business_services import (
+    business_service_dependencies,
+    business_service_list,
+    technical_service_dependencies,
 )
 from integrations.pagerduty.workspace.selectors.catalog import (
     ServicePage,
@@ -24,6 +34,9 @@ from integrations.pagerduty.workspace.selectors.change_events import (
 from integrations.pagerduty.workspace.selectors.escalation_policies import (
     escalation_policy_get,
     escalation_policy_list,
+)
+from integrations.pagerduty.workspace.selectors.event_orchestrations import (
+    service_orchestration_get,
 )
 from integrations.pagerduty.workspace.selectors.incident_context import (
     incident_outlier,
@@ -151,4 +164,12 @@ __all__ = [
     "log_entry_get",
     "log_entry_list",
     "service_change_events",
+    # Catalogue tools
+    "CursorPage",
+    "alert_grouping_setting_get",
+    "alert_grouping_setting_list",
+    "business_service_dependencies",
+    "business_service_list",
+    "service_orchestration_get",
+    "technical_service_dependencies",
 ]

@@ -10,6 +10,7 @@ from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import Service
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
+    MAX_LIST_FILTER_IDS,
     MAX_LIST_OFFSET,
     query_params,
 )
@@ -26,7 +27,12 @@ class ServicePage:
 
 @operation(scope=Scope.SERVICES_READ)
 def service_list(
-    *, ws: Workspace, query: str = "", offset: int = 0, limit: int = 25
+    *,
+    ws: Workspace,
+    query: str = "",
+    offset: int = 0,
+    limit: int = 25,
+    team_ids: tuple[str, ...] = (),
 ) -> ServicePage:
     """Return one page of services with policies and teams: one call.
 
@@ -36,11 +42,16 @@ def service_list(
     """
     offset = inputs.bounded(offset, "offset", low=0, high=MAX_LIST_OFFSET)
     limit = inputs.bounded(limit, "limit", low=1, high=100)
+    params = query_params(query)
+    if team_ids:
+        params["team_ids[]"] = inputs.pd_ids(
+            team_ids, "team_ids", limit=MAX_LIST_FILTER_IDS
+        )
     page = ws.read_page(
         "/services",
         key="services",
         scope=Scope.SERVICES_READ,
-        params=query_params(query),
+        params=params,
         offset=offset,
         limit=limit,
         total=True,

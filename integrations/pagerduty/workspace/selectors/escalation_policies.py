@@ -8,19 +8,49 @@ from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import EscalationPolicy
 from integrations.pagerduty.workspace.operations import operation
-from integrations.pagerduty.workspace.selectors.common import entity_page
+from integrations.pagerduty.workspace.selectors.common import (
+    LIST_PAGE_SIZE,
+    MAX_LIST_FILTER_IDS,
+    MAX_LIST_OFFSET,
+    query_params,
+)
+
+POLICY_INCLUDES = ("services", "teams", "targets")
 
 
 @operation(scope=Scope.ESCALATION_POLICIES_READ)
-def escalation_policy_list(*, ws: Workspace, offset: int = 0) -> Page:
-    """Return one page of escalation policies: one call."""
-    return entity_page(
-        ws,
+def escalation_policy_list(
+    *,
+    ws: Workspace,
+    offset: int = 0,
+    query: str = "",
+    user_ids: tuple[str, ...] = (),
+    team_ids: tuple[str, ...] = (),
+    include: tuple[str, ...] = (),
+    limit: int = LIST_PAGE_SIZE,
+) -> Page:
+    """Return one page of escalation policies, optionally filtered: one call."""
+    offset = inputs.bounded(offset, "offset", low=0, high=MAX_LIST_OFFSET)
+    limit = inputs.bounded(limit, "limit", low=1, high=100)
+    params = query_params(query)
+    for name, ids in (("user_ids", user_ids), ("team_ids", team_ids)):
+        if ids:
+            params[f"{name}[]"] = inputs.pd_ids(ids, name, limit=MAX_LIST_FILTER_IDS)
+    if include:
+        params["include[]"] = list(
+            dict.fromkeys(
+                inputs.choice(item, "include", POLICY_INCLUDES) for item in include
+            )
+        )
+    return ws.read_page(
         "/escalation_policies",
         key="escalation_policies",
         scope=Scope.ESCALATION_POLICIES_READ,
-        entity=EscalationPolicy,
+        params=params,
         offset=offset,
+        limit=limit,
+        total=True,
+        build=EscalationPolicy.from_api,
     )
 
 

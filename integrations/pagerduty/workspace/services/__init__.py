@@ -7,8 +7,16 @@ show PagerDuty's own message (e.g. "Incident Already Resolved").
 """
 
 from integrations.pagerduty.workspace.inputs import EscalationRule, EscalationTarget
+from integrations.pagerduty.workspace.services.alert_grouping import (
+    AlertGroupingInput,
+    alert_grouping_setting_create,
+    alert_grouping_setting_delete,
+    alert_grouping_setting_update,
+)
 from integrations.pagerduty.workspace.services.catalog import (
+    ServiceChanges,
     ServiceInput,
+    service_change,
     service_create,
     service_delete,
     service_set_enabled,
@@ -53,6 +61,7 @@ from integrations.pagerduty.workspace.services.webhooks import (
     webhook_delete,
     webhook_enable,
     webhook_ping,
+    webhook_update,
 )
 
 __all__ = [
@@ -94,4 +103,12 @@ __all__ = [
     # Agent incident writes (tools-incidents)
     "incident_add_responders",
     "incident_bulk_change",
+    # Catalogue tools
+    "AlertGroupingInput",
+    "ServiceChanges",
+    "alert_grouping_setting_create",
+    "alert_grouping_setting_delete",
+    "alert_grouping_setting_update",
+    "service_change",
+    "webhook_update",
 ]

@@ -208,6 +208,40 @@ CALLS = {
         "targets": [("user", i["user"])],
         "message": "Please join",
     },
+    # Catalogue tools (tools-catalog)
+    "business_service_list": lambda i: {},
+    "technical_service_dependencies": lambda i: {"service_id": i["service"]},
+    "business_service_dependencies": lambda i: {
+        "business_service_id": i["business_service"]
+    },
+    "alert_grouping_setting_list": lambda i: {"service_ids": (i["service"],)},
+    "alert_grouping_setting_get": lambda i: {"setting_id": i["setting"]},
+    "service_orchestration_get": lambda i: {"service_id": i["service"]},
+    "service_change": lambda i: {
+        "service_id": i["service"],
+        "changes": services.ServiceChanges(
+            description="Checkout API", escalation_policy_id=i["policy"]
+        ),
+    },
+    "alert_grouping_setting_create": lambda i: {
+        "data": services.AlertGroupingInput(
+            type="time", config={"timeout": 900}, service_ids=(i["ungrouped"],)
+        )
+    },
+    "alert_grouping_setting_update": lambda i: {
+        "setting_id": i["setting"],
+        "data": services.AlertGroupingInput(
+            type="content_based",
+            config={"aggregate": "all", "fields": ["summary"], "time_window": 600},
+            service_ids=(i["grouped"],),
+        ),
+    },
+    "alert_grouping_setting_delete": lambda i: {"setting_id": i["setting"]},
+    "webhook_update": lambda i: {
+        "subscription_id": i["subscription"],
+        "events": ["incident.resolved"],
+        "active": False,
+    },
 }
 FUNCTIONS = {
     **{name: getattr(selectors, name) for name in dir(selectors)},
@@ -399,6 +433,20 @@ BAD_ARGUMENTS = [
     ),
     ("log_entry_list", {"query": {"limit": 5}}),
     ("service_change_events", {"query": None}),
+    # Catalogue tools (tools-catalog)
+    ("alert_grouping_setting_list", {"limit": 0}),
+    ("alert_grouping_setting_list", {"after": "a b"}),
+    ("alert_grouping_setting_list", {"after": "A1", "before": "B1"}),
+    ("alert_grouping_setting_list", {"total": "yes"}),
+    ("escalation_policy_list", {"include": ("everything",)}),
+    ("escalation_policy_list", {"team_ids": ("../x",)}),
+    ("service_list", {"team_ids": "PABC123"}),
+    ("webhook_list", {"filter_type": "account_reference"}),
+    ("webhook_update", {"subscription_id": VALID}),
+    ("webhook_update", {"subscription_id": VALID, "events": ["x"]}),
+    ("webhook_update", {"subscription_id": VALID, "active": "no"}),
+    ("webhook_update", {"subscription_id": VALID, "filter_type": "service"}),
+    ("service_change", {"service_id": VALID, "changes": {"name": "dict"}}),
 ]
 
 
@@ -430,6 +478,40 @@ def test_bad_arguments_are_refused_before_any_call(
         lambda: selectors.LogEntryQuery(team_ids=("../x",)),
         lambda: selectors.ChangeEventQuery(service_id="S1/x"),
         lambda: selectors.ChangeEventQuery(service_id=VALID, integration_ids=("?",)),
+        # Catalogue tools (tools-catalog)
+        lambda: services.ServiceChanges(status="critical"),
+        lambda: services.ServiceChanges(name=""),
+        lambda: services.ServiceChanges(team_ids=["PABC123"]),
+        lambda: services.AlertGroupingInput(
+            type="time", config={"timeout": 30}, service_ids=(VALID,)
+        ),
+        lambda: services.AlertGroupingInput(
+            type="time", config={"timeout": True}, service_ids=(VALID,)
+        ),
+        lambda: services.AlertGroupingInput(
+            type="intelligent", config={"time_window": 4000}, service_ids=(VALID,)
+        ),
+        lambda: services.AlertGroupingInput(
+            type="content_based",
+            config={"aggregate": "some", "fields": ["summary"], "time_window": 600},
+            service_ids=(VALID,),
+        ),
+        lambda: services.AlertGroupingInput(
+            type="content_based",
+            config={"aggregate": "all", "fields": [], "time_window": 600},
+            service_ids=(VALID,),
+        ),
+        lambda: services.AlertGroupingInput(
+            type="content_based_intelligent",
+            config={"aggregate": "all", "fields": ["summary"], "time_window": 600},
+            service_ids=(VALID, "PDEF456"),
+        ),
+        lambda: services.AlertGroupingInput(
+            type="smart", config={}, service_ids=(VALID,)
+        ),
+        lambda: services.AlertGroupingInput(
+            type="time", config={"timeout": 900}, service_ids=()
+        ),
     ],
 )
 def test_input_objects_check_themselves(build):
@@ -570,7 +652,26 @@ def sandbox_ids(state, subdomain="acme") -> Ids:
         alerted_incident=first(i.id for i in incidents if i.alerts),
         alert=first(a.id for i in incidents for a in i.alerts),
         log_entry=first(e.id for i in incidents for e in i.log_entries),
+        **_catalog_ids(state, mine),
     )
+
+
+def _catalog_ids(state, mine) -> dict:
+    # Catalogue tools (tools-catalog): a setting, one of its services and a
+    # service in no setting (a service belongs to one setting at most).
+    settings = mine(state.alert_grouping_settings)
+    grouped = {s for setting in settings for s in setting.service_ids}
+    return {
+        "setting": settings[0].id if settings else "PNOSUCH",
+        "grouped": settings[0].service_ids[0] if settings else "PNOSUCH",
+        "ungrouped": next(
+            (s.id for s in mine(state.services) if s.id not in grouped),
+            "PNOSUCH",
+        ),
+        "business_service": next(
+            (b.id for b in mine(state.business_services)), "PNOSUCH"
+        ),
+    }
 
 
 @pytest.fixture
@@ -717,6 +818,7 @@ def _snapshot(state, subdomain):
                 state.schedules,
                 state.escalation_policies,
                 state.webhook_subscriptions,
+                state.alert_grouping_settings,
             )
             for item in table.values()
             if item.account_id == account.id
