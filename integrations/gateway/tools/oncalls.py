@@ -1,13 +1,20 @@
-"""On-call tools: `who_is_on_call`, the gateway's own intent tool."""
+"""On-call tools: `who_is_on_call`, the gateway's own intent tool, and
+pagerduty-mcp 1.1.0's `list_oncalls` (same name and input schema)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.gateway.conf import SCOPE_READ
+from integrations.gateway.tools.errors import ToolError
 from integrations.gateway.tools.incidents import ID_PATTERN, _ref, check_id
-from integrations.gateway.tools.registry import register
+from integrations.gateway.tools.registry import pagerduty_mcp_schema, register
+from integrations.gateway.tools.users import ids_of, limit_of, reference, time_of
 from integrations.pagerduty.workspace import selectors
+
+# Each service costs one call to find its escalation policy.
+MAX_SERVICE_IDS = 10
 
 
 @register(
@@ -63,4 +70,64 @@ def who_is_on_call(ctx, args: dict) -> dict:
             }
             for entry in entries
         ],
+    }
+
+
+@register(
+    name="list_oncalls",
+    title="List on-calls",
+    description=(
+        "List who is on call, per escalation policy, level and schedule, now "
+        "or over a window (since/until, ISO 8601, at most 90 days ahead), "
+        "filtered by users, escalation policies, schedules or services (a "
+        "service means its escalation policy). earliest (default true) keeps "
+        "each person's first on-call per policy and level. At most 100."
+    ),
+    input_schema=pagerduty_mcp_schema("list_oncalls"),
+    access=SCOPE_READ,
+    operations=("GET /oncalls", "GET /services/{id}"),
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    compatible=True,
+)
+def list_oncalls(ctx, args: dict) -> dict:
+    service_ids = ids_of(args, "service_ids")
+    if len(service_ids) > MAX_SERVICE_IDS:
+        raise ToolError(
+            _("Give at most %(n)s service_ids.") % {"n": MAX_SERVICE_IDS},
+            code="invalid_arguments",
+        )
+    policy_ids = ids_of(args, "escalation_policy_ids")
+    for service_id in dict.fromkeys(service_ids):
+        service = selectors.service_get(ws=ctx.ws, service_id=service_id)
+        if service.escalation_policy is not None:
+            policy_ids += (service.escalation_policy.id,)
+    if service_ids and not policy_ids:
+        return {"response": []}
+    entries = selectors.oncall_list(
+        ws=ctx.ws,
+        since=time_of(args.get("since"), "since"),
+        until=time_of(args.get("until"), "until"),
+        user_ids=ids_of(args, "user_ids"),
+        schedule_ids=ids_of(args, "schedule_ids"),
+        escalation_policy_ids=policy_ids,
+        time_zone=args.get("time_zone") or "",
+        earliest=args.get("earliest", True) is True,
+        limit=limit_of(args, ctx),
+    )
+    return {
+        "response": [
+            {
+                "escalation_policy": reference(
+                    entry.escalation_policy, "escalation_policy"
+                ),
+                "escalation_level": entry.level,
+                "schedule": reference(entry.schedule, "schedule"),
+                "user": reference(entry.user, "user"),
+                "start": entry.start,
+                "end": entry.end,
+            }
+            for entry in entries
+        ]
     }

@@ -146,4 +146,10 @@ def capability_summary() -> dict[str, list[Tool]]:
 @cache
 def _load() -> None:
     # Each module registers its tools on import.
-    from integrations.gateway.tools import incidents, oncalls  # noqa: F401
+    from integrations.gateway.tools import (  # noqa: F401
+        incidents,
+        oncalls,
+        schedules,
+        teams,
+        users,
+    )

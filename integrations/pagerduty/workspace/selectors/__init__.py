@@ -44,6 +44,7 @@ from integrations.pagerduty.workspace.selectors.oncalls import (
 from integrations.pagerduty.workspace.selectors.people import (
     team_get,
     team_list,
+    team_member_list,
     user_get,
     user_list,
 )
@@ -60,6 +61,7 @@ from integrations.pagerduty.workspace.selectors.schedules import (
     ScheduleDetail,
     schedule_get,
     schedule_list,
+    schedule_user_list,
 )
 from integrations.pagerduty.workspace.selectors.webhooks import (
     webhook_get,
@@ -112,4 +114,7 @@ __all__ = [
     "user_refs",
     "webhook_get",
     "webhook_list",
+    # tools-people
+    "schedule_user_list",
+    "team_member_list",
 ]

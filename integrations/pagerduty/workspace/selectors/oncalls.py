@@ -14,6 +14,7 @@ from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import OnCall, Ref
 from integrations.pagerduty.workspace.operations import operation
+from integrations.pagerduty.workspace.selectors.common import MAX_IDS
 
 # PagerDuty computes on-calls at most 90 days ahead.
 MAX_WINDOW = timedelta(days=90)
@@ -30,9 +31,19 @@ def oncall_list(
     escalation_policy_id: str = "",
     earliest: bool = False,
     limit: int = 100,
+    schedule_ids: tuple[str, ...] = (),
+    user_ids: tuple[str, ...] = (),
+    escalation_policy_ids: tuple[str, ...] = (),
+    time_zone: str = "",
 ) -> list[OnCall]:
-    """Return on-call entries (now when no window is given): one call."""
+    """Return on-call entries (now when no window is given): one call.
+
+    The single-ID filters and the ID lists combine; `time_zone` is the
+    zone PagerDuty renders the times in.
+    """
     params: dict[str, Any] = {"include[]": ["users"]}
+    if time_zone:
+        params["time_zone"] = inputs.time_zone(time_zone, "time_zone")
     if since is not None:
         params["since"] = inputs.aware(since, "since").isoformat()
     if until is not None:
@@ -43,14 +54,16 @@ def oncall_list(
         and not since < until <= since + (MAX_WINDOW)
     ):
         raise inputs.InvalidInput("until", _("Give a window of at most 90 days."))
-    if schedule_id:
-        params["schedule_ids[]"] = [inputs.pd_id(schedule_id, "schedule_id")]
-    if user_id:
-        params["user_ids[]"] = [inputs.pd_id(user_id, "user_id")]
-    if escalation_policy_id:
-        params["escalation_policy_ids[]"] = [
-            inputs.pd_id(escalation_policy_id, "escalation_policy_id")
-        ]
+    for name, one, many in (
+        ("schedule_id", schedule_id, schedule_ids),
+        ("user_id", user_id, user_ids),
+        ("escalation_policy_id", escalation_policy_id, escalation_policy_ids),
+    ):
+        ids = [inputs.pd_id(one, name)] if one else []
+        if many:
+            ids += inputs.pd_ids(many, f"{name}s", limit=MAX_IDS)
+        if ids:
+            params[f"{name}s[]"] = list(dict.fromkeys(ids))
     if earliest:
         params["earliest"] = True
     page = ws.read_page(
