@@ -42,8 +42,24 @@ def test_sdk_client_authorizes_lists_and_acknowledges(
     assert protocol == version
     assert [tool.name for tool in tools.tools] == [
         "acknowledge_incidents",
+        "add_team_member",
+        "create_schedule_override",
+        "create_team",
+        "create_user",
+        "delete_team",
         "get_incident",
+        "get_schedule",
+        "get_team",
+        "get_user_data",
         "list_incidents",
+        "list_oncalls",
+        "list_schedule_users",
+        "list_schedules",
+        "list_team_members",
+        "list_teams",
+        "list_users",
+        "remove_team_member",
+        "update_team",
         "who_is_on_call",
     ]
     assert listed.is_error is False

@@ -32,11 +32,40 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ALL_TOOLS = [
     "acknowledge_incidents",
+    "add_team_member",
+    "create_schedule_override",
+    "create_team",
+    "create_user",
+    "delete_team",
     "get_incident",
+    "get_schedule",
+    "get_team",
+    "get_user_data",
     "list_incidents",
+    "list_oncalls",
+    "list_schedule_users",
+    "list_schedules",
+    "list_team_members",
+    "list_teams",
+    "list_users",
+    "remove_team_member",
+    "update_team",
     "who_is_on_call",
 ]
-READ_TOOLS = ["get_incident", "list_incidents", "who_is_on_call"]
+READ_TOOLS = [
+    "get_incident",
+    "get_schedule",
+    "get_team",
+    "get_user_data",
+    "list_incidents",
+    "list_oncalls",
+    "list_schedule_users",
+    "list_schedules",
+    "list_team_members",
+    "list_teams",
+    "list_users",
+    "who_is_on_call",
+]
 
 
 def names(response) -> list[str]:

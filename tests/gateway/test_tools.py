@@ -33,7 +33,26 @@ def test_compatible_tools_keep_pagerduty_mcps_names_and_input_schemas():
     assert pinned["package"]["version"] == "1.1.0"
     assert len(pinned["package"]["wheel_sha256"]) == 64
     assert len(pinned["tools"]) == 101
-    assert [tool.name for tool in compatible] == ["get_incident", "list_incidents"]
+    assert [tool.name for tool in compatible] == [
+        "add_team_member",
+        "create_schedule_override",
+        "create_team",
+        "create_user",
+        "delete_team",
+        "get_incident",
+        "get_schedule",
+        "get_team",
+        "get_user_data",
+        "list_incidents",
+        "list_oncalls",
+        "list_schedule_users",
+        "list_schedules",
+        "list_team_members",
+        "list_teams",
+        "list_users",
+        "remove_team_member",
+        "update_team",
+    ]
     for tool in compatible:
         assert tool.input_schema == theirs[tool.name]["inputSchema"], tool.name
 
@@ -56,8 +75,24 @@ def test_tools_are_listed_in_a_fixed_order():
     assert [tool.name for tool in all_tools()] == sorted(t.name for t in all_tools())
     assert [t.name for t in all_tools()] == [
         "acknowledge_incidents",
+        "add_team_member",
+        "create_schedule_override",
+        "create_team",
+        "create_user",
+        "delete_team",
         "get_incident",
+        "get_schedule",
+        "get_team",
+        "get_user_data",
         "list_incidents",
+        "list_oncalls",
+        "list_schedule_users",
+        "list_schedules",
+        "list_team_members",
+        "list_teams",
+        "list_users",
+        "remove_team_member",
+        "update_team",
         "who_is_on_call",
     ]
 
