@@ -5,16 +5,19 @@ seeded account, writes change it as the person, results keep pagerduty-mcp's
 fields; then per tool: tenant B's IDs (M09) and upstream faults (M14).
 """
 
+import json
 from datetime import timedelta
 
 import pytest
 
 from integrations.gateway.models import ToolCall
 from integrations.models import Connection, Environment, Membership
+from pagerduty_sandbox import pdmcp
 from pagerduty_sandbox.state import iso
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.gateway.conftest import PASSWORD, connect_to_sandbox
 from tests.gateway.mcp_http import call, result
+from tests.helpers import skip_unless_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -230,7 +233,7 @@ def test_get_schedule_shows_the_final_schedule_and_overrides(
 
     got = _answer(
         call(gateway.mcp_url, token, "get_schedule", {"schedule_id": schedule.id})
-    )
+    )["result"]
     v3 = _error(
         call(
             gateway.mcp_url,
@@ -855,3 +858,72 @@ def test_m13_arguments_the_schema_lets_through_are_refused_before_pagerduty(
 
     assert error["code"] == "invalid_arguments"
     assert len(pagerduty_sandbox.request_log) == before
+
+
+# --- Parity with pagerduty-mcp's own tools on the same sandbox ---------------
+
+
+def test_people_reads_find_what_pagerduty_mcps_own_tools_find(
+    gateway, token, pagerduty_sandbox
+):
+    python = pdmcp.pdmcp_python()
+    skip_unless_available(python is not None, "no pagerduty-mcp venv")
+    acme = _account(pagerduty_sandbox)
+    team, schedule = acme["team"].id, acme["schedule"].id
+    calls = [
+        ("get_user_data", {}),
+        ("list_users", {}),
+        ("list_teams", {}),
+        ("get_team", {"team_id": team}),
+        ("list_team_members", {"team_id": team}),
+        ("list_schedules", {"query_model": {}}),
+        ("get_schedule", {"schedule_id": schedule}),
+        ("list_schedule_users", {"schedule_id": schedule}),
+        ("list_oncalls", {"schedule_ids": [schedule], "earliest": False}),
+        ("list_oncalls", {"service_ids": [acme["service"].id]}),
+    ]
+
+    theirs = pdmcp.run_probe(
+        python,
+        "run",
+        {
+            "api_host": pagerduty_sandbox.url,
+            "api_key": pagerduty_sandbox.issue_api_key("alice@acme.example"),
+            "control_url": pagerduty_sandbox.url,
+            "calls": [{"tool": name, "arguments": args} for name, args in calls],
+        },
+    )
+    ours = [_answer(call(gateway.mcp_url, token, n, a)) for n, a in calls]
+
+    for (name, _args), their, our in zip(calls, theirs, ours, strict=True):
+        assert their["ok"], (name, their)
+        their = json.loads(their["output"])
+        if "result" in their:
+            their, our = their["result"], our["result"]
+        if "response" not in their:
+            assert (our["id"], our["name"]) == (their["id"], their["name"]), name
+            assert set(our) >= set(their) - _NOT_CARRIED, name
+            continue
+        items = [
+            item for item in their["response"] if item.get("kind") != "shift_based"
+        ]
+        assert [_key(item) for item in our["response"]] == [
+            _key(item) for item in items
+        ], name
+        assert items, name
+        assert set(our["response"][0]) >= set(items[0]), name
+
+
+# Schedule fields the workspace's entity does not carry (layers, timestamps).
+_NOT_CARRIED = {"self_url", "created_at", "updated_at", "schedule_layers"}
+
+
+def _key(item):
+    if "user" in item and "escalation_level" in item:
+        return (
+            item["user"]["id"],
+            item["escalation_policy"]["id"],
+            item["escalation_level"],
+            (item.get("schedule") or {}).get("id"),
+        )
+    return item["id"]

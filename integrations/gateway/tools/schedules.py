@@ -114,6 +114,12 @@ def get_schedule(ctx, args: dict) -> dict:
         ws=ctx.ws, schedule_id=check_id(args["schedule_id"], "schedule_id")
     )
     schedule = detail.schedule
+    # pagerduty-mcp answers either kind of schedule, so under "result".
+    return {"result": _detail(detail, ctx)}
+
+
+def _detail(detail, ctx) -> dict:
+    schedule = detail.schedule
     return {
         **_summary(schedule),
         "description": schedule.description or None,
