@@ -746,6 +746,35 @@ def test_people_samples_cover_every_people_tool():
     assert len(people) == 16
 
 
+def test_people_tools_annotations_are_precise():
+    from integrations.gateway.tools.registry import tool_get
+
+    # (destructive, idempotent) of each write: creates only add.
+    writes = {
+        "create_team": (False, False),
+        "create_user": (False, False),
+        "create_schedule_override": (False, False),
+        "update_team": (True, True),
+        "add_team_member": (True, True),
+        "remove_team_member": (True, True),
+        "delete_team": (True, True),
+    }
+
+    for name in READS:
+        hints = tool_get(name).as_mcp().annotations
+        assert (hints.read_only_hint, hints.destructive_hint) == (True, False), name
+        assert hints.idempotent_hint is True, name
+    for name, (destructive, idempotent) in writes.items():
+        tool = tool_get(name)
+        hints = tool.as_mcp().annotations
+        assert (tool.access, hints.read_only_hint) == ("mcp:write", False), name
+        assert (hints.destructive_hint, hints.idempotent_hint) == (
+            destructive,
+            idempotent,
+        ), name
+    assert set(writes) == set(WRITES)
+
+
 @pytest.fixture
 def fast_upstream(settings):
     settings.PAGERDUTY_RETRY_BACKOFF = 0.01
