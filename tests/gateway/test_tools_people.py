@@ -567,6 +567,8 @@ def test_overrides_are_checked_before_any_is_created(gateway, token, pagerduty_s
         )
         for items in (
             [_override(carol.id, start), {**_override(carol.id, start), "end": "x"}],
+            [_override(carol.id, start), _override(carol.id, start, hours=24 * 32)],
+            [_override(carol.id, start), _override(carol.id, start, hours=-1)],
             [_override("../users", start)],
             [_override(carol.id, start)] * 11,
             [],
@@ -876,6 +878,20 @@ def test_m14_people_tools_say_not_found(gateway, token, name, arguments):
         ("list_oncalls", {"service_ids": [f"P{n}" for n in range(11)]}),
         ("list_schedules", {"query_model": {"team_ids": ["P1\n"]}}),
         ("list_users", {"limit": -1}),
+        (
+            "list_oncalls",
+            {"service_ids": ["P1"], "since": "2026-01-01T00:00:00Z", "until": "x"},
+        ),
+        (
+            "list_oncalls",
+            {
+                "service_ids": ["P1"],
+                "since": "2026-01-01T00:00:00Z",
+                "until": "2026-06-01T00:00:00Z",
+            },
+        ),
+        ("list_oncalls", {"service_ids": ["P1"], "time_zone": "Mars/Base"}),
+        ("list_oncalls", {"service_ids": ["P1"], "user_ids": ["P1"] * 26}),
     ],
 )
 def test_m13_arguments_the_schema_lets_through_are_refused_before_pagerduty(

@@ -11,7 +11,9 @@ from integrations.gateway.tools.errors import ToolError
 from integrations.gateway.tools.incidents import ID_PATTERN, _ref, check_id
 from integrations.gateway.tools.registry import pagerduty_mcp_schema, register
 from integrations.gateway.tools.users import ids_of, limit_of, reference, time_of
-from integrations.pagerduty.workspace import selectors
+from integrations.pagerduty.workspace import inputs, selectors
+from integrations.pagerduty.workspace.selectors.common import MAX_IDS
+from integrations.pagerduty.workspace.selectors.oncalls import MAX_WINDOW
 
 # Each service costs one call to find its escalation policy.
 MAX_SERVICE_IDS = 10
@@ -92,29 +94,47 @@ def who_is_on_call(ctx, args: dict) -> dict:
     compatible=True,
 )
 def list_oncalls(ctx, args: dict) -> dict:
+    # Every argument is checked before the services are looked up.
     service_ids = ids_of(args, "service_ids")
     if len(service_ids) > MAX_SERVICE_IDS:
         raise ToolError(
             _("Give at most %(n)s service_ids.") % {"n": MAX_SERVICE_IDS},
             code="invalid_arguments",
         )
-    policy_ids = ids_of(args, "escalation_policy_ids")
+    since = time_of(args.get("since"), "since")
+    until = time_of(args.get("until"), "until")
+    if since and until and not since < until <= since + MAX_WINDOW:
+        raise ToolError(
+            _("until must be after since, at most 90 days later."),
+            code="invalid_arguments",
+        )
+    filters = {
+        name: ids_of(args, name)
+        for name in ("user_ids", "schedule_ids", "escalation_policy_ids")
+    }
+    if any(len(ids) > MAX_IDS for ids in filters.values()):
+        raise ToolError(
+            _("Give at most %(n)s IDs per filter.") % {"n": MAX_IDS},
+            code="invalid_arguments",
+        )
+    time_zone = args.get("time_zone") or ""
+    if time_zone:
+        inputs.time_zone(time_zone, "time_zone")
+    limit = limit_of(args, ctx)
     for service_id in dict.fromkeys(service_ids):
         service = selectors.service_get(ws=ctx.ws, service_id=service_id)
         if service.escalation_policy is not None:
-            policy_ids += (service.escalation_policy.id,)
-    if service_ids and not policy_ids:
+            filters["escalation_policy_ids"] += (service.escalation_policy.id,)
+    if service_ids and not filters["escalation_policy_ids"]:
         return {"response": []}
     entries = selectors.oncall_list(
         ws=ctx.ws,
-        since=time_of(args.get("since"), "since"),
-        until=time_of(args.get("until"), "until"),
-        user_ids=ids_of(args, "user_ids"),
-        schedule_ids=ids_of(args, "schedule_ids"),
-        escalation_policy_ids=policy_ids,
-        time_zone=args.get("time_zone") or "",
+        since=since,
+        until=until,
+        time_zone=time_zone,
         earliest=args.get("earliest", True) is True,
-        limit=limit_of(args, ctx),
+        limit=limit,
+        **filters,
     )
     return {
         "response": [

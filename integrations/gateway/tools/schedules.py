@@ -24,6 +24,7 @@ from integrations.gateway.tools.users import (
     user_result,
 )
 from integrations.pagerduty.workspace import selectors, services
+from integrations.pagerduty.workspace.services.schedules import MAX_OVERRIDE
 
 # Each override is its own call through the person's link.
 MAX_OVERRIDES = 10
@@ -113,7 +114,6 @@ def get_schedule(ctx, args: dict) -> dict:
     detail = selectors.schedule_get(
         ws=ctx.ws, schedule_id=check_id(args["schedule_id"], "schedule_id")
     )
-    schedule = detail.schedule
     # pagerduty-mcp answers either kind of schedule, so under "result".
     return {"result": _detail(detail, ctx)}
 
@@ -208,6 +208,12 @@ def create_schedule_override(ctx, args: dict) -> dict:
     if not 1 <= len(overrides) <= MAX_OVERRIDES:
         raise ToolError(
             _("Give one to %(n)s overrides.") % {"n": MAX_OVERRIDES},
+            code="invalid_arguments",
+        )
+    # Checked for all before the first is created.
+    if any(not o["start"] < o["end"] <= o["start"] + MAX_OVERRIDE for o in overrides):
+        raise ToolError(
+            _("Each override must end after it starts, at most 31 days later."),
             code="invalid_arguments",
         )
     created = []
