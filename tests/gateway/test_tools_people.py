@@ -6,9 +6,13 @@ fields; then per tool: tenant B's IDs (M09) and upstream faults (M14).
 """
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from integrations.gateway.models import ToolCall
 from integrations.models import Connection, Environment, Membership
@@ -20,6 +24,9 @@ from tests.gateway.mcp_http import call, result
 from tests.helpers import skip_unless_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCALE = {"dev": 0.25, "ci": 1, "deep": 10}[os.environ.get("HYPOTHESIS_PROFILE", "dev")]
+EXAMPLES = max(50, int(600 * SCALE))
 
 
 @pytest.fixture
@@ -972,3 +979,91 @@ def _key(item):
             (item.get("schedule") or {}).get("id"),
         )
     return item["id"]
+
+
+# --- M13: arguments drawn from the people tools' own (nested) schemas --------
+
+LEAVES = [
+    "PABC123",
+    "PNOSUCH",
+    "../users/me",
+    "P1?limit=100",
+    "",
+    "é" * 3,
+    "x" * 300,
+    "2026-01-01T00:00:00Z",
+    "2026-01-01T00:00:00",
+    "Europe/Paris",
+    "a@b.example",
+]
+
+
+def _drawn(schema: dict, defs: dict, depth: int = 0):
+    """Return a strategy for values mostly shaped as `schema` asks, bent at times."""
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:
+        return st.one_of(*(_drawn(option, defs, depth) for option in schema["anyOf"]))
+    if "enum" in schema:
+        return st.sampled_from([*schema["enum"], "nope"])
+    kind = schema.get("type")
+    if kind == "object" and depth < 4:
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", ()))
+        return st.fixed_dictionaries(
+            {
+                k: _drawn(v, defs, depth + 1)
+                for k, v in properties.items()
+                if k in required
+            },
+            optional={
+                k: _drawn(v, defs, depth + 1)
+                for k, v in properties.items()
+                if k not in required
+            },
+        )
+    if kind == "array":
+        return st.lists(_drawn(schema.get("items", {}), defs, depth + 1), max_size=3)
+    if kind == "integer":
+        return st.integers(min_value=-3, max_value=300)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    return st.sampled_from(LEAVES) | st.text(max_size=8)
+
+
+def _people_arguments():
+    from integrations.gateway.tools.registry import tool_get
+
+    def for_tool(name):
+        schema = tool_get(name).input_schema
+        return st.tuples(st.just(name), _drawn(schema, schema.get("$defs", {})))
+
+    return st.one_of(*(for_tool(name) for name in sorted(PEOPLE_SAMPLES)))
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=_people_arguments())
+def test_m13_people_tools_take_any_drawn_arguments_without_breaking(
+    gateway, token, pagerduty_sandbox, case
+):
+    from integrations.gateway.tools.registry import tool_get
+
+    name, arguments = case
+    before = len(pagerduty_sandbox.request_log)
+
+    answer = result(call(gateway.mcp_url, token, name, arguments))
+
+    text = json.dumps(answer)
+    assert "Traceback" not in text
+    error = (answer["structuredContent"] or {}).get("error") or {}
+    assert error.get("code") != "internal_error", (name, arguments, error)
+    schema = Draft202012Validator(tool_get(name).input_schema)
+    if error.get("code") == "invalid_arguments" or any(schema.iter_errors(arguments)):
+        assert len(pagerduty_sandbox.request_log) == before, (name, arguments)
