@@ -318,6 +318,7 @@ def test_list_oncalls_now_by_schedule_and_by_service(gateway, token, pagerduty_s
         "end",
     }
     assert {e["schedule"]["id"] for e in by_schedule["response"]} == {schedule.id}
+    assert by_schedule["more"] is False
     assert entry["user"]["type"] == "user_reference"
     assert entry["escalation_policy"]["type"] == "escalation_policy_reference"
     assert by_service["response"]

@@ -126,8 +126,8 @@ def list_oncalls(ctx, args: dict) -> dict:
         if service.escalation_policy is not None:
             filters["escalation_policy_ids"] += (service.escalation_policy.id,)
     if service_ids and not filters["escalation_policy_ids"]:
-        return {"response": []}
-    entries = selectors.oncall_list(
+        return {"response": [], "more": False}
+    page = selectors.oncall_page(
         ws=ctx.ws,
         since=since,
         until=until,
@@ -148,6 +148,7 @@ def list_oncalls(ctx, args: dict) -> dict:
                 "start": entry.start,
                 "end": entry.end,
             }
-            for entry in entries
-        ]
+            for entry in page.items
+        ],
+        "more": page.more,
     }

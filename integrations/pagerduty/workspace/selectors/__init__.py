@@ -40,6 +40,7 @@ from integrations.pagerduty.workspace.selectors.oncalls import (
     oncall_by_policy,
     oncall_list,
     oncall_overview,
+    oncall_page,
 )
 from integrations.pagerduty.workspace.selectors.people import (
     team_get,
@@ -115,6 +116,7 @@ __all__ = [
     "webhook_get",
     "webhook_list",
     # tools-people
+    "oncall_page",
     "schedule_user_list",
     "team_member_list",
 ]

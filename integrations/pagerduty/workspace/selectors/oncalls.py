@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.pagerduty.client import Page
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
@@ -21,7 +22,16 @@ MAX_WINDOW = timedelta(days=90)
 
 
 @operation(scope=Scope.ONCALLS_READ)
-def oncall_list(
+def oncall_list(*, ws: Workspace, **filters: Any) -> list[OnCall]:
+    """Return on-call entries (now when no window is given): one call.
+
+    Takes `oncall_page`'s filters.
+    """
+    return oncall_page(ws=ws, **filters).items
+
+
+@operation(scope=Scope.ONCALLS_READ)
+def oncall_page(
     *,
     ws: Workspace,
     since: datetime | None = None,
@@ -35,11 +45,11 @@ def oncall_list(
     user_ids: tuple[str, ...] = (),
     escalation_policy_ids: tuple[str, ...] = (),
     time_zone: str = "",
-) -> list[OnCall]:
-    """Return on-call entries (now when no window is given): one call.
+) -> Page:
+    """Return a page of on-call entries (now without a window): one call.
 
-    The single-ID filters and the ID lists combine; `time_zone` is the
-    zone PagerDuty renders the times in.
+    `more` says whether PagerDuty has more. The single-ID filters and the
+    ID lists combine; `time_zone` is the zone PagerDuty renders times in.
     """
     params: dict[str, Any] = {"include[]": ["users"]}
     if time_zone:
@@ -66,7 +76,7 @@ def oncall_list(
             params[f"{name}s[]"] = list(dict.fromkeys(ids))
     if earliest:
         params["earliest"] = True
-    page = ws.read_page(
+    return ws.read_page(
         "/oncalls",
         key="oncalls",
         scope=Scope.ONCALLS_READ,
@@ -74,7 +84,6 @@ def oncall_list(
         limit=inputs.bounded(limit, "limit", low=1, high=100),
         build=OnCall.from_api,
     )
-    return page.items
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ CALLS = {
     "team_list": lambda i: {},
     "team_get": lambda i: {"team_id": i["team"]},
     # tools-people
+    "oncall_page": lambda i: {"schedule_ids": (i["schedule"],), "user_id": i["user"]},
     "team_member_list": lambda i: {"team_id": i["team"]},
     "schedule_user_list": lambda i: {"schedule_id": i["schedule"]},
     "webhook_list": lambda i: {},
@@ -246,6 +247,7 @@ OPTIONAL_IDS = {
     ("incident_status_counts", "service"),
     ("oncall_list", "schedule"),
     ("oncall_list", "user"),
+    ("oncall_page", "user"),
 }
 HOSTILE_CASES = [
     (name, kind, value)
