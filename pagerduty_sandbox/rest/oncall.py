@@ -326,10 +326,13 @@ def render_schedule(ctx: Ctx, schedule: Schedule, window=None, detail=True) -> d
 def schedule_list(ctx: Ctx):
     includes(ctx, ("schedule_layers", "overrides_subschedule", "final_schedule"))
     query = (ctx.arg("query") or "").lower()
+    team_ids = set(ctx.args("team_ids"))
     found = [
         s
         for s in ctx.state.schedules.values()
-        if s.account_id == ctx.account_id and (not query or query in s.name.lower())
+        if s.account_id == ctx.account_id
+        and (not query or query in s.name.lower())
+        and (not team_ids or team_ids & set(s.team_ids))
     ]
     found.sort(key=lambda s: s.name.lower())
     return paginate(

@@ -640,6 +640,20 @@ def test_final_schedule_applies_overrides(pagerduty_sandbox, token, acme):
     assert final[-1]["end"] == iso(until)
 
 
+def test_schedules_filter_by_team(pagerduty_sandbox, token, acme):
+    state = pagerduty_sandbox.state
+    mine = [s for s in state.schedules.values() if s.account_id == acme.id]
+    team_id = next(t for s in mine for t in s.team_ids)
+
+    response = _get(
+        pagerduty_sandbox, "/schedules", token, params={"team_ids[]": team_id}
+    )
+
+    listed = {s["id"] for s in response.json()["schedules"]}
+    assert listed == {s.id for s in mine if team_id in s.team_ids}
+    assert 0 < len(listed) < len(mine)
+
+
 def test_override_create_and_delete(pagerduty_sandbox, token, acme):
     state = pagerduty_sandbox.state
     schedule = next(s for s in state.schedules.values() if s.account_id == acme.id)

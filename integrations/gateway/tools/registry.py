@@ -156,6 +156,9 @@ def _load() -> None:
         incidents,
         log_entries,
         oncalls,
+        schedules,
         services,
+        teams,
+        users,
         webhooks,
     )

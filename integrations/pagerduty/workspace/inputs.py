@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from django.utils.translation import gettext as _
 
@@ -151,6 +153,18 @@ def aware(value: object, field: str) -> datetime:
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
     raise InvalidInput(field, _("Give a time with its time zone."))
+
+
+def time_zone(value: object, field: str) -> str:
+    """Return an IANA time zone name (e.g. Europe/Paris), as PagerDuty takes."""
+    if isinstance(value, str) and value in _time_zones():
+        return value
+    raise InvalidInput(field, _("Enter a time zone name, e.g. Europe/Paris."))
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def web_url(value: object, field: str) -> str:

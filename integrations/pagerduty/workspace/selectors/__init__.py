@@ -76,10 +76,12 @@ from integrations.pagerduty.workspace.selectors.oncalls import (
     oncall_by_policy,
     oncall_list,
     oncall_overview,
+    oncall_page,
 )
 from integrations.pagerduty.workspace.selectors.people import (
     team_get,
     team_list,
+    team_member_list,
     user_get,
     user_list,
 )
@@ -96,6 +98,7 @@ from integrations.pagerduty.workspace.selectors.schedules import (
     ScheduleDetail,
     schedule_get,
     schedule_list,
+    schedule_user_list,
 )
 from integrations.pagerduty.workspace.selectors.webhooks import (
     webhook_get,
@@ -172,4 +175,8 @@ __all__ = [
     "business_service_list",
     "service_orchestration_get",
     "technical_service_dependencies",
+    # tools-people
+    "oncall_page",
+    "schedule_user_list",
+    "team_member_list",
 ]

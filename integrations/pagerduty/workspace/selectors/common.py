@@ -14,6 +14,10 @@ MAX_LIST_OFFSET = 10_000 - LIST_PAGE_SIZE
 MAX_QUERY = 100
 # IDs one list filter takes (team_ids[], user_ids[], service_ids[]).
 MAX_LIST_FILTER_IDS = 50
+# PagerDuty's largest page.
+MAX_PAGE = 100
+# IDs per list filter (team_ids[], …): keeps the URL well within limits.
+MAX_IDS = 25
 
 
 def entity_page(
@@ -25,8 +29,9 @@ def entity_page(
     entity,
     offset: int,
     params: dict | None = None,
+    limit: int = LIST_PAGE_SIZE,
 ) -> Page:
-    """Return one page of 25 from `path`, each item built as `entity`."""
+    """Return one page (of 25 unless told) from `path`, built as `entity`."""
     offset = inputs.bounded(offset, "offset", low=0, high=MAX_LIST_OFFSET)
     page = ws.read_page(
         path,
@@ -34,7 +39,7 @@ def entity_page(
         scope=scope,
         params=params,
         offset=offset,
-        limit=LIST_PAGE_SIZE,
+        limit=inputs.bounded(limit, "limit", low=1, high=MAX_PAGE),
         total=True,
     )
     return replace(page, items=[entity.from_api(item) for item in page.items])

@@ -9,18 +9,29 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.pagerduty.client import Page
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import OnCall, Ref
 from integrations.pagerduty.workspace.operations import operation
+from integrations.pagerduty.workspace.selectors.common import MAX_IDS
 
 # PagerDuty computes on-calls at most 90 days ahead.
 MAX_WINDOW = timedelta(days=90)
 
 
 @operation(scope=Scope.ONCALLS_READ)
-def oncall_list(
+def oncall_list(*, ws: Workspace, **filters: Any) -> list[OnCall]:
+    """Return on-call entries (now when no window is given): one call.
+
+    Takes `oncall_page`'s filters.
+    """
+    return oncall_page(ws=ws, **filters).items
+
+
+@operation(scope=Scope.ONCALLS_READ)
+def oncall_page(
     *,
     ws: Workspace,
     since: datetime | None = None,
@@ -30,9 +41,19 @@ def oncall_list(
     escalation_policy_id: str = "",
     earliest: bool = False,
     limit: int = 100,
-) -> list[OnCall]:
-    """Return on-call entries (now when no window is given): one call."""
+    schedule_ids: tuple[str, ...] = (),
+    user_ids: tuple[str, ...] = (),
+    escalation_policy_ids: tuple[str, ...] = (),
+    time_zone: str = "",
+) -> Page:
+    """Return a page of on-call entries (now without a window): one call.
+
+    `more` says whether PagerDuty has more. The single-ID filters and the
+    ID lists combine; `time_zone` is the zone PagerDuty renders times in.
+    """
     params: dict[str, Any] = {"include[]": ["users"]}
+    if time_zone:
+        params["time_zone"] = inputs.time_zone(time_zone, "time_zone")
     if since is not None:
         params["since"] = inputs.aware(since, "since").isoformat()
     if until is not None:
@@ -43,17 +64,19 @@ def oncall_list(
         and not since < until <= since + (MAX_WINDOW)
     ):
         raise inputs.InvalidInput("until", _("Give a window of at most 90 days."))
-    if schedule_id:
-        params["schedule_ids[]"] = [inputs.pd_id(schedule_id, "schedule_id")]
-    if user_id:
-        params["user_ids[]"] = [inputs.pd_id(user_id, "user_id")]
-    if escalation_policy_id:
-        params["escalation_policy_ids[]"] = [
-            inputs.pd_id(escalation_policy_id, "escalation_policy_id")
-        ]
+    for name, one, many in (
+        ("schedule_id", schedule_id, schedule_ids),
+        ("user_id", user_id, user_ids),
+        ("escalation_policy_id", escalation_policy_id, escalation_policy_ids),
+    ):
+        ids = [inputs.pd_id(one, name)] if one else []
+        if many:
+            ids += inputs.pd_ids(many, f"{name}s", limit=MAX_IDS)
+        if ids:
+            params[f"{name}s[]"] = list(dict.fromkeys(ids))
     if earliest:
         params["earliest"] = True
-    page = ws.read_page(
+    return ws.read_page(
         "/oncalls",
         key="oncalls",
         scope=Scope.ONCALLS_READ,
@@ -61,7 +84,6 @@ def oncall_list(
         limit=inputs.bounded(limit, "limit", low=1, high=100),
         build=OnCall.from_api,
     )
-    return page.items
 
 
 @dataclass(frozen=True)

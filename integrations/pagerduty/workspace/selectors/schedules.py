@@ -12,9 +12,11 @@ from integrations.pagerduty.client import Page
 from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
-from integrations.pagerduty.workspace.entities import Override, Schedule
+from integrations.pagerduty.workspace.entities import Override, Schedule, User
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
+    LIST_PAGE_SIZE,
+    MAX_IDS,
     entity_page,
     query_params,
 )
@@ -23,8 +25,18 @@ WINDOW_DAYS = 14
 
 
 @operation(scope=Scope.SCHEDULES_READ)
-def schedule_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
+def schedule_list(
+    *,
+    ws: Workspace,
+    query: str = "",
+    offset: int = 0,
+    team_ids: tuple[str, ...] = (),
+    limit: int = LIST_PAGE_SIZE,
+) -> Page:
     """Return one page of schedules (entities in `.items`): one call."""
+    params = query_params(query)
+    if team_ids:
+        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_IDS)
     return entity_page(
         ws,
         "/schedules",
@@ -32,8 +44,23 @@ def schedule_list(*, ws: Workspace, query: str = "", offset: int = 0) -> Page:
         scope=Scope.SCHEDULES_READ,
         entity=Schedule,
         offset=offset,
-        params=query_params(query) or None,
+        params=params or None,
+        limit=limit,
     )
+
+
+@operation(scope=Scope.USERS_READ)
+def schedule_user_list(*, ws: Workspace, schedule_id: str) -> list[User]:
+    """Return the users a schedule names: one call (PagerDuty's scope: users.read).
+
+    Without a window PagerDuty answers every user of the schedule's layers
+    and overrides, unpaginated.
+    """
+    schedule_id = inputs.pd_id(schedule_id, "schedule_id")
+    body = ws.read(
+        inputs.path("/schedules/{}/users", schedule_id), scope=Scope.USERS_READ
+    )
+    return [User.from_api(item) for item in _items(body.get("users"))]
 
 
 @dataclass

@@ -9,6 +9,7 @@ from integrations.pagerduty.workspace.entities import Team, User
 from integrations.pagerduty.workspace.operations import operation
 
 MAX_PERSON_FIELD = 100
+TEAM_DEFAULT_ROLES = ("manager", "none")
 
 
 def _user_body(*, name, email, role, job_title) -> dict:
@@ -23,12 +24,20 @@ def _user_body(*, name, email, role, job_title) -> dict:
 
 @operation(scope=Scope.USERS_WRITE, write=True)
 def user_create(
-    *, ws: Workspace, name: str, email: str, role: str, job_title: str = ""
+    *,
+    ws: Workspace,
+    name: str,
+    email: str,
+    role: str,
+    job_title: str = "",
+    time_zone: str = "",
 ) -> User:
     """Create a user (PagerDuty wants `From`; the client sends it)."""
     data = _user_body(name=name, email=email, role=role, job_title=job_title)
     if not data["job_title"]:
         del data["job_title"]
+    if time_zone:
+        data["time_zone"] = inputs.time_zone(time_zone, "time_zone")
     return User.from_api(
         ws.write_client.create_entity(
             "/users", "user", data, required_scope=Scope.USERS_WRITE
@@ -73,9 +82,15 @@ def _team_body(*, name, description) -> dict:
 
 
 @operation(scope=Scope.TEAMS_WRITE, write=True)
-def team_create(*, ws: Workspace, name: str, description: str = "") -> Team:
-    """Create a team and return it."""
+def team_create(
+    *, ws: Workspace, name: str, description: str = "", default_role: str = ""
+) -> Team:
+    """Create a team and return it; `default_role` "none" makes it private."""
     data = _team_body(name=name, description=description)
+    if default_role:
+        data["default_role"] = inputs.choice(
+            default_role, "default_role", TEAM_DEFAULT_ROLES
+        )
     return Team.from_api(
         ws.write_client.create_entity(
             "/teams", "team", data, required_scope=Scope.TEAMS_WRITE

@@ -98,6 +98,10 @@ CALLS = {
     "user_get": lambda i: {"user_id": i["user"]},
     "team_list": lambda i: {},
     "team_get": lambda i: {"team_id": i["team"]},
+    # tools-people
+    "oncall_page": lambda i: {"schedule_ids": (i["schedule"],), "user_id": i["user"]},
+    "team_member_list": lambda i: {"team_id": i["team"]},
+    "schedule_user_list": lambda i: {"schedule_id": i["schedule"]},
     "webhook_list": lambda i: {},
     "webhook_get": lambda i: {"subscription_id": i["subscription"]},
     "service_refs": lambda i: {},
@@ -306,6 +310,7 @@ OPTIONAL_IDS = {
     ("oncall_list", "schedule"),
     ("oncall_list", "user"),
     ("incident_bulk_change", "user"),
+    ("oncall_page", "user"),
 }
 HOSTILE_CASES = [
     (name, kind, value)
@@ -447,6 +452,22 @@ BAD_ARGUMENTS = [
     ("webhook_update", {"subscription_id": VALID, "active": "no"}),
     ("webhook_update", {"subscription_id": VALID, "filter_type": "service"}),
     ("service_change", {"service_id": VALID, "changes": {"name": "dict"}}),
+    # tools-people
+    ("user_list", {"team_ids": ["../teams"]}),
+    ("user_list", {"team_ids": "PABC123"}),
+    ("user_list", {"limit": 0}),
+    ("team_list", {"limit": 101}),
+    ("schedule_list", {"team_ids": [VALID] * 2 + ["P1?x=1"]}),
+    ("schedule_list", {"team_ids": [f"P{n:06d}" for n in range(26)]}),
+    ("oncall_list", {"time_zone": "Mars/Olympus_Mons"}),
+    ("oncall_list", {"time_zone": "UTC&limit=1"}),
+    ("oncall_list", {"user_ids": [VALID, "P1/../P2"]}),
+    ("oncall_list", {"escalation_policy_ids": "PABC123"}),
+    (
+        "user_create",
+        {"name": "X", "email": "x@acme.example", "role": "user", "time_zone": "X"},
+    ),
+    ("team_create", {"name": "Search", "default_role": "observer"}),
 ]
 
 
