@@ -325,6 +325,16 @@ MCP_TOOL_MAX_RESULTS = 100
 # The governance hook every tools/list and tools/call asks (allow, deny or
 # hold); integrations/gateway/tools/governance.py.
 MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+# Tool calls per minute per tenant, person, agent (OAuth client) and tool
+# of a tenant, counted in the cache (Redis: shared by every worker). One
+# call makes one to a few PagerDuty requests, so a tenant's 240 stay well
+# under PagerDuty's 960 requests a minute. 0 turns a budget off.
+MCP_BUDGETS = {
+    "tenant": env.int("MCP_BUDGET_TENANT", default=240),
+    "user": env.int("MCP_BUDGET_USER", default=120),
+    "client": env.int("MCP_BUDGET_CLIENT", default=120),
+    "tool": env.int("MCP_BUDGET_TOOL", default=60),
+}
 # Threads serving portal pages (Django's WSGI app) behind the ASGI entry
 # point, per process: a page waiting on PagerDuty holds one.
 PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)

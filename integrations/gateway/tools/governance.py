@@ -2,7 +2,7 @@
 
 `decide` is the single place policies, approvals and budgets plug in
 (MCP-GATEWAY.md M21–M30): it asks the function named by MCP_GOVERNANCE_POLICY
-(default `allow_all`). `filter_result` is where result masking will go. The
+(default `allow_all`). `filter_result` masks results by the tenant's masking rules. The
 runner calls both for every tool, so a policy never touches a handler.
 """
 
@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from integrations.gateway.selectors import masking_ruleset
+from integrations.gateway.tools.result_masking import mask_value
 
 ALLOW = "allow"
 DENY = "deny"
@@ -56,5 +59,6 @@ def decide(request: ToolRequest) -> Decision:
 
 
 def filter_result(request: ToolRequest, result: dict[str, Any]) -> dict[str, Any]:
-    """Return the result the agent may see (masking goes here)."""
-    return result
+    """Return the result the agent may see: masked by the tenant's rules (M26)."""
+    rules = masking_ruleset(tenant=request.tenant, tool=request.tool.name)
+    return mask_value(result, rules)
