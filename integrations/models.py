@@ -127,6 +127,9 @@ class AuditAction(models.TextChoices):
     INCIDENTS_EXPORTED = "incidents.exported", _("Incidents exported (CSV)")
     AGENT_AUTHORIZED = "agent.authorized", _("AI agent authorized")
     AGENT_REVOKED = "agent.revoked", _("AI agent revoked")
+    MASKING_RULE_ADDED = "masking_rule.added", _("Masking rule added")
+    MASKING_RULE_REMOVED = "masking_rule.removed", _("Masking rule removed")
+    TOOL_CALLS_EXPORTED = "tool_calls.exported", _("Agent tool calls exported (CSV)")
 
 
 class Environment(models.Model):

@@ -1,6 +1,7 @@
 """Reads of the gateway: agents, tool calls, tenants an agent may serve."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -90,9 +91,25 @@ def tool_call_list(
     authorization: AgentAuthorization | None = None,
     tool: str = "",
     outcome: str = "",
+    user: str = "",
+    client: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[ToolCall]:
-    """Return tool calls, newest first, narrowed by the given filters."""
+    """Return tool calls, newest first, narrowed by the given filters.
+
+    `user` and `client` match the recorded username and agent name
+    (case-insensitive, part of it); `until` is exclusive.
+    """
     calls = ToolCall.objects.select_related("tenant", "client")
+    if user:
+        calls = calls.filter(user_label__icontains=user)
+    if client:
+        calls = calls.filter(client_label__icontains=client)
+    if since is not None:
+        calls = calls.filter(created_at__gte=since)
+    if until is not None:
+        calls = calls.filter(created_at__lt=until)
     if tenant is not None:
         calls = calls.filter(tenant=tenant)
     if environment is not None:

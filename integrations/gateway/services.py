@@ -13,8 +13,13 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from integrations.gateway.models import AgentAuthorization, Client, ToolCall
-from integrations.models import AuditAction, Tenant
+from integrations.gateway.models import (
+    AgentAuthorization,
+    Client,
+    MaskingRule,
+    ToolCall,
+)
+from integrations.models import AuditAction, Environment, Tenant
 from integrations.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -144,3 +149,57 @@ def mcp_authorizations_purge(*, unused_for: timedelta) -> dict[str, int]:
         clients,
     )
     return {"unused_consents": stale_codes, "unused_clients": clients}
+
+
+def _rule_details(rule: MaskingRule) -> dict:
+    return {"kind": rule.kind, "value": rule.value, "tool": rule.tool or "*"}
+
+
+@transaction.atomic
+def masking_rule_create(
+    *,
+    actor,
+    kind: str,
+    value: str = "",
+    tool: str = "",
+    environment: Environment | None = None,
+    tenant: Tenant | None = None,
+) -> MaskingRule:
+    """Add a masking rule to an environment (staff) or a tenant (its admins)."""
+    rule = MaskingRule(
+        environment=environment,
+        tenant=tenant,
+        kind=kind,
+        value=value,
+        tool=tool,
+        created_by=actor,
+    )
+    rule.full_clean()
+    rule.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MASKING_RULE_ADDED,
+        target=str(rule),
+        environment=environment or tenant.environment,
+        tenant=tenant,
+        details=_rule_details(rule),
+    )
+    return rule
+
+
+@transaction.atomic
+def masking_rule_delete(*, actor, rule: MaskingRule) -> None:
+    """Remove a masking rule; results are no longer masked by it."""
+    details = _rule_details(rule)
+    tenant = rule.tenant
+    environment = rule.environment or tenant.environment
+    target = str(rule)
+    rule.delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MASKING_RULE_REMOVED,
+        target=target,
+        environment=environment,
+        tenant=tenant,
+        details=details,
+    )
