@@ -130,6 +130,7 @@ class AuditAction(models.TextChoices):
     MASKING_RULE_ADDED = "masking_rule.added", _("Masking rule added")
     MASKING_RULE_REMOVED = "masking_rule.removed", _("Masking rule removed")
     TOOL_CALLS_EXPORTED = "tool_calls.exported", _("Agent tool calls exported (CSV)")
+    AGENT_BUDGET_CHANGED = "agent_budget.changed", _("Agent budgets changed")
 
 
 class Environment(models.Model):

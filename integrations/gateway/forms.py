@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrations.gateway.models import MaskingRule, ToolCall
+from integrations.gateway.models import AgentBudget, MaskingRule, ToolCall
 from integrations.gateway.tools.registry import all_tools
 from integrations.models import Environment, Tenant
 
@@ -112,3 +112,20 @@ class MaskingRuleForm(forms.ModelForm):
                 *((tool.name, tool.name) for tool in all_tools()),
             ],
         )
+
+
+class AgentBudgetForm(forms.ModelForm):
+    """An environment's per-minute budgets; an empty field keeps the default."""
+
+    class Meta:
+        model = AgentBudget
+        fields = ["tenant", "user", "client", "tool"]
+
+    def __init__(self, *args, defaults: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            default = defaults.get(name) or _("unlimited")
+            field.help_text = _("Empty: the default, %(default)s.") % {
+                "default": default
+            }
+            field.widget.attrs["placeholder"] = str(default)

@@ -1,4 +1,4 @@
-"""Masking rules: staff per environment, tenant admins per tenant (M26)."""
+"""Masking rules (staff per environment, tenant admins per tenant) and budgets."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,9 +8,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from integrations.gateway.forms import MaskingRuleForm
+from integrations.gateway.forms import AgentBudgetForm, MaskingRuleForm
+from integrations.gateway.models import AgentBudget
 from integrations.gateway.selectors import masking_rule_list
-from integrations.gateway.services import masking_rule_create, masking_rule_delete
+from integrations.gateway.services import (
+    agent_budget_update,
+    masking_rule_create,
+    masking_rule_delete,
+)
+from integrations.gateway.tools.budgets import budget_limits
 from integrations.models import Environment
 from integrations.selectors import membership_get_for_request_or_404
 from integrations.views.staff import environment_view
@@ -98,3 +104,30 @@ def environment_masking_delete(request, environment: Environment, rule_id: int):
     masking_rule_delete(actor=request.user, rule=rule)
     messages.success(request, _("Masking rule removed."))
     return redirect("gateway:environment_masking", environment=environment.slug)
+
+
+@environment_view
+@never_cache
+def environment_budgets(request, environment: Environment):
+    """Show and change an environment's per-minute tool-call budgets (staff)."""
+    budget = AgentBudget.objects.filter(environment=environment).first()
+    form = AgentBudgetForm(
+        request.POST or None, instance=budget, defaults=budget_limits()
+    )
+    if request.method == "POST" and form.is_valid():
+        agent_budget_update(
+            actor=request.user,
+            environment=environment,
+            limits={name: form.cleaned_data[name] for name in form.fields},
+        )
+        messages.success(request, _("Budgets saved; they apply from the next call."))
+        return redirect("gateway:environment_budgets", environment=environment.slug)
+    return render(
+        request,
+        "gateway/budgets.html",
+        {
+            "environment": environment,
+            "form": form,
+            "effective": budget_limits(environment_id=environment.pk),
+        },
+    )

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,8 @@ from integrations.gateway.tools.result_masking import MAX_PATTERN, pattern_probl
 from integrations.models import Environment, Tenant
 
 FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# PagerDuty's REST API limit per account; no tool budget may exceed it.
+PAGERDUTY_REQUESTS_PER_MINUTE = 960
 
 
 class Client(AbstractApplication):
@@ -154,6 +157,60 @@ class AgentAuthorization(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class AgentBudget(models.Model):
+    """An environment's own per-minute tool-call budgets (staff).
+
+    An empty field keeps the deployment's default (settings.MCP_BUDGETS).
+    """
+
+    environment = models.OneToOneField(
+        Environment, on_delete=models.CASCADE, related_name="agent_budget"
+    )
+    tenant = models.PositiveIntegerField(
+        _("per tenant"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    user = models.PositiveIntegerField(
+        _("per person"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    client = models.PositiveIntegerField(
+        _("per agent"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    tool = models.PositiveIntegerField(
+        _("per tool"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("agent budget")
+
+    def __str__(self):
+        return f"{self.environment} budgets"
+
+    def limits(self) -> dict[str, int | None]:
+        return {
+            kind: getattr(self, kind) for kind in ("tenant", "user", "client", "tool")
+        }
 
 
 class MaskingRule(models.Model):

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -15,10 +16,12 @@ from oauth2_provider.models import (
 
 from integrations.gateway.models import (
     AgentAuthorization,
+    AgentBudget,
     Client,
     MaskingRule,
     ToolCall,
 )
+from integrations.gateway.tools.budgets import limits_cache_key
 from integrations.models import AuditAction, Environment, Tenant
 from integrations.services.audit import audit_record
 
@@ -203,3 +206,30 @@ def masking_rule_delete(*, actor, rule: MaskingRule) -> None:
         tenant=tenant,
         details=details,
     )
+
+
+@transaction.atomic
+def agent_budget_update(
+    *, actor, environment: Environment, limits: dict[str, int | None]
+) -> AgentBudget:
+    """Set an environment's per-minute budgets; empty keeps the default."""
+    budget, _ = AgentBudget.objects.get_or_create(environment=environment)
+    before = budget.limits()
+    for kind, value in limits.items():
+        setattr(budget, kind, value)
+    budget.updated_by = actor
+    budget.updated_at = timezone.now()
+    budget.full_clean()
+    budget.save()
+    # Workers read the limits from the cache; the next call sees these
+    # (dropped again at commit, in case a worker cached the old ones since).
+    cache.delete(limits_cache_key(environment.pk))
+    transaction.on_commit(lambda: cache.delete(limits_cache_key(environment.pk)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.AGENT_BUDGET_CHANGED,
+        target=environment.name,
+        environment=environment,
+        details={"before": before, "after": budget.limits()},
+    )
+    return budget

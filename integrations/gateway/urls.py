@@ -52,4 +52,9 @@ urlpatterns = [
         masking_views.environment_masking_delete,
         name="environment_masking_delete",
     ),
+    path(
+        "environments/<slug:environment>/agents/budgets/",
+        masking_views.environment_budgets,
+        name="environment_budgets",
+    ),
 ]

@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import cache, caches
 from django.db import connection as db_connection
+from django.urls import reverse
 
-from integrations.gateway.models import ToolCall
-from integrations.gateway.tools.budgets import budget_consume
-from integrations.models import Environment, Membership
+from integrations.gateway.models import AgentBudget, ToolCall
+from integrations.gateway.tools.budgets import budget_consume, budget_limits
+from integrations.models import AuditEvent, Environment, Membership
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.gateway.conftest import connect_to_sandbox
 from tests.gateway.mcp_http import call, result
@@ -207,3 +208,60 @@ def test_m25_twenty_concurrent_callers_on_redis_exactly_n_pass(
     assert sorted(outcomes) == sorted(
         [("succeeded", "")] * 5 + [("refused", "budget_exhausted")] * 15
     )
+
+
+@pytest.mark.usefixtures("seeded_environments")
+def test_an_environments_own_budgets_replace_the_defaults_field_by_field(
+    settings, development, staging
+):
+    settings.MCP_BUDGETS = {"tenant": 240, "user": 120, "client": 120, "tool": 60}
+    cache.clear()
+    AgentBudget.objects.create(environment=development, tool=5, tenant=None)
+
+    own = budget_limits(environment_id=development.pk)
+    default = budget_limits(environment_id=staging.pk)
+
+    assert own == {"tenant": 240, "user": 120, "client": 120, "tool": 5}
+    assert default == {"tenant": 240, "user": 120, "client": 120, "tool": 60}
+
+
+@pytest.mark.usefixtures("seeded_environments")
+def test_m25_staff_change_an_environments_budgets_on_the_next_call(
+    client, staff_user, development, settings
+):
+    settings.MCP_BUDGETS = {"tenant": 240, "user": 120, "client": 120, "tool": 60}
+    cache.clear()
+    assert budget_limits(environment_id=development.pk)["tool"] == 60  # cached
+    client.force_login(staff_user)
+    url = reverse("gateway:environment_budgets", args=[development.slug])
+
+    page = client.get(url).content.decode()
+    saved = client.post(url, {"tenant": "", "user": "", "client": "", "tool": "2"})
+    too_high = client.post(
+        url, {"tenant": "5000", "user": "", "client": "", "tool": ""}
+    )
+
+    assert 'placeholder="60"' in page
+    assert saved.status_code == 302
+    assert budget_limits(environment_id=development.pk)["tool"] == 2
+    assert too_high.status_code == 200
+    assert "less than or equal to 960" in too_high.content.decode()
+    assert AgentBudget.objects.get(environment=development).tenant is None
+    event = AuditEvent.objects.get(action="agent_budget.changed")
+    assert event.details == {
+        "before": {"tenant": None, "user": None, "client": None, "tool": None},
+        "after": {"tenant": None, "user": None, "client": None, "tool": 2},
+    }
+    assert event.environment == development
+
+
+@pytest.mark.usefixtures("seeded_environments")
+def test_only_staff_change_budgets(client, tenant_admin, development):
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        reverse("gateway:environment_budgets", args=[development.slug]), {"tool": "1"}
+    )
+
+    assert response.status_code == 403
+    assert not AgentBudget.objects.exists()

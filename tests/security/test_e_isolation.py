@@ -187,6 +187,7 @@ MATRIX = {
         {**dict.fromkeys(ROLES, 404), "anonymous": 302, "a_member": 403},
     ),
     "gateway:environment_masking": ("staff", ["get"], STAFF_PAGE),
+    "gateway:environment_budgets": ("staff", ["get"], STAFF_PAGE),
     "gateway:environment_masking_delete": (
         "staff",
         ["post"],

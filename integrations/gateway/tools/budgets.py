@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from integrations.gateway.models import AgentBudget
 from integrations.gateway.tools.errors import ToolError
 
 WINDOW_SECONDS = 60
@@ -31,14 +32,39 @@ class Exhausted:
     retry_after: int
 
 
-def budget_limits() -> dict[str, int]:
-    """Return the per-minute limit of each kind; 0 or missing means unlimited."""
+def budget_limits(*, environment_id: int | None = None) -> dict[str, int]:
+    """Return the per-minute limit of each kind; 0 means unlimited.
+
+    An environment's own budgets (set by staff) replace the defaults in
+    settings.MCP_BUDGETS field by field; they are cached for a minute and
+    dropped from the cache when staff change them.
+    """
     configured = getattr(settings, "MCP_BUDGETS", {}) or {}
-    return {kind: int(configured.get(kind) or 0) for kind in KINDS}
+    limits = {kind: int(configured.get(kind) or 0) for kind in KINDS}
+    if environment_id is None:
+        return limits
+    key = limits_cache_key(environment_id)
+    own = cache.get(key)
+    if own is None:
+        budget = AgentBudget.objects.filter(environment_id=environment_id).first()
+        own = budget.limits() if budget else {}
+        cache.set(key, own, timeout=WINDOW_SECONDS)
+    limits.update({kind: value for kind, value in own.items() if value is not None})
+    return limits
+
+
+def limits_cache_key(environment_id: int) -> str:
+    return f"mcp-budget-limits:{environment_id}"
 
 
 def budget_consume(
-    *, tenant_id: int, user_id: int, client_id: int, tool: str, now: float | None = None
+    *,
+    tenant_id: int,
+    user_id: int,
+    client_id: int,
+    tool: str,
+    environment_id: int | None = None,
+    now: float | None = None,
 ) -> Exhausted | None:
     """Count one call against every budget; return the first exhausted, or None.
 
@@ -53,7 +79,7 @@ def budget_consume(
         "tool": f"{tenant_id}:{tool}",
     }
     taken = []
-    for kind, limit in budget_limits().items():
+    for kind, limit in budget_limits(environment_id=environment_id).items():
         if limit <= 0:
             continue
         key = f"mcp-budget:{kind}:{subjects[kind]}:{window}"

@@ -394,6 +394,7 @@ def _spend_budget(session: Session, name: str) -> None:
         user_id=authorization.user_id,
         client_id=authorization.client_id,
         tool=name,
+        environment_id=authorization.tenant.environment_id,
     )
     if exhausted is not None:
         raise _Stop(budgets.exhausted_error(exhausted, tool=name))
