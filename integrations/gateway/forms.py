@@ -36,19 +36,33 @@ class ToolCallFilterForm(forms.Form):
         label=_("Outcome"),
     )
 
-    user = forms.CharField(required=False, max_length=150, label=_("Person"))
-    client = forms.CharField(required=False, max_length=255, label=_("Agent"))
+    user = forms.CharField(
+        required=False,
+        max_length=150,
+        label=_("Person"),
+        widget=forms.TextInput(attrs={"placeholder": _("Person")}),
+    )
+    client = forms.CharField(
+        required=False,
+        max_length=255,
+        label=_("Agent"),
+        widget=forms.TextInput(attrs={"placeholder": _("Agent")}),
+    )
     since = forms.DateTimeField(
         required=False,
         label=_("From (UTC)"),
         input_formats=TIME_FORMATS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
     )
     until = forms.DateTimeField(
         required=False,
         label=_("Until (UTC)"),
         input_formats=TIME_FORMATS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
     )
 
     def __init__(self, *args, staff: bool = False, **kwargs):

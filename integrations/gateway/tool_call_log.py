@@ -63,6 +63,10 @@ class Bucket:
     refusals_height: float
     p95_y: float | None
 
+    @property
+    def p95_x(self) -> float:
+        return self.x + self.width / 2
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -86,9 +90,7 @@ class Chart:
     def p95_points(self) -> str:
         """Return the p95 polyline's points ("x,y x,y")."""
         return " ".join(
-            f"{b.x + b.width / 2:.1f},{b.p95_y:.1f}"
-            for b in self.buckets
-            if b.p95_y is not None
+            f"{b.p95_x:.1f},{b.p95_y:.1f}" for b in self.buckets if b.p95_y is not None
         )
 
     @property
