@@ -2,8 +2,9 @@
 
 `decide` is the single place policies, approvals and budgets plug in
 (MCP-GATEWAY.md M21–M30): it asks the function named by MCP_GOVERNANCE_POLICY
-(default `allow_all`). `filter_result` masks results by the tenant's masking rules. The
-runner calls both for every tool, so a policy never touches a handler.
+(default `allow_all`). `filter_result` masks results by the masking rules of
+the tenant and its environment. The runner calls both for every tool, so a
+policy never touches a handler.
 """
 
 from __future__ import annotations

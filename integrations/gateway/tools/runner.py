@@ -341,13 +341,14 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
             ),
             outcome=Outcome.DENIED,
         )
+    # Before any hold or approval: an exhausted budget must not spend one.
+    _spend_budget(session, name)
     if decision.kind == governance.HOLD:
         return {
             "status": "held",
             "reason": decision.reason,
             **decision.data,
         }, Outcome.HELD
-    _spend_budget(session, name)
     agent_authorization_touch(authorization_id=caller.authorization_id)
     ws = session.workspace()
     context = ToolContext(
