@@ -265,3 +265,26 @@ def test_only_staff_change_budgets(client, tenant_admin, development):
 
     assert response.status_code == 403
     assert not AgentBudget.objects.exists()
+
+
+def test_m25_held_calls_count_and_a_denied_call_does_not(
+    gateway, token, budgets, settings, pagerduty_sandbox
+):
+    budgets(tool=1)
+    arguments = {"incident_ids": ["P1"]}
+    settings.MCP_GOVERNANCE_POLICY = "tests.gateway.policies.deny_acknowledge"
+    denied = result(call(gateway.mcp_url, token, "acknowledge_incidents", arguments))
+    settings.MCP_GOVERNANCE_POLICY = "tests.gateway.policies.hold_acknowledge"
+
+    held = result(call(gateway.mcp_url, token, "acknowledge_incidents", arguments))
+    flood = result(call(gateway.mcp_url, token, "acknowledge_incidents", arguments))
+
+    assert denied["structuredContent"]["error"]["code"] == "policy_denied"
+    assert held["structuredContent"]["status"] == "held"
+    assert flood["structuredContent"]["error"]["code"] == "budget_exhausted"
+    assert pagerduty_sandbox.count("/incidents", method="PUT") == 0
+    assert list(ToolCall.objects.order_by("id").values_list("outcome", "reason")) == [
+        ("denied", "policy_denied"),
+        ("held", "held"),
+        ("refused", "budget_exhausted"),
+    ]
