@@ -130,6 +130,10 @@ class AuditAction(models.TextChoices):
     AGENT_POLICY_CHANGED = "agent.policy_changed", _("AI agent policy changed")
     AGENT_CALL_APPROVED = "agent.call_approved", _("AI agent call approved")
     AGENT_CALL_REJECTED = "agent.call_rejected", _("AI agent call rejected")
+    MASKING_RULE_ADDED = "masking_rule.added", _("Masking rule added")
+    MASKING_RULE_REMOVED = "masking_rule.removed", _("Masking rule removed")
+    TOOL_CALLS_EXPORTED = "tool_calls.exported", _("Agent tool calls exported (CSV)")
+    AGENT_BUDGET_CHANGED = "agent_budget.changed", _("Agent budgets changed")
 
 
 class Environment(models.Model):

@@ -1,7 +1,10 @@
 """The gateway's records: MCP clients, agents (consents) and tool calls."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,7 +13,12 @@ from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 from integrations.gateway.conf import ALL_SCOPES
 from integrations.gateway.oauth.redirects import is_loopback_host, redirect_uri_problem
-from integrations.models import Tenant
+from integrations.gateway.tools.result_masking import MAX_PATTERN, pattern_problem
+from integrations.models import Environment, Tenant
+
+FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# PagerDuty's REST API limit per account; no tool budget may exceed it.
+PAGERDUTY_REQUESTS_PER_MINUTE = 960
 
 
 class Client(AbstractApplication):
@@ -149,6 +157,139 @@ class AgentAuthorization(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class AgentBudget(models.Model):
+    """An environment's own per-minute tool-call budgets (staff).
+
+    An empty field keeps the deployment's default (settings.MCP_BUDGETS).
+    """
+
+    environment = models.OneToOneField(
+        Environment, on_delete=models.CASCADE, related_name="agent_budget"
+    )
+    tenant = models.PositiveIntegerField(
+        _("per tenant"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    user = models.PositiveIntegerField(
+        _("per person"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    client = models.PositiveIntegerField(
+        _("per agent"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    tool = models.PositiveIntegerField(
+        _("per tool"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PAGERDUTY_REQUESTS_PER_MINUTE)],
+    )
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("agent budget")
+
+    def __str__(self):
+        return f"{self.environment} budgets"
+
+    def limits(self) -> dict[str, int | None]:
+        return {
+            kind: getattr(self, kind) for kind in ("tenant", "user", "client", "tool")
+        }
+
+
+class MaskingRule(models.Model):
+    """What to mask in tool results and audit rows of an environment or tenant.
+
+    Environment rules (staff) apply to every tenant of it; a tenant's admins
+    add their own. A rule covers every tool, or the one it names.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email addresses")
+        PHONE = "phone", _("Phone numbers")
+        FIELD = "field", _("A field, by name")
+        PATTERN = "pattern", _("A custom pattern")
+
+    environment = models.ForeignKey(
+        Environment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="masking_rules",
+    )
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="masking_rules",
+    )
+    kind = models.CharField(_("mask"), max_length=10, choices=Kind.choices)
+    value = models.CharField(
+        _("field or pattern"),
+        max_length=MAX_PATTERN,
+        blank=True,
+        help_text=_("The field name (e.g. address) or the regular expression."),
+    )
+    tool = models.CharField(
+        _("tool"), max_length=100, blank=True, help_text=_("Empty: every tool.")
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("masking rule")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(environment__isnull=True) ^ Q(tenant__isnull=True),
+                name="maskingrule_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["email", "phone", "field", "pattern"]),
+                name="maskingrule_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value}".strip()
+
+    def clean(self):
+        if self.kind in (self.Kind.EMAIL, self.Kind.PHONE):
+            self.value = ""
+        elif self.kind == self.Kind.FIELD:
+            self.value = self.value.strip()
+            if not FIELD_NAME.fullmatch(self.value):
+                raise ValidationError(
+                    {"value": _("Name a field: letters, digits, _ or -.")},
+                    code="field_name",
+                )
+        elif self.kind == self.Kind.PATTERN:
+            problem = pattern_problem(self.value)
+            if problem:
+                raise ValidationError({"value": problem}, code="pattern")
 
 
 class ToolCallOutcome(models.TextChoices):

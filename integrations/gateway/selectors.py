@@ -1,13 +1,15 @@
 """Reads of the gateway: agents, tool calls, tenants an agent may serve."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from oauth2_provider.models import get_refresh_token_model
 
-from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.models import AgentAuthorization, MaskingRule, ToolCall
 from integrations.gateway.tools.registry import Tool, all_tools
+from integrations.gateway.tools.result_masking import RuleSet, ruleset_from
 from integrations.models import Connection, Environment, Membership, Tenant
 
 
@@ -89,9 +91,25 @@ def tool_call_list(
     authorization: AgentAuthorization | None = None,
     tool: str = "",
     outcome: str = "",
+    user: str = "",
+    client: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[ToolCall]:
-    """Return tool calls, newest first, narrowed by the given filters."""
+    """Return tool calls, newest first, narrowed by the given filters.
+
+    `user` and `client` match the recorded username and agent name
+    (case-insensitive, part of it); `until` is exclusive.
+    """
     calls = ToolCall.objects.select_related("tenant", "client")
+    if user:
+        calls = calls.filter(user_label__icontains=user)
+    if client:
+        calls = calls.filter(client_label__icontains=client)
+    if since is not None:
+        calls = calls.filter(created_at__gte=since)
+    if until is not None:
+        calls = calls.filter(created_at__lt=until)
     if tenant is not None:
         calls = calls.filter(tenant=tenant)
     if environment is not None:
@@ -134,3 +152,25 @@ def tool_visibility(*, connection: Connection | None) -> list[ToolRow]:
             )
         )
     return rows
+
+
+def masking_rule_list(
+    *, environment: Environment | None = None, tenant: Tenant | None = None
+) -> QuerySet[MaskingRule]:
+    """Return the masking rules set on exactly one environment or tenant."""
+    if (environment is None) == (tenant is None):
+        raise ValueError("Give an environment or a tenant.")
+    if tenant is not None:
+        return MaskingRule.objects.filter(tenant=tenant)
+    return MaskingRule.objects.filter(environment=environment)
+
+
+def masking_ruleset(*, tenant: Tenant | None, tool: str) -> RuleSet:
+    """Return what to mask for a tool in a tenant: its environment's and its own."""
+    if tenant is None:
+        return RuleSet()
+    rules = MaskingRule.objects.filter(
+        Q(environment_id=tenant.environment_id) | Q(tenant=tenant),
+        Q(tool="") | Q(tool=tool),
+    )
+    return ruleset_from(list(rules))

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -13,8 +14,15 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from integrations.gateway.models import AgentAuthorization, Client, ToolCall
-from integrations.models import AuditAction, Tenant
+from integrations.gateway.models import (
+    AgentAuthorization,
+    AgentBudget,
+    Client,
+    MaskingRule,
+    ToolCall,
+)
+from integrations.gateway.tools.budgets import limits_cache_key
+from integrations.models import AuditAction, Environment, Tenant
 from integrations.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -144,3 +152,84 @@ def mcp_authorizations_purge(*, unused_for: timedelta) -> dict[str, int]:
         clients,
     )
     return {"unused_consents": stale_codes, "unused_clients": clients}
+
+
+def _rule_details(rule: MaskingRule) -> dict:
+    return {"kind": rule.kind, "value": rule.value, "tool": rule.tool or "*"}
+
+
+@transaction.atomic
+def masking_rule_create(
+    *,
+    actor,
+    kind: str,
+    value: str = "",
+    tool: str = "",
+    environment: Environment | None = None,
+    tenant: Tenant | None = None,
+) -> MaskingRule:
+    """Add a masking rule to an environment (staff) or a tenant (its admins)."""
+    rule = MaskingRule(
+        environment=environment,
+        tenant=tenant,
+        kind=kind,
+        value=value,
+        tool=tool,
+        created_by=actor,
+    )
+    rule.full_clean()
+    rule.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MASKING_RULE_ADDED,
+        target=str(rule),
+        environment=environment or tenant.environment,
+        tenant=tenant,
+        details=_rule_details(rule),
+    )
+    return rule
+
+
+@transaction.atomic
+def masking_rule_delete(*, actor, rule: MaskingRule) -> None:
+    """Remove a masking rule; results are no longer masked by it."""
+    details = _rule_details(rule)
+    tenant = rule.tenant
+    environment = rule.environment or tenant.environment
+    target = str(rule)
+    rule.delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MASKING_RULE_REMOVED,
+        target=target,
+        environment=environment,
+        tenant=tenant,
+        details=details,
+    )
+
+
+@transaction.atomic
+def agent_budget_update(
+    *, actor, environment: Environment, limits: dict[str, int | None]
+) -> AgentBudget:
+    """Set an environment's per-minute budgets; empty keeps the default."""
+    budget, _ = AgentBudget.objects.get_or_create(environment=environment)
+    before = budget.limits()
+    for kind, value in limits.items():
+        setattr(budget, kind, value)
+    budget.updated_by = actor
+    budget.updated_at = timezone.now()
+    budget.full_clean()
+    budget.save()
+    # Workers read the limits from the cache; the next call sees these
+    # (dropped again at commit, in case a worker cached the old ones since).
+    cache.delete(limits_cache_key(environment.pk))
+    transaction.on_commit(lambda: cache.delete(limits_cache_key(environment.pk)))
+    audit_record(
+        actor=actor,
+        action=AuditAction.AGENT_BUDGET_CHANGED,
+        target=environment.name,
+        environment=environment,
+        details={"before": before, "after": budget.limits()},
+    )
+    return budget

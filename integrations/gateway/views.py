@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from integrations.gateway import conf
 from integrations.gateway.forms import ToolCallFilterForm
-from integrations.gateway.models import ToolCall
 from integrations.gateway.selectors import (
     agent_get,
     tool_visibility,
@@ -27,7 +26,6 @@ from integrations.selectors import (
     connection_get_live,
     membership_get_for_request_or_404,
 )
-from integrations.views.staff import staff_required
 
 PAGE_SIZE = 50
 
@@ -124,26 +122,3 @@ def agent_revoke(request, tenant_id: int, agent_id: int):
         },
     )
     return redirect("gateway:agent_list", tenant_id=membership.tenant_id)
-
-
-@staff_required
-def tool_call_list(request):
-    """Show every agent's tool calls (staff), filterable and paginated."""
-    form = ToolCallFilterForm(request.GET or None, staff=True)
-    filters = form.cleaned_data if form.is_valid() else {}
-    calls = calls_of(
-        environment=filters.get("environment"),
-        tenant=filters.get("tenant"),
-        tool=filters.get("tool", ""),
-        outcome=filters.get("outcome", ""),
-    )
-    return render(
-        request,
-        "gateway/tool_call_list.html",
-        {
-            "form": form,
-            **_paged(request, calls),
-            "filtered": bool(filters) and any(filters.values()),
-            "outcomes": ToolCall.Outcome,
-        },
-    )

@@ -332,6 +332,16 @@ MCP_CONFIRM_SECONDS = env.int("MCP_CONFIRM_SECONDS", default=5 * 60)
 # Hosts agents may point a PagerDuty webhook at without a policy allowing
 # it; any other delivery host is denied by default (M29).
 MCP_WEBHOOK_ALLOWED_HOSTS = env.list("MCP_WEBHOOK_ALLOWED_HOSTS", default=[])
+# Tool calls per minute per tenant, person, agent (OAuth client) and tool
+# of a tenant, counted in the cache (Redis: shared by every worker). One
+# call makes one to a few PagerDuty requests, so a tenant's 240 stay well
+# under PagerDuty's 960 requests a minute. 0 turns a budget off.
+MCP_BUDGETS = {
+    "tenant": env.int("MCP_BUDGET_TENANT", default=240),
+    "user": env.int("MCP_BUDGET_USER", default=120),
+    "client": env.int("MCP_BUDGET_CLIENT", default=120),
+    "tool": env.int("MCP_BUDGET_TOOL", default=60),
+}
 # Threads serving portal pages (Django's WSGI app) behind the ASGI entry
 # point, per process: a page waiting on PagerDuty holds one.
 PORTAL_THREADS = env.int("PORTAL_THREADS", default=16)

@@ -28,3 +28,6 @@ PORTAL_REQUIRE_STAFF_MFA = False
 # The gateway tests serve the ASGI app under uvicorn (no live-server
 # static handler): WhiteNoise serves the source static files.
 WHITENOISE_USE_FINDERS = True
+# Tests call tools far faster than agents; the budget tests (M25) set
+# their own limits.
+MCP_BUDGETS = {"tenant": 0, "user": 0, "client": 0, "tool": 0}

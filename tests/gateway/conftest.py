@@ -113,3 +113,14 @@ def issue_token(gateway):
 def token(issue_token, alice, acme):
     """An agent token of alice in Acme Corp, read and write."""
     return issue_token(alice, acme).access
+
+
+@pytest.fixture
+def ungoverned(settings):
+    """Tools tested as tools: every call runs, as under an allow-all policy.
+
+    The default policies hold destructive writes for approval; the tool
+    families' tests check what a tool does once it runs, and the governance
+    tests check the holding.
+    """
+    settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"

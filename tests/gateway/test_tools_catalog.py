@@ -19,7 +19,10 @@ from tests.gateway import test_mcp_faults
 from tests.gateway.mcp_http import call, result
 from tests.helpers import skip_unless_available
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ungoverned"),
+]
 globex = test_mcp_faults.globex
 
 # --- Sample arguments of the catalogue tools (tools-catalog) -------------

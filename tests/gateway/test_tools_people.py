@@ -23,7 +23,10 @@ from tests.gateway.conftest import PASSWORD, connect_to_sandbox
 from tests.gateway.mcp_http import call, result
 from tests.helpers import skip_unless_available
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("ungoverned"),
+]
 
 SCALE = {"dev": 0.25, "ci": 1, "deep": 10}[os.environ.get("HYPOTHESIS_PROFILE", "dev")]
 EXAMPLES = max(50, int(600 * SCALE))

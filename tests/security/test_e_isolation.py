@@ -54,6 +54,7 @@ TENANT_PAGE = {
     "superuser": 404,
 }
 TENANT_ADMIN_ACTION = {**TENANT_PAGE, "a_member": 403, "a_admin": None}
+TENANT_ADMIN_PAGE = {**TENANT_PAGE, "a_member": 403}
 # Everyone is sent on: to sign in, to their tenant, or to the catalog.
 HOME = dict.fromkeys(ROLES, 302)
 
@@ -175,6 +176,23 @@ MATRIX = {
         {**dict.fromkeys(ROLES, 404), "anonymous": 302},
     ),
     "gateway:tool_call_list": ("staff", ["get"], STAFF_PAGE),
+    "gateway:tool_call_export": ("staff", ["get"], STAFF_PAGE),
+    "gateway:tenant_tool_call_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    "gateway:tenant_tool_call_export": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    "gateway:tenant_masking": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    # Tenant A has no masking rule 999999.
+    "gateway:tenant_masking_delete": (
+        "tenant",
+        ["post"],
+        {**dict.fromkeys(ROLES, 404), "anonymous": 302, "a_member": 403},
+    ),
+    "gateway:environment_masking": ("staff", ["get"], STAFF_PAGE),
+    "gateway:environment_budgets": ("staff", ["get"], STAFF_PAGE),
+    "gateway:environment_masking_delete": (
+        "staff",
+        ["post"],
+        {**STAFF_PAGE, "staff": 404, "superuser": 404},
+    ),
 }
 WORKSPACE_ROUTE = re.compile(r"^tenants/<int:tenant_id>/pagerduty/")
 # Denials only: members' own pages call PagerDuty (workspace tests cover them).
@@ -196,6 +214,7 @@ SAMPLE_KWARGS = {
     "url": "",
     "receiver_id": "00000000-0000-0000-0000-000000000000",
     "agent_id": "1",
+    "rule_id": "999999",
 }
 
 

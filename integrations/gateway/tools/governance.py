@@ -4,8 +4,9 @@
 (MCP-GATEWAY.md M21–M30): it asks the function named by MCP_GOVERNANCE_POLICY
 (default `by_policy`: the stored rules over the built-in defaults,
 `integrations/gateway/policies.py`); `hold` and `redeem` turn a hold into an
-approval and spend it. `filter_result` is where result masking will go. The
-runner calls them for every tool, so a policy never touches a handler.
+approval and spend it. `filter_result` masks results by the masking rules
+of the tenant and its environment. The runner calls them for every tool,
+so a policy never touches a handler.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from integrations.gateway.selectors import masking_ruleset
+from integrations.gateway.tools.result_masking import mask_value
 
 ALLOW = "allow"
 DENY = "deny"
@@ -87,8 +91,9 @@ def decide(request: ToolRequest) -> Decision:
 
 
 def filter_result(request: ToolRequest, result: dict[str, Any]) -> dict[str, Any]:
-    """Return the result the agent may see (masking goes here)."""
-    return result
+    """Return the result the agent may see: masked by the tenant's rules (M26)."""
+    rules = masking_ruleset(tenant=request.tenant, tool=request.tool.name)
+    return mask_value(result, rules)
 
 
 def hold(request: ToolRequest, decision: Decision) -> dict[str, Any]:

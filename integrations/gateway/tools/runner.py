@@ -32,11 +32,12 @@ from integrations.gateway.approvals import ApprovalRefused
 from integrations.gateway.conf import SCOPE_WRITE
 from integrations.gateway.confirmations import ConfirmationRefused
 from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.selectors import masking_ruleset
 from integrations.gateway.services import (
     agent_authorization_touch,
     tool_call_record,
 )
-from integrations.gateway.tools import governance
+from integrations.gateway.tools import budgets, governance
 from integrations.gateway.tools.errors import (
     ToolError,
     from_pagerduty,
@@ -45,6 +46,7 @@ from integrations.gateway.tools.errors import (
 )
 from integrations.gateway.tools.masking import mask_arguments
 from integrations.gateway.tools.registry import Tool, all_tools, tool_get
+from integrations.gateway.tools.result_masking import mask_text, mask_value
 from integrations.models import Connection, Membership
 from integrations.pagerduty import roles
 from integrations.pagerduty.workspace.access import (
@@ -382,6 +384,8 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
             ),
             outcome=Outcome.DENIED,
         )
+    # Before any hold or approval: an exhausted budget must not spend one.
+    _spend_budget(session, name)
     if decision.kind == governance.CONFIRM:
         if caller.confirmation is not None:
             try:
@@ -438,7 +442,20 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
         ) from None
     finally:
         ws.close()
-    return _json(governance.filter_result(request, result)), Outcome.SUCCEEDED
+    return governance.filter_result(request, _json(result)), Outcome.SUCCEEDED
+
+
+def _spend_budget(session: Session, name: str) -> None:
+    authorization = session.authorization
+    exhausted = budgets.budget_consume(
+        tenant_id=authorization.tenant_id,
+        user_id=authorization.user_id,
+        client_id=authorization.client_id,
+        tool=name,
+        environment_id=authorization.tenant.environment_id,
+    )
+    if exhausted is not None:
+        raise _Stop(budgets.exhausted_error(exhausted, tool=name))
 
 
 def _contains_token(value: Any, checksum: str, depth: int = 0) -> bool:
@@ -499,6 +516,10 @@ def _audit(
     client = authorization.client if authorization else None
     user = authorization.user if authorization else None
     try:
+        # The log keeps only what the tenant's masking rules let through.
+        rules = masking_ruleset(
+            tenant=authorization.tenant if authorization else None, tool=str(name)
+        )
         tool_call_record(
             tenant=authorization.tenant if authorization else None,
             user=user,
@@ -508,14 +529,17 @@ def _audit(
             authorization=authorization,
             protocol_version=caller.protocol_version[:20],
             tool=str(name)[:100],
-            arguments=mask_arguments(
-                arguments,
-                free_text=tool.free_text if tool else None,
-                hide=lambda value: _contains_token(value, caller.token_checksum),
+            arguments=mask_value(
+                mask_arguments(
+                    arguments,
+                    free_text=tool.free_text if tool else None,
+                    hide=lambda value: _contains_token(value, caller.token_checksum),
+                ),
+                rules,
             ),
             outcome=outcome,
             reason=reason[:40],
-            message=message[:500],
+            message=mask_text(message, rules)[:500],
             pagerduty_status=pagerduty_status,
             latency_ms=int((time.monotonic() - started) * 1000),
             request_id=caller.request_id[:64],
