@@ -780,13 +780,7 @@ def add_incident_note(ctx, args: dict) -> dict:
                 "description": "The escalation policy to hand the incident to.",
             },
         }
-    )
-    | {
-        "oneOf": [
-            {"required": ["user_id"], "not": {"required": ["escalation_policy_id"]}},
-            {"required": ["escalation_policy_id"], "not": {"required": ["user_id"]}},
-        ]
-    },
+    ),
     access=SCOPE_WRITE,
     operations=("PUT /incidents/{id}",),
     read_only=False,
