@@ -8,6 +8,7 @@ tools/list → tools/call against the PagerDuty sandbox.
 import pytest
 
 from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.tools.registry import all_tools
 from tests.gateway.agent import Agent
 from tests.gateway.conftest import PASSWORD
 
@@ -40,12 +41,7 @@ def test_sdk_client_authorizes_lists_and_acknowledges(
     protocol, tools, listed, first, acked, fetched = agent.run(work, mode=mode)
 
     assert protocol == version
-    assert [tool.name for tool in tools.tools] == [
-        "acknowledge_incidents",
-        "get_incident",
-        "list_incidents",
-        "who_is_on_call",
-    ]
+    assert [tool.name for tool in tools.tools] == [t.name for t in all_tools()]
     assert listed.is_error is False
     assert {i["status"] for i in listed.structured_content["response"]} == {"triggered"}
     assert acked.is_error is False
