@@ -173,6 +173,13 @@ def _ids(state, subdomain="acme") -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _every_call_allowed(settings):
+    # These tests are about the tools; the portal's policies (which hold
+    # most writes for approval) are tested on their own.
+    settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+
+
 def authorize(user, tenant) -> AgentAuthorization:
     client = Client.objects.create(
         name="Agent",
