@@ -173,6 +173,13 @@ def _ids(state, subdomain="acme") -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _every_call_allowed(settings):
+    # These tests are about the tools; the portal's policies (which hold
+    # most writes for approval) are tested on their own.
+    settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+
+
 def authorize(user, tenant) -> AgentAuthorization:
     client = Client.objects.create(
         name="Agent",
@@ -290,6 +297,13 @@ def test_compatible_tools_keep_the_names_and_schemas_and_annotations_are_precise
     assert hints["escalate_incident"] == (False, False, False)
     assert hints["reassign_incident"] == (False, True, True)
     assert not [n for n in OWN if tool_get(n).compatible]
+    # Some agent APIs refuse a tool whose schema combines at the top level.
+    combined = [
+        name
+        for name in FAMILY + OWN
+        if {"oneOf", "anyOf", "allOf"} & set(tool_get(name).input_schema)
+    ]
+    assert combined == []
 
 
 def test_results_are_capped_with_a_flag_when_more_exist(agent, settings, ids):

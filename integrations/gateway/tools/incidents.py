@@ -197,27 +197,10 @@ def get_incident(ctx, args: dict) -> dict:
     )
     incident = detail.incident
     return {
-        "id": incident.id,
-        "incident_number": incident.number,
-        "title": incident.title,
-        "status": incident.status,
-        "urgency": incident.urgency,
-        "created_at": incident.created_at,
-        "html_url": incident.html_url,
-        "service": _ref(incident.service),
-        "escalation_policy": _ref(incident.escalation_policy),
+        **_incident(incident),
         "assignees": [_ref(ref) for ref in incident.assignees],
-        "teams": [_ref(ref) for ref in incident.teams],
         "description": incident.description,
-        "notes": [
-            {
-                "id": note.id,
-                "content": note.content,
-                "created_at": note.created_at,
-                "user": _ref(note.user),
-            }
-            for note in detail.notes[: ctx.max_results]
-        ],
+        "notes": [_note(note) for note in detail.notes[: ctx.max_results]],
         "log_entries": [
             {
                 "id": entry.id,
@@ -780,13 +763,7 @@ def add_incident_note(ctx, args: dict) -> dict:
                 "description": "The escalation policy to hand the incident to.",
             },
         }
-    )
-    | {
-        "oneOf": [
-            {"required": ["user_id"], "not": {"required": ["escalation_policy_id"]}},
-            {"required": ["escalation_policy_id"], "not": {"required": ["user_id"]}},
-        ]
-    },
+    ),
     access=SCOPE_WRITE,
     operations=("PUT /incidents/{id}",),
     read_only=False,

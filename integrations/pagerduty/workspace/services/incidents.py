@@ -259,6 +259,7 @@ def incident_bulk_change(
             _("Say what to change: status, urgency, assignee or escalation level."),
         )
     updated: list[Incident] = []
+    done = 0
     for start in range(0, len(ids), inputs.BULK_LIMIT):
         chunk = ids[start : start + inputs.BULK_LIMIT]
         body = {
@@ -272,9 +273,10 @@ def incident_bulk_change(
                 "/incidents", body, required_scope=Scope.INCIDENTS_WRITE
             )
         except PagerDutyError as exc:
-            if updated:
-                raise BulkStopped(exc, done=len(updated)) from exc
+            if done:
+                raise BulkStopped(exc, done=done) from exc
             raise
+        done += len(chunk)
         items = answer.get("incidents") if isinstance(answer, dict) else None
         updated.extend(Incident.from_api(item) for item in _dicts(items))
     return updated
