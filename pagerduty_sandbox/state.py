@@ -76,6 +76,8 @@ class Team:
     name: str
     description: str | None = None
     members: dict[str, str] = field(default_factory=dict)  # user id -> role
+    # "none" makes the team private (PagerDuty's Team.default_role).
+    default_role: str = "manager"
 
 
 @dataclass

@@ -25,6 +25,7 @@ USER_ROLES = (
     "user",
 )
 TEAM_ROLES = ("observer", "responder", "manager")
+TEAM_DEFAULT_ROLES = ("manager", "none")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 AVATAR = "https://pd-static-assets.pagerduty.com/users/blank-avatar.png"
 
@@ -67,7 +68,7 @@ def render_team(ctx: Ctx, team: Team) -> dict:
         "html_url": ctx.html_url("teams", team.id),
         "name": team.name,
         "description": team.description,
-        "default_role": "manager",
+        "default_role": team.default_role,
     }
     if team.description is None:
         del data["description"]
@@ -231,6 +232,13 @@ def _team_fields(data: dict, *, creating: bool) -> dict:
         if description is not None and not isinstance(description, str):
             raise invalid("description must be a string")
         fields["description"] = description
+    default_role = data.get("default_role")
+    if default_role is not None:
+        if default_role not in TEAM_DEFAULT_ROLES:
+            raise invalid(
+                f"default_role must be one of {', '.join(TEAM_DEFAULT_ROLES)}"
+            )
+        fields["default_role"] = default_role
     return fields
 
 

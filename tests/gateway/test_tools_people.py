@@ -372,6 +372,15 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
         )
     )
     team_id = created["id"]
+    private_team = _answer(
+        call(
+            gateway.mcp_url,
+            token,
+            "create_team",
+            {"create_model": {"team": {"name": "Audit", "default_role": "none"}}},
+        )
+    )
+    private = vars(state.teams[private_team["id"]])
     updated = _answer(
         call(
             gateway.mcp_url,
@@ -401,6 +410,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
     deleted = _answer(call(gateway.mcp_url, token, "delete_team", {"team_id": team_id}))
 
     assert (created["name"], created["description"]) == ("Search", "Finds")
+    assert private["default_role"] == "none"
     assert (updated["name"], updated["description"]) == ("Search Infra", None)
     assert added == {"result": "Successfully added user to team"}
     assert role == "manager"
@@ -411,8 +421,8 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
     assert deleted == {"result": f"Successfully deleted team {team_id}"}
     assert team_id not in state.teams
     outcomes = list(ToolCall.objects.values_list("tool", "outcome"))
-    assert [o for _t, o in outcomes] == ["succeeded"] * 5
-    masked = ToolCall.objects.get(tool="create_team").arguments
+    assert [o for _t, o in outcomes] == ["succeeded"] * 6
+    masked = ToolCall.objects.filter(tool="create_team").earliest("pk").arguments
     assert masked["create_model"]["team"]["name"] == "[text, 6 chars]"
 
 

@@ -723,6 +723,40 @@ def test_user_create_needs_from_and_a_unique_email(pagerduty_sandbox, token):
     assert clash.status_code == 400
 
 
+def test_a_team_keeps_its_default_role(pagerduty_sandbox, token):
+    private = _write(
+        pagerduty_sandbox,
+        "POST",
+        "/teams",
+        token,
+        {"team": {"type": "team", "name": "Red team", "default_role": "none"}},
+    )
+    public = _write(
+        pagerduty_sandbox,
+        "POST",
+        "/teams",
+        token,
+        {"team": {"type": "team", "name": "Blue team"}},
+    )
+    wrong = _write(
+        pagerduty_sandbox,
+        "POST",
+        "/teams",
+        token,
+        {"team": {"type": "team", "name": "Grey team", "default_role": "observer"}},
+    )
+    team_id = private.json()["team"]["id"]
+
+    fetched = _get(pagerduty_sandbox, f"/teams/{team_id}", token)
+
+    assert fetched.json()["team"]["default_role"] == "none"
+    assert public.json()["team"]["default_role"] == "manager"
+    assert wrong.status_code == 400
+    assert not any(
+        t.name == "Grey team" for t in pagerduty_sandbox.state.teams.values()
+    )
+
+
 def test_team_membership(pagerduty_sandbox, token, acme):
     state = pagerduty_sandbox.state
     team = next(t for t in state.teams.values() if t.name == "Platform")
