@@ -12,7 +12,7 @@ from integrations.gateway.tools.incidents import ID_PATTERN, _ref, check_id
 from integrations.gateway.tools.registry import pagerduty_mcp_schema, register
 from integrations.gateway.tools.users import ids_of, limit_of, reference, time_of
 from integrations.pagerduty.workspace import inputs, selectors
-from integrations.pagerduty.workspace.selectors.common import MAX_IDS
+from integrations.pagerduty.workspace.selectors.common import MAX_FILTER_IDS
 from integrations.pagerduty.workspace.selectors.oncalls import MAX_WINDOW
 
 # Each service costs one call to find its escalation policy.
@@ -112,9 +112,9 @@ def list_oncalls(ctx, args: dict) -> dict:
         name: ids_of(args, name)
         for name in ("user_ids", "schedule_ids", "escalation_policy_ids")
     }
-    if any(len(ids) > MAX_IDS for ids in filters.values()):
+    if any(len(ids) > MAX_FILTER_IDS for ids in filters.values()):
         raise ToolError(
-            _("Give at most %(n)s IDs per filter.") % {"n": MAX_IDS},
+            _("Give at most %(n)s IDs per filter.") % {"n": MAX_FILTER_IDS},
             code="invalid_arguments",
         )
     time_zone = args.get("time_zone") or ""

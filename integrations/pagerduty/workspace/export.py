@@ -50,6 +50,7 @@ from integrations.pagerduty.scopes import Scope
 from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.operations import operation
+from integrations.pagerduty.workspace.selectors.common import MAX_FILTER_IDS
 from integrations.services.tokens import connection_client
 
 logger = logging.getLogger(__name__)
@@ -100,10 +101,6 @@ class ExportWindow:
     @property
     def pages(self) -> int:
         return math.ceil(self.total / PAGE_SIZE)
-
-
-# Each of the ID filters takes at most this many IDs.
-MAX_FILTER_IDS = 25
 
 
 @dataclass(frozen=True)

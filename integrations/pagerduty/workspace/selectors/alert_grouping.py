@@ -12,7 +12,7 @@ from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import AlertGroupingSetting
 from integrations.pagerduty.workspace.operations import operation
-from integrations.pagerduty.workspace.selectors.common import MAX_LIST_FILTER_IDS
+from integrations.pagerduty.workspace.selectors.common import MAX_FILTER_IDS
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def alert_grouping_setting_list(
     params: dict = {"limit": inputs.bounded(limit, "limit", low=1, high=100)}
     if service_ids:
         params["service_ids[]"] = inputs.pd_ids(
-            service_ids, "service_ids", limit=MAX_LIST_FILTER_IDS
+            service_ids, "service_ids", limit=MAX_FILTER_IDS
         )
     if after and before:
         raise inputs.InvalidInput("after", _("Give either after or before, not both."))

@@ -10,7 +10,7 @@ from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import Service
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
-    MAX_LIST_FILTER_IDS,
+    MAX_FILTER_IDS,
     MAX_LIST_OFFSET,
     query_params,
 )
@@ -44,9 +44,7 @@ def service_list(
     limit = inputs.bounded(limit, "limit", low=1, high=100)
     params = query_params(query)
     if team_ids:
-        params["team_ids[]"] = inputs.pd_ids(
-            team_ids, "team_ids", limit=MAX_LIST_FILTER_IDS
-        )
+        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_FILTER_IDS)
     page = ws.read_page(
         "/services",
         key="services",

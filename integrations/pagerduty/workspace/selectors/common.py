@@ -12,12 +12,11 @@ LIST_PAGE_SIZE = 25
 # Lists page by 25 up to PagerDuty's 10,000-result offset cap.
 MAX_LIST_OFFSET = 10_000 - LIST_PAGE_SIZE
 MAX_QUERY = 100
-# IDs one list filter takes (team_ids[], user_ids[], service_ids[]).
-MAX_LIST_FILTER_IDS = 50
 # PagerDuty's largest page.
 MAX_PAGE = 100
-# IDs per list filter (team_ids[], …): keeps the URL well within limits.
-MAX_IDS = 25
+# IDs one list filter takes (team_ids[], user_ids[], service_ids[]): keeps
+# the URL well within limits, for pages, exports and tools alike.
+MAX_FILTER_IDS = 25
 
 
 def entity_page(

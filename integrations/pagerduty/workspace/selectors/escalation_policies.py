@@ -10,7 +10,7 @@ from integrations.pagerduty.workspace.entities import EscalationPolicy
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
     LIST_PAGE_SIZE,
-    MAX_LIST_FILTER_IDS,
+    MAX_FILTER_IDS,
     MAX_LIST_OFFSET,
     query_params,
 )
@@ -35,7 +35,7 @@ def escalation_policy_list(
     params = query_params(query)
     for name, ids in (("user_ids", user_ids), ("team_ids", team_ids)):
         if ids:
-            params[f"{name}[]"] = inputs.pd_ids(ids, name, limit=MAX_LIST_FILTER_IDS)
+            params[f"{name}[]"] = inputs.pd_ids(ids, name, limit=MAX_FILTER_IDS)
     if include:
         params["include[]"] = list(
             dict.fromkeys(

@@ -25,6 +25,7 @@ from integrations.pagerduty.workspace.entities import (
     Ref,
 )
 from integrations.pagerduty.workspace.operations import operation
+from integrations.pagerduty.workspace.selectors.common import MAX_FILTER_IDS
 
 PAGE_SIZES = (25, 50, 100)
 STATUS_TABS = ("triggered", "acknowledged", "resolved", "all")
@@ -43,8 +44,6 @@ MAX_PAGE = OFFSET_CAP
 SEARCH_PAGES = 10
 SEARCH_LIMIT = SEARCH_PAGES * 100
 MAX_SEARCH = 100
-# "My teams" and "Assigned to me" name at most this many IDs.
-MAX_FILTER_IDS = 25
 OPEN_STATUSES = ("triggered", "acknowledged")
 
 

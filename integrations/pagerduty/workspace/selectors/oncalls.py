@@ -15,7 +15,7 @@ from integrations.pagerduty.workspace import inputs
 from integrations.pagerduty.workspace.context import Workspace
 from integrations.pagerduty.workspace.entities import OnCall, Ref
 from integrations.pagerduty.workspace.operations import operation
-from integrations.pagerduty.workspace.selectors.common import MAX_IDS
+from integrations.pagerduty.workspace.selectors.common import MAX_FILTER_IDS
 
 # PagerDuty computes on-calls at most 90 days ahead.
 MAX_WINDOW = timedelta(days=90)
@@ -71,7 +71,7 @@ def oncall_page(
     ):
         ids = [inputs.pd_id(one, name)] if one else []
         if many:
-            ids += inputs.pd_ids(many, f"{name}s", limit=MAX_IDS)
+            ids += inputs.pd_ids(many, f"{name}s", limit=MAX_FILTER_IDS)
         if ids:
             params[f"{name}s[]"] = list(dict.fromkeys(ids))
     if earliest:

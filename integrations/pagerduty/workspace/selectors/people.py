@@ -12,7 +12,7 @@ from integrations.pagerduty.workspace.entities import Member, Ref, Team, User
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
     LIST_PAGE_SIZE,
-    MAX_IDS,
+    MAX_FILTER_IDS,
     entity_page,
     query_params,
 )
@@ -30,7 +30,7 @@ def user_list(
     """Return one page of users with their teams, maybe of some teams: one call."""
     params = query_params(query, **{"include[]": ["teams"]})
     if team_ids:
-        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_IDS)
+        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_FILTER_IDS)
     return entity_page(
         ws,
         "/users",

@@ -16,7 +16,7 @@ from integrations.pagerduty.workspace.entities import Override, Schedule, User
 from integrations.pagerduty.workspace.operations import operation
 from integrations.pagerduty.workspace.selectors.common import (
     LIST_PAGE_SIZE,
-    MAX_IDS,
+    MAX_FILTER_IDS,
     entity_page,
     query_params,
 )
@@ -36,7 +36,7 @@ def schedule_list(
     """Return one page of schedules (entities in `.items`): one call."""
     params = query_params(query)
     if team_ids:
-        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_IDS)
+        params["team_ids[]"] = inputs.pd_ids(team_ids, "team_ids", limit=MAX_FILTER_IDS)
     return entity_page(
         ws,
         "/schedules",
