@@ -54,6 +54,7 @@ TENANT_PAGE = {
     "superuser": 404,
 }
 TENANT_ADMIN_ACTION = {**TENANT_PAGE, "a_member": 403, "a_admin": None}
+TENANT_ADMIN_PAGE = {**TENANT_PAGE, "a_member": 403}
 # Everyone is sent on: to sign in, to their tenant, or to the catalog.
 HOME = dict.fromkeys(ROLES, 302)
 
@@ -175,6 +176,16 @@ MATRIX = {
         {**dict.fromkeys(ROLES, 404), "anonymous": 302},
     ),
     "gateway:tool_call_list": ("staff", ["get"], STAFF_PAGE),
+    # Agent governance: policies (staff; tenant admins) and held calls.
+    "gateway:environment_policy_list": ("staff", ["get"], STAFF_PAGE),
+    "gateway:tenant_policy_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    "gateway:approval_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    # Tenant A has no such approval: nobody learns whether it exists elsewhere.
+    "gateway:approval_detail": (
+        "tenant",
+        ["get", "post"],
+        {**TENANT_ADMIN_PAGE, "a_admin": 404},
+    ),
 }
 WORKSPACE_ROUTE = re.compile(r"^tenants/<int:tenant_id>/pagerduty/")
 # Denials only: members' own pages call PagerDuty (workspace tests cover them).
@@ -196,6 +207,7 @@ SAMPLE_KWARGS = {
     "url": "",
     "receiver_id": "00000000-0000-0000-0000-000000000000",
     "agent_id": "1",
+    "approval_id": "apr_no_such_approval",
 }
 
 
