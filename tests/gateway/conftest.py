@@ -113,3 +113,13 @@ def issue_token(gateway):
 def token(issue_token, alice, acme):
     """An agent token of alice in Acme Corp, read and write."""
     return issue_token(alice, acme).access
+
+
+@pytest.fixture
+def governance_off(settings):
+    """Every tool allowed, for tests of a tool's own behaviour.
+
+    By default destructive writes are held for approval (README, Agent
+    governance); a test of what such a tool does asks for this fixture.
+    """
+    settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
