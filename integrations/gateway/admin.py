@@ -3,7 +3,12 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from integrations.gateway.models import AgentAuthorization, ToolCall
+from integrations.gateway.models import (
+    AgentAuthorization,
+    Approval,
+    ToolCall,
+    ToolPolicy,
+)
 from integrations.gateway.services import agent_authorization_revoke
 
 
@@ -104,3 +109,23 @@ class ToolCallAdmin(ReadOnlyAdmin):
         "latency_ms",
         "request_id",
     ]
+
+
+@admin.register(ToolPolicy)
+class ToolPolicyAdmin(ReadOnlyAdmin):
+    """Read only: changes go through the policy pages, which audit them."""
+
+    list_display = ["tool", "environment", "tenant", "action", "updated_at"]
+    list_filter = ["environment", "action"]
+    search_fields = ["tool", "tenant__name"]
+    list_select_related = ["environment", "tenant"]
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdmin):
+    """Read only: tenant admins decide held calls on the approvals page."""
+
+    list_display = ["public_id", "tool", "tenant", "user", "status", "created_at"]
+    list_filter = ["status", "tenant__environment"]
+    search_fields = ["public_id", "tool", "user__username", "tenant__name"]
+    list_select_related = ["tenant", "user"]

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,9 +23,10 @@ from integrations.views.staff import environment_view
 
 
 def _admin_membership(request, tenant_id: int):
+    """Return the user's admin membership: 404 outside the tenant, 403 inside."""
     membership = membership_get_for_request_or_404(request=request, tenant_id=tenant_id)
     if not membership.is_admin:
-        raise Http404("Only the tenant's admins manage its agents' policies.")
+        raise PermissionDenied
     return membership
 
 

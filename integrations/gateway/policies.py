@@ -116,7 +116,11 @@ def evaluate(
     webhook_hosts: Iterable[str] = (),
 ) -> Verdict:
     """Return what may happen to `call`: allow, approval or deny, and why."""
-    verdict = default_verdict(call, webhook_hosts=webhook_hosts)
+    # An environment rule on a webhook tool carries staff's own host list
+    # (delivery_host conditions), so it replaces the built-in host check.
+    verdict = default_verdict(
+        call, webhook_hosts=webhook_hosts, check_hosts=environment_rule is None
+    )
     if environment_rule is not None and _applies(environment_rule, call):
         verdict = Verdict(
             environment_rule.action,
@@ -139,7 +143,9 @@ def evaluate(
     return verdict
 
 
-def default_verdict(call: Call, *, webhook_hosts: Iterable[str] = ()) -> Verdict:
+def default_verdict(
+    call: Call, *, webhook_hosts: Iterable[str] = (), check_hosts: bool = True
+) -> Verdict:
     """Return the built-in default: by tool name first, then by class."""
     if call.read_only is None:
         return Verdict(DENY, _("Unknown tools are denied."))
@@ -149,7 +155,7 @@ def default_verdict(call: Call, *, webhook_hosts: Iterable[str] = ()) -> Verdict
         return Verdict(ALLOW, _("Additive writes are allowed."))
     if call.tool == "manage_incidents" and _acknowledges_only(call.arguments):
         return Verdict(ALLOW, _("Acknowledging is allowed."))
-    if call.tool in WEBHOOK_WRITES and not call.listing:
+    if call.tool in WEBHOOK_WRITES and check_hosts and not call.listing:
         allowed = {_host(h) for h in webhook_hosts}
         outside = sorted(h for h in delivery_hosts(call.arguments) if h not in allowed)
         if outside:

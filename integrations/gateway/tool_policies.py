@@ -33,8 +33,27 @@ def rules_get(
     return environment_rule, tenant_rule
 
 
+def rules_get_all(
+    *, environment_id: int, tenant_id: int | None
+) -> dict[str, tuple[Rule | None, Rule | None]]:
+    """Return (environment rule, tenant rule) per tool that has any (one query)."""
+    rows = ToolPolicy.objects.filter(environment_id=environment_id).filter(
+        Q(tenant__isnull=True) | Q(tenant_id=tenant_id)
+    )
+    rules: dict[str, tuple[Rule | None, Rule | None]] = {}
+    for row in rows:
+        environment_rule, tenant_rule = rules.get(row.tool, (None, None))
+        if row.tenant_id is None:
+            environment_rule = row.as_rule()
+        else:
+            tenant_rule = row.as_rule()
+        rules[row.tool] = (environment_rule, tenant_rule)
+    return rules
+
+
 def verdict_for(
     *,
+    rules: dict | None = None,
     tool: str,
     read_only: bool | None,
     tenant: Tenant,
@@ -43,10 +62,16 @@ def verdict_for(
     client_id: str,
     arguments: dict | None,
 ) -> Verdict:
-    """Load a tool's rules for a tenant and evaluate this call against them."""
-    environment_rule, tenant_rule = rules_get(
-        environment_id=tenant.environment_id, tenant_id=tenant.pk, tool=tool
-    )
+    """Load a tool's rules for a tenant and evaluate this call against them.
+
+    `rules` (from `rules_get_all`) saves the query when deciding many tools.
+    """
+    if rules is not None:
+        environment_rule, tenant_rule = rules.get(tool, (None, None))
+    else:
+        environment_rule, tenant_rule = rules_get(
+            environment_id=tenant.environment_id, tenant_id=tenant.pk, tool=tool
+        )
     return evaluate(
         Call(
             tool=tool,

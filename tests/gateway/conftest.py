@@ -116,11 +116,10 @@ def token(issue_token, alice, acme):
 
 
 @pytest.fixture
-def ungoverned(settings):
-    """Tools tested as tools: every call runs, as under an allow-all policy.
+def governance_off(settings):
+    """Every tool allowed, for tests of a tool's own behaviour.
 
-    The default policies hold destructive writes for approval; the tool
-    families' tests check what a tool does once it runs, and the governance
-    tests check the holding.
+    By default destructive writes are held for approval (README, Agent
+    governance); a test of what such a tool does asks for this fixture.
     """
     settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"

@@ -145,7 +145,10 @@ def test_m23_tampered_foreign_or_declined_confirmations_are_refused(
     assert ran["isError"] is False
 
 
-@pytest.mark.parametrize(("version", "capabilities"), [(MODERN, {}), (LEGACY, None)])
+@pytest.mark.parametrize(
+    ("version", "capabilities"),
+    [(MODERN, {}), (MODERN, {"elicitation": {"url": {}}}), (LEGACY, None)],
+)
 def test_m23_a_client_that_cannot_elicit_gets_the_approval_flow(
     gateway, token, confirm_rule, pagerduty_sandbox, version, capabilities
 ):

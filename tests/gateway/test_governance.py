@@ -16,6 +16,7 @@ from integrations.gateway.tools import registry
 from integrations.models import Environment, Membership
 from tests.factories import MembershipFactory, UserFactory
 from tests.gateway.mcp_http import call, list_tools, result
+from tests.helpers import skip_unless_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -411,3 +412,57 @@ def test_m29_a_webhook_to_an_outside_host_is_denied_by_default(
         "denied",
         "held",
     ]
+
+
+@pytest.mark.postgres
+def test_m22_concurrent_retries_run_the_approved_call_once(
+    gateway, token, carol, pagerduty_sandbox
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    skip_unless_available(
+        connection.vendor == "postgresql",
+        "concurrent writes need PostgreSQL: set DATABASE_URL=postgres://…",
+    )
+    rule("acknowledge_incidents", "approval")
+    incident = triggered(pagerduty_sandbox)
+    arguments = {"incident_ids": [incident]}
+    held = structured(call(gateway.mcp_url, token, "acknowledge_incidents", arguments))
+    retry = {**arguments, "approval_id": held["approval"]["id"]}
+    approve(held["approval"]["id"], carol)
+    before = puts(pagerduty_sandbox)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: result(
+                    call(gateway.mcp_url, token, "acknowledge_incidents", retry)
+                ),
+                range(6),
+            )
+        )
+
+    outcomes = sorted(
+        "ran" if not a["isError"] else a["structuredContent"]["error"]["code"]
+        for a in answers
+    )
+    assert outcomes == ["approval_used"] * 5 + ["ran"]
+    assert puts(pagerduty_sandbox) == before + 1
+
+
+def test_governance_off_lets_a_tools_own_tests_run_it(
+    gateway, token, webhook_tool, governance_off
+):
+    ran = result(
+        call(
+            gateway.mcp_url,
+            token,
+            "create_webhook_subscription",
+            _subscription("https://collector.evil.example/pd"),
+        )
+    )
+
+    assert ran["isError"] is False
+    assert len(webhook_tool) == 1

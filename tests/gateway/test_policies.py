@@ -190,6 +190,29 @@ OUTSIDE = Rule(
             APPROVAL,
             "default",
         ),
+        # Staff's own host list (an environment rule) replaces the setting's.
+        (
+            call(
+                "create_webhook_subscription",
+                False,
+                webhook("https://hooks.acme.example/x"),
+            ),
+            OUTSIDE,
+            None,
+            (),
+            APPROVAL,
+            "default",
+        ),
+        (
+            call(
+                "create_webhook_subscription", False, webhook("https://evil.example/x")
+            ),
+            OUTSIDE,
+            None,
+            (),
+            DENY,
+            "environment",
+        ),
         # The environment's rule replaces the default when its conditions hold.
         (
             call("acknowledge_incidents", False, {"incident_ids": ["P1", "P2", "P3"]}),

@@ -21,7 +21,7 @@ from tests.helpers import skip_unless_available
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ungoverned"),
+    pytest.mark.usefixtures("governance_off"),
 ]
 globex = test_mcp_faults.globex
 

@@ -31,7 +31,7 @@ from tests.integrations.pagerduty.workspace.conftest import (
     make_connection,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ungoverned")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("governance_off")]
 
 FAMILY = (
     "list_incidents",

@@ -25,7 +25,7 @@ from tests.helpers import skip_unless_available
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("ungoverned"),
+    pytest.mark.usefixtures("governance_off"),
 ]
 
 SCALE = {"dev": 0.25, "ci": 1, "deep": 10}[os.environ.get("HYPOTHESIS_PROFILE", "dev")]

@@ -192,6 +192,15 @@ MATRIX = {
         "staff",
         ["post"],
         {**STAFF_PAGE, "staff": 404, "superuser": 404},
+    # Agent governance: policies (staff; tenant admins) and held calls.
+    "gateway:environment_policy_list": ("staff", ["get"], STAFF_PAGE),
+    "gateway:tenant_policy_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    "gateway:approval_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
+    # Tenant A has no such approval: nobody learns whether it exists elsewhere.
+    "gateway:approval_detail": (
+        "tenant",
+        ["get", "post"],
+        {**TENANT_ADMIN_PAGE, "a_admin": 404},
     ),
 }
 WORKSPACE_ROUTE = re.compile(r"^tenants/<int:tenant_id>/pagerduty/")
@@ -215,6 +224,7 @@ SAMPLE_KWARGS = {
     "receiver_id": "00000000-0000-0000-0000-000000000000",
     "agent_id": "1",
     "rule_id": "999999",
+    "approval_id": "apr_no_such_approval",
 }
 
 

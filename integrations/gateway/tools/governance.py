@@ -39,6 +39,8 @@ class ToolRequest:
     arguments: dict[str, Any] | None = None
     # The caller's role in the tenant (admin, member).
     role: str = ""
+    # The tenant's stored rules per tool, when loaded once for a listing.
+    rules: Any = None
 
     @property
     def listing(self) -> bool:
@@ -68,6 +70,7 @@ def by_policy(request: ToolRequest) -> Decision:
     from integrations.gateway.tool_policies import verdict_for
 
     verdict = verdict_for(
+        rules=request.rules,
         tool=request.tool.name,
         read_only=request.tool.read_only,
         tenant=request.tenant,
@@ -83,6 +86,13 @@ def by_policy(request: ToolRequest) -> Decision:
     if verdict.action == POLICY_CONFIRM:
         return Decision(CONFIRM, verdict.reason)
     return Decision(HOLD, verdict.reason, {"self_approval": verdict.self_approval})
+
+
+def rules_for(tenant) -> Any:
+    """Return a tenant's stored rules for every tool (one query)."""
+    from integrations.gateway.tool_policies import rules_get_all
+
+    return rules_get_all(environment_id=tenant.environment_id, tenant_id=tenant.pk)
 
 
 def decide(request: ToolRequest) -> Decision:

@@ -177,7 +177,9 @@ def load_session(caller: Caller) -> Session | None:
     )
 
 
-def _request(tool: Tool, session: Session, arguments=None) -> governance.ToolRequest:
+def _request(
+    tool: Tool, session: Session, arguments=None, rules=None
+) -> governance.ToolRequest:
     authorization = session.authorization
     return governance.ToolRequest(
         tool=tool,
@@ -187,6 +189,7 @@ def _request(tool: Tool, session: Session, arguments=None) -> governance.ToolReq
         authorization=authorization,
         arguments=arguments,
         role=session.membership.role if session.membership else "",
+        rules=rules,
     )
 
 
@@ -226,12 +229,15 @@ def visible_tools(caller: Caller) -> list[Tool]:
     if session is None or session.membership is None:
         return []
     agent_authorization_touch(authorization_id=caller.authorization_id)
+    # Every tool's stored rules in one query, not one per tool.
+    rules = governance.rules_for(session.tenant)
     return [
         tool
         for tool in all_tools()
         if tool.access in caller.scopes
         and _available(tool, session)
-        and governance.decide(_request(tool, session)).kind != governance.DENY
+        and governance.decide(_request(tool, session, rules=rules)).kind
+        != governance.DENY
     ]
 
 
