@@ -76,8 +76,8 @@ PARITY_INCIDENTS = 50
 SCHEMA_REASONS: dict[tuple[str, str], str] = {}
 FIND_PYTHON = ROOT / "scripts" / "find_pdmcp_python"
 PROBE = ROOT / "scripts" / "pdmcp_probe.py"
-# The gateway's upstream requests per read (integrations/pagerduty/workspace/
-# selectors), to send the same ones directly: path and query by call.
+# What the gateway's incident_get asks PagerDuty to include
+# (integrations/pagerduty/workspace/selectors), for the direct baseline.
 INCIDENT_INCLUDES = ["assignees", "escalation_policies", "services", "teams"]
 
 
