@@ -505,21 +505,36 @@ def _parity(ctx, pd: McpSession, gateway: McpSession, calls, plan: Plan) -> list
 
 
 def schema_differences(pd_tools: dict, gateway_tools: dict) -> list[str]:
-    """Every difference in name or input schema among the tools both offer."""
+    """Every difference in input schema among the tools both offer, named by
+    the path of each differing value (SCHEMA_REASONS keys: tool and path)."""
     differences = []
     for name in sorted(set(pd_tools) & set(gateway_tools)):
         theirs = pd_tools[name].get("inputSchema")
         ours = gateway_tools[name].get("inputSchema")
-        if ours == theirs:
-            continue
-        for key in sorted(set(theirs or {}) | set(ours or {})):
-            if (theirs or {}).get(key) != (ours or {}).get(key):
-                reason = SCHEMA_REASONS.get((name, key))
-                differences.append(
-                    f"{name}: inputSchema.{key} differs"
-                    + (f" ({reason})" if reason else " (no reason given)")
-                )
+        for path, mine, their in _leaf_differences(ours, theirs, "inputSchema"):
+            reason = SCHEMA_REASONS.get((name, path))
+            differences.append(
+                f"{name}: {path} is {json.dumps(mine)[:80]}, theirs "
+                f"{json.dumps(their)[:80]}"
+                + (f" ({reason})" if reason else " (no reason given)")
+            )
     return differences
+
+
+_MISSING = "(absent)"
+
+
+def _leaf_differences(ours, theirs, path: str) -> list[tuple[str, object, object]]:
+    if ours == theirs:
+        return []
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = []
+        for key in sorted(set(ours) | set(theirs)):
+            found += _leaf_differences(
+                ours.get(key, _MISSING), theirs.get(key, _MISSING), f"{path}.{key}"
+            )
+        return found
+    return [(path, ours, theirs)]
 
 
 def _schema_parity(ctx, pd_tools: dict, gateway_tools: dict) -> None:

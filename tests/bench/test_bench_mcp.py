@@ -154,12 +154,13 @@ def test_schema_differences_name_each_one_and_its_reason(monkeypatch):
     }
 
     assert bench_mcp.schema_differences(theirs, ours) == [
-        "a: inputSchema.properties differs (no reason given)"
+        'a: inputSchema.properties.x is "(absent)", theirs {} (no reason given)',
+        'a: inputSchema.properties.y is {}, theirs "(absent)" (no reason given)',
     ]
-    monkeypatch.setitem(bench_mcp.SCHEMA_REASONS, ("a", "properties"), "why")
-    assert bench_mcp.schema_differences(theirs, ours) == [
-        "a: inputSchema.properties differs (why)"
-    ]
+    monkeypatch.setitem(
+        bench_mcp.SCHEMA_REASONS, ("a", "inputSchema.properties.y"), "why"
+    )
+    assert bench_mcp.schema_differences(theirs, ours)[1].endswith("(why)")
 
 
 def test_entity_ids_read_lists_single_entities_and_oncalls():
