@@ -225,3 +225,19 @@ def test_without_python_312_ci_fails_the_section(no_python, monkeypatch):
 
     with pytest.raises(RuntimeError, match="no Python 3.12 here"):
         bench_mcp.run(_empty_context())
+
+
+def test_event_stream_answers_are_read_as_utf8():
+    import requests
+
+    from bench.mcp_client import _answer
+
+    response = requests.Response()
+    response.status_code = 200
+    response.headers["content-type"] = "text/event-stream"
+    body = (
+        'event: message\ndata: {"jsonrpc": "2.0", "id": 1, "result": {"t": "a — b"}}\n'
+    )
+    response._content = body.encode()
+
+    assert _answer(response) == {"t": "a — b"}
