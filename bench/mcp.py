@@ -71,13 +71,14 @@ OVERHEAD_TARGET_MS = 5.0
 # The most incidents the parity query may match: both answers must be the
 # whole result, so that the ids compare whatever order each server uses.
 PARITY_INCIDENTS = 50
+PARITY_SERVICES = 20
 # (tool, what differs) -> why the gateway's input schema differs from
 # pagerduty-mcp's. Empty: the gateway publishes their schemas verbatim.
 SCHEMA_REASONS: dict[tuple[str, str], str] = {}
 FIND_PYTHON = ROOT / "scripts" / "find_pdmcp_python"
 PROBE = ROOT / "scripts" / "pdmcp_probe.py"
-# The gateway's upstream requests per read (integrations/pagerduty/workspace/
-# selectors), to send the same ones directly: path and query by call.
+# What the gateway's incident_get asks PagerDuty to include
+# (integrations/pagerduty/workspace/selectors), for the direct baseline.
 INCIDENT_INCLUDES = ["assignees", "escalation_policies", "services", "teams"]
 
 
@@ -300,17 +301,25 @@ def serve_gunicorn(port: int, *, cache_seconds: int | None):
 class Plan:
     """Each call's arguments, from the sandbox's data, the same for both."""
 
-    def __init__(self, incidents: dict, incident_id: str, to_acknowledge: list[str]):
+    def __init__(
+        self,
+        incidents: dict,
+        incident_id: str,
+        to_acknowledge: list[str],
+        services_query: str,
+    ):
         self.incidents = incidents
         self.incident_id = incident_id
         self.to_acknowledge = to_acknowledge
+        self.services_query = services_query
         # call -> the paths of the GETs one gateway call sent, in order.
         self.recorded: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, sandbox, api_key: str, *, acknowledgements: int) -> "Plan":
         """A list_incidents query matching 1..PARITY_INCIDENTS triggered
-        incidents, one of them to get, and other triggered ones to acknowledge."""
+        incidents, one of them to get, other triggered ones to acknowledge,
+        and a services query matching 1..PARITY_SERVICES services."""
         headers = {"Authorization": f"Token token={api_key}"}
         until = datetime.now(UTC).replace(microsecond=0)
         span = timedelta(days=30)
@@ -354,7 +363,12 @@ class Plan:
             offset += 100
         if len(others) < acknowledgements:
             raise RuntimeError(f"{acknowledgements} triggered incidents needed")
-        return cls(query, found["incidents"][0]["id"], others[:acknowledgements])
+        return cls(
+            query,
+            found["incidents"][0]["id"],
+            others[:acknowledgements],
+            _services_query(sandbox.url, headers),
+        )
 
     def arguments(self, call: str, index: int = 0) -> dict:
         if call == "list_incidents":
@@ -362,7 +376,9 @@ class Plan:
         if call == "get_incident":
             return {"incident_id": self.incident_id}
         if call == "list_services":
-            return {"limit": 20}
+            # pagerduty-mcp takes `limit` as its page size and returns every
+            # match, so the query must match few enough for both to list all.
+            return {"query": self.services_query}
         if call == "list_oncalls":
             return {"limit": 50}
         if call == "manage_incidents":
@@ -403,7 +419,23 @@ class Plan:
             return {"include[]": INCIDENT_INCLUDES}
         if path == f"{incident}/log_entries":
             return {"is_overview": "false", "offset": 0, "limit": 100}
+        if path == "/services":
+            return {"query": self.services_query}
         return None
+
+
+def _services_query(base: str, headers: dict) -> str:
+    """The first word of a service name that matches 1..PARITY_SERVICES."""
+    names = [
+        s["name"] for s in _get(base, "/services", headers, {"limit": 25})["services"]
+    ]
+    for word in dict.fromkeys(name.split()[0] for name in names if name.split()):
+        total = _get(
+            base, "/services", headers, {"query": word, "limit": 1, "total": "true"}
+        )["total"]
+        if 0 < total <= PARITY_SERVICES:
+            return word
+    raise RuntimeError("no service name word matches 1 to 20 services")
 
 
 def _get(base: str, path: str, headers: dict, params=None) -> dict:
@@ -473,21 +505,36 @@ def _parity(ctx, pd: McpSession, gateway: McpSession, calls, plan: Plan) -> list
 
 
 def schema_differences(pd_tools: dict, gateway_tools: dict) -> list[str]:
-    """Every difference in name or input schema among the tools both offer."""
+    """Every difference in input schema among the tools both offer, named by
+    the path of each differing value (SCHEMA_REASONS keys: tool and path)."""
     differences = []
     for name in sorted(set(pd_tools) & set(gateway_tools)):
         theirs = pd_tools[name].get("inputSchema")
         ours = gateway_tools[name].get("inputSchema")
-        if ours == theirs:
-            continue
-        for key in sorted(set(theirs or {}) | set(ours or {})):
-            if (theirs or {}).get(key) != (ours or {}).get(key):
-                reason = SCHEMA_REASONS.get((name, key))
-                differences.append(
-                    f"{name}: inputSchema.{key} differs"
-                    + (f" ({reason})" if reason else " (no reason given)")
-                )
+        for path, mine, their in _leaf_differences(ours, theirs, "inputSchema"):
+            reason = SCHEMA_REASONS.get((name, path))
+            differences.append(
+                f"{name}: {path} is {json.dumps(mine)[:80]}, theirs "
+                f"{json.dumps(their)[:80]}"
+                + (f" ({reason})" if reason else " (no reason given)")
+            )
     return differences
+
+
+_MISSING = "(absent)"
+
+
+def _leaf_differences(ours, theirs, path: str) -> list[tuple[str, object, object]]:
+    if ours == theirs:
+        return []
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = []
+        for key in sorted(set(ours) | set(theirs)):
+            found += _leaf_differences(
+                ours.get(key, _MISSING), theirs.get(key, _MISSING), f"{path}.{key}"
+            )
+        return found
+    return [(path, ours, theirs)]
 
 
 def _schema_parity(ctx, pd_tools: dict, gateway_tools: dict) -> None:

@@ -92,9 +92,11 @@ def _answer(response: requests.Response) -> dict:
             f"{response.url} answered {response.status_code}: {response.text[:300]}"
         )
     if response.headers.get("content-type", "").startswith("text/event-stream"):
+        # Event streams are UTF-8 by definition; without a charset in the
+        # content type, requests would decode them as ISO-8859-1.
         messages = [
             json.loads(line[5:])
-            for line in response.text.splitlines()
+            for line in response.content.decode("utf-8").splitlines()
             if line.startswith("data:") and line[5:].strip()
         ]
         message = next((m for m in messages if "id" in m), None)

@@ -121,16 +121,7 @@ def test_the_section_compares_both_servers_on_every_call_the_gateway_has(
 
 
 def test_a_call_the_gateway_lacks_is_a_failed_figure_not_a_skipped_one():
-    ctx = Context(
-        latency_ms=0,
-        repeat=1,
-        incidents=0,
-        services=0,
-        database="",
-        cache="",
-        sandbox=None,
-        current_section="mcp",
-    )
+    ctx = _empty_context()
 
     class Session:
         def __init__(self, tools):
@@ -163,12 +154,13 @@ def test_schema_differences_name_each_one_and_its_reason(monkeypatch):
     }
 
     assert bench_mcp.schema_differences(theirs, ours) == [
-        "a: inputSchema.properties differs (no reason given)"
+        'a: inputSchema.properties.x is "(absent)", theirs {} (no reason given)',
+        'a: inputSchema.properties.y is {}, theirs "(absent)" (no reason given)',
     ]
-    monkeypatch.setitem(bench_mcp.SCHEMA_REASONS, ("a", "properties"), "why")
-    assert bench_mcp.schema_differences(theirs, ours) == [
-        "a: inputSchema.properties differs (why)"
-    ]
+    monkeypatch.setitem(
+        bench_mcp.SCHEMA_REASONS, ("a", "inputSchema.properties.y"), "why"
+    )
+    assert bench_mcp.schema_differences(theirs, ours)[1].endswith("(why)")
 
 
 def test_entity_ids_read_lists_single_entities_and_oncalls():
@@ -191,3 +183,61 @@ def test_the_call_set_narrows_only_to_known_calls(monkeypatch):
     monkeypatch.setenv(bench_mcp.CALLS_ENV, "list_everything")
     with pytest.raises(ValueError, match="list_everything"):
         bench_mcp.selected_calls()
+
+
+@pytest.fixture
+def no_python(monkeypatch, tmp_path):
+    """No pagerduty-mcp venv and no interpreter to make one with."""
+    finder = tmp_path / "find_pdmcp_python"
+    finder.write_text("#!/bin/sh\necho 'no Python 3.12 here' >&2\nexit 1\n")
+    finder.chmod(0o755)
+    monkeypatch.setattr(pdmcp, "pdmcp_python", lambda: None)
+    monkeypatch.delenv(bench_mcp.CALLS_ENV, raising=False)
+    monkeypatch.setattr(bench_mcp, "FIND_PYTHON", finder)
+
+
+def _empty_context():
+    return Context(
+        latency_ms=0,
+        repeat=1,
+        incidents=0,
+        services=0,
+        database="",
+        cache="",
+        sandbox=None,
+        current_section="mcp",
+    )
+
+
+def test_without_python_312_the_section_says_why_and_skips(no_python, monkeypatch):
+    monkeypatch.delenv("PORTAL_REQUIRE_ALL", raising=False)
+    ctx = _empty_context()
+
+    bench_mcp.run(ctx)
+
+    (figure,) = ctx.figures
+    assert figure.name == "PagerDuty's MCP server"
+    assert figure.note == "skipped: no Python 3.12 here"
+
+
+def test_without_python_312_ci_fails_the_section(no_python, monkeypatch):
+    monkeypatch.setenv("PORTAL_REQUIRE_ALL", "1")
+
+    with pytest.raises(RuntimeError, match="no Python 3.12 here"):
+        bench_mcp.run(_empty_context())
+
+
+def test_event_stream_answers_are_read_as_utf8():
+    import requests
+
+    from bench.mcp_client import _answer
+
+    response = requests.Response()
+    response.status_code = 200
+    response.headers["content-type"] = "text/event-stream"
+    body = (
+        'event: message\ndata: {"jsonrpc": "2.0", "id": 1, "result": {"t": "a — b"}}\n'
+    )
+    response._content = body.encode()
+
+    assert _answer(response) == {"t": "a — b"}
