@@ -192,6 +192,7 @@ MATRIX = {
         "staff",
         ["post"],
         {**STAFF_PAGE, "staff": 404, "superuser": 404},
+    ),
     # Agent governance: policies (staff; tenant admins) and held calls.
     "gateway:environment_policy_list": ("staff", ["get"], STAFF_PAGE),
     "gateway:tenant_policy_list": ("tenant", ["get"], TENANT_ADMIN_PAGE),
