@@ -27,7 +27,7 @@ def small_sandbox():
 
 
 @pytest.fixture
-def ctx(small_sandbox, settings, transactional_db):
+def ctx(small_sandbox, settings, transactional_db, seeded_environments):
     skip_unless_available(
         pdmcp.pdmcp_python() is not None,
         "no pagerduty-mcp venv (make pdmcp-install, or set PDMCP_PYTHON)",

@@ -176,41 +176,27 @@ def list_incidents(ctx, args: dict) -> dict:
     title="Get an incident",
     description=(
         "Get one incident by its ID: status, urgency, service, assignees, "
-        "escalation policy, teams, its notes and its latest timeline "
-        "entries (newest first)."
+        "escalation policy and teams, in one PagerDuty call. Its notes: "
+        "list_incident_notes; its timeline: list_log_entries."
     ),
     input_schema=pagerduty_mcp_schema("get_incident"),
     access=SCOPE_READ,
-    operations=(
-        "GET /incidents/{id}",
-        "GET /incidents/{id}/log_entries",
-        "GET /incidents/{id}/notes",
-    ),
+    operations=("GET /incidents/{id}",),
     read_only=True,
     destructive=False,
     idempotent=True,
     compatible=True,
 )
 def get_incident(ctx, args: dict) -> dict:
-    detail = selectors.incident_get(
+    # pagerduty-mcp's get_incident is one GET; notes and the timeline have
+    # their own tools, so an agent pays for them only when it asks.
+    incident = selectors.incident_fetch(
         ws=ctx.ws, incident_id=check_id(args["incident_id"])
     )
-    incident = detail.incident
     return {
         **_incident(incident),
         "assignees": [_ref(ref) for ref in incident.assignees],
         "description": incident.description,
-        "notes": [_note(note) for note in detail.notes[: ctx.max_results]],
-        "log_entries": [
-            {
-                "id": entry.id,
-                "type": entry.type,
-                "summary": entry.summary,
-                "created_at": entry.created_at,
-                "agent": _ref(entry.agent),
-            }
-            for entry in detail.log_entries[:20]
-        ],
     }
 
 

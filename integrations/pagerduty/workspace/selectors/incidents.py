@@ -423,16 +423,24 @@ class IncidentDetail:
     notes: list[Note]
 
 
+INCIDENT_INCLUDES = ["assignees", "escalation_policies", "services", "teams"]
+
+
+@operation(scope=Scope.INCIDENTS_READ)
+def incident_fetch(*, ws: Workspace, incident_id: str) -> Incident:
+    """Return the incident alone, with its references named: one call."""
+    incident_id = inputs.pd_id(incident_id, "incident_id")
+    path = inputs.path("/incidents/{}", incident_id)
+    body = ws.read(path, {"include[]": INCIDENT_INCLUDES}, scope=Scope.INCIDENTS_READ)
+    return Incident.from_api(body.get("incident") or {})
+
+
 @operation(scope=Scope.INCIDENTS_READ)
 def incident_get(*, ws: Workspace, incident_id: str) -> IncidentDetail:
     """Return an incident, its timeline (newest first) and notes: three calls."""
     incident_id = inputs.pd_id(incident_id, "incident_id")
     path = inputs.path("/incidents/{}", incident_id)
-    body = ws.read(
-        path,
-        {"include[]": ["assignees", "escalation_policies", "services", "teams"]},
-        scope=Scope.INCIDENTS_READ,
-    )
+    body = ws.read(path, {"include[]": INCIDENT_INCLUDES}, scope=Scope.INCIDENTS_READ)
     entries = ws.read_page(
         f"{path}/log_entries",
         key="log_entries",

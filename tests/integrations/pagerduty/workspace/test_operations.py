@@ -84,6 +84,7 @@ CALLS = {
     "incident_status_counts": lambda i: {
         "query": selectors.IncidentQuery(status="all", service_id=i["service"])
     },
+    "incident_fetch": lambda i: {"incident_id": i["incident"]},
     "incident_get": lambda i: {"incident_id": i["incident"]},
     "open_incidents": lambda i: {},
     "service_recent_incidents": lambda i: {"service_id": i["service"]},
