@@ -123,3 +123,45 @@ def governance_off(settings):
     governance); a test of what such a tool does asks for this fixture.
     """
     settings.MCP_GOVERNANCE_POLICY = "integrations.gateway.tools.governance.allow_all"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def governance_tally():
+    """With PORTAL_TALLY=1, count the governed outcomes the tests exercised.
+
+    Held, denied, budget-refused and masked calls, for the closing figures
+    of the governance work; off by default, it costs nothing then.
+    """
+    import os
+    from collections import Counter
+
+    if not os.environ.get("PORTAL_TALLY"):
+        yield
+        return
+    from django.db.models.signals import post_save
+
+    from integrations.gateway.models import ToolCall
+    from integrations.gateway.tools import governance
+
+    tally = Counter()
+
+    def count(sender, instance, created, **kwargs):
+        if created:
+            tally[instance.outcome] += 1
+            if instance.reason == "budget_exhausted":
+                tally["budget_exhausted"] += 1
+
+    original = governance.filter_result
+
+    def filter_result(request, result):
+        masked = original(request, result)
+        if masked != result:
+            tally["masked"] += 1
+        return masked
+
+    post_save.connect(count, sender=ToolCall, weak=False)
+    governance.filter_result = filter_result
+    yield
+    governance.filter_result = original
+    post_save.disconnect(count, sender=ToolCall)
+    print(f"\ngovernance tally: {dict(sorted(tally.items()))}")

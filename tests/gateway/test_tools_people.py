@@ -29,7 +29,9 @@ pytestmark = [
 ]
 
 SCALE = {"dev": 0.25, "ci": 1, "deep": 10}[os.environ.get("HYPOTHESIS_PROFILE", "dev")]
-EXAMPLES = max(50, int(600 * SCALE))
+# test_fuzz.py draws the plan's 2,000 bodies over every tool; this adds the
+# people tools' nested schemas, fewer.
+EXAMPLES = max(50, int(150 * SCALE))
 
 
 @pytest.fixture
@@ -801,7 +803,7 @@ def test_people_tools_annotations_are_precise():
 @pytest.fixture
 def fast_upstream(settings):
     settings.PAGERDUTY_RETRY_BACKOFF = 0.01
-    settings.PAGERDUTY_TIMEOUT = (1.0, 0.4)
+    settings.PAGERDUTY_TIMEOUT = (1.0, 0.1)
 
 
 def _sample(name, sandbox):
@@ -809,21 +811,24 @@ def _sample(name, sandbox):
 
 
 @pytest.mark.parametrize("kind", ["500", "429", "timeout"])
-@pytest.mark.parametrize("name", sorted(PEOPLE_SAMPLES))
 def test_m14_people_tools_turn_upstream_faults_into_retryable_errors(
-    gateway, token, pagerduty_sandbox, fast_upstream, name, kind
+    gateway, token, pagerduty_sandbox, fast_upstream, kind
 ):
-    path, arguments = _sample(name, pagerduty_sandbox)
-    pagerduty_sandbox.add_fault(kind, path, delay=1.0)
-
-    error = _error(call(gateway.mcp_url, token, name, arguments))
-
     code = "rate_limited" if kind == "429" else "pagerduty_unavailable"
-    assert (error["code"], error["retryable"]) == (code, True)
-    if kind == "429":
-        assert error["retry_after_seconds"] >= 1
-    row = ToolCall.objects.get()
-    assert (row.tool, row.outcome, row.reason) == (name, "failed", code)
+    # One tool at a time, each with the fault on its own path only.
+    for name in sorted(PEOPLE_SAMPLES):
+        path, arguments = _sample(name, pagerduty_sandbox)
+        pagerduty_sandbox.clear_faults()
+        pagerduty_sandbox.add_fault(kind, path, delay=0.5)
+
+        error = _error(call(gateway.mcp_url, token, name, arguments))
+
+        assert (error["code"], error["retryable"]) == (code, True), name
+        if kind == "429":
+            assert error["retry_after_seconds"] >= 1, name
+        row = ToolCall.objects.latest("pk")
+        assert (row.tool, row.outcome, row.reason) == (name, "failed", code)
+    assert ToolCall.objects.count() == len(PEOPLE_SAMPLES)
 
 
 @pytest.mark.parametrize("name", sorted(PEOPLE_SAMPLES))

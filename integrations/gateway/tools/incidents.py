@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from integrations.exceptions import PagerDutyError
 from integrations.gateway.conf import SCOPE_READ, SCOPE_WRITE
 from integrations.gateway.tools.errors import ToolError, from_pagerduty
 from integrations.gateway.tools.registry import pagerduty_mcp_schema, register
@@ -95,6 +94,25 @@ def check_id(value: str, name: str = "incident_id") -> str:
             code="invalid_arguments",
         )
     return value
+
+
+def _incident_ids_schema(verb: str) -> dict:
+    """Return the input schema of a tool that acts on up to 100 incidents."""
+    return {
+        "type": "object",
+        "properties": {
+            "incident_ids": {
+                "type": "array",
+                "items": {"type": "string", "pattern": ID_PATTERN},
+                "minItems": 1,
+                "maxItems": 100,
+                "uniqueItems": True,
+                "description": f"IDs of the incidents to {verb}.",
+            }
+        },
+        "required": ["incident_ids"],
+        "additionalProperties": False,
+    }
 
 
 @register(
@@ -208,21 +226,7 @@ def get_incident(ctx, args: dict) -> dict:
         "PagerDuty stops escalating them while someone works on them. "
         "Acknowledging an acknowledged incident changes nothing."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {
-            "incident_ids": {
-                "type": "array",
-                "items": {"type": "string", "pattern": ID_PATTERN},
-                "minItems": 1,
-                "maxItems": 100,
-                "uniqueItems": True,
-                "description": "IDs of the incidents to acknowledge.",
-            }
-        },
-        "required": ["incident_ids"],
-        "additionalProperties": False,
-    },
+    input_schema=_incident_ids_schema("acknowledge"),
     access=SCOPE_WRITE,
     operations=("PUT /incidents",),
     read_only=False,
@@ -236,15 +240,9 @@ def acknowledge_incidents(ctx, args: dict) -> dict:
             ws=ctx.ws, incident_ids=ids, status="acknowledged"
         )
     except BulkStopped as exc:
-        error = from_pagerduty(
-            exc.error, tenant=ctx.session.tenant, scopes={"incidents.write"}
-        )
-        error.message += " " + _("%(n)s incidents were acknowledged before that.") % {
-            "n": exc.done
-        }
-        raise error from None
-    except PagerDutyError:
-        raise
+        raise _bulk_error(
+            ctx, exc, _("%(n)s incidents were acknowledged before that.")
+        ) from None
     return {"acknowledged": done, "incident_ids": ids}
 
 
@@ -597,21 +595,7 @@ def _one_incident_schema(extra: dict, required: tuple[str, ...] = ()) -> dict:
         "fixed, PagerDuty stops notifying and closes them. Resolving a "
         "resolved incident changes nothing."
     ),
-    input_schema={
-        "type": "object",
-        "properties": {
-            "incident_ids": {
-                "type": "array",
-                "items": {"type": "string", "pattern": ID_PATTERN},
-                "minItems": 1,
-                "maxItems": 100,
-                "uniqueItems": True,
-                "description": "IDs of the incidents to resolve.",
-            }
-        },
-        "required": ["incident_ids"],
-        "additionalProperties": False,
-    },
+    input_schema=_incident_ids_schema("resolve"),
     access=SCOPE_WRITE,
     operations=("PUT /incidents",),
     read_only=False,

@@ -320,16 +320,24 @@ HOSTILE_CASES = [
     for value in HOSTILE_IDS
     if value or (name, kind) not in OPTIONAL_IDS
 ]
+# One test per ID argument, every hostile value in it: the workspace it
+# opens is the costly part, the values are not.
+HOSTILE_TARGETS = sorted({(name, kind) for name, kind, _value in HOSTILE_CASES})
 
 
-@pytest.mark.parametrize(("name", "kind", "value"), HOSTILE_CASES)
-def test_hostile_ids_never_reach_pagerduty(ws, mocked_responses, name, kind, value):
-    ids = Ids(**{kind: value})
+@pytest.mark.parametrize(("name", "kind"), HOSTILE_TARGETS)
+def test_hostile_ids_never_reach_pagerduty(ws, mocked_responses, name, kind):
+    values = [v for n, k, v in HOSTILE_CASES if (n, k) == (name, kind)]
 
-    with pytest.raises(InvalidInput):
-        run(name, ws, ids)
+    for value in values:
+        try:
+            run(name, ws, Ids(**{kind: value}))
+        except InvalidInput:
+            pass
+        else:
+            pytest.fail(f"{name} took {kind}={value!r}")
 
-    assert len(mocked_responses.calls) == 0
+        assert len(mocked_responses.calls) == 0, value
     assert not AuditEvent.objects.filter(tenant=ws.tenant).exists()
 
 
