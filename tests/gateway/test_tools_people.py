@@ -831,40 +831,45 @@ def test_m14_people_tools_turn_upstream_faults_into_retryable_errors(
     assert ToolCall.objects.count() == len(PEOPLE_SAMPLES)
 
 
-@pytest.mark.parametrize("name", sorted(PEOPLE_SAMPLES))
 def test_m14_people_tools_refresh_once_then_need_a_reconnect(
-    gateway, token, acme, pagerduty_sandbox, name
+    gateway, token, acme, pagerduty_sandbox
 ):
-    _path, arguments = _sample(name, pagerduty_sandbox)
-    Connection.objects.filter(tenant=acme).update(access_token="not-a-sandbox-token")
+    for name in sorted(PEOPLE_SAMPLES):
+        _path, arguments = _sample(name, pagerduty_sandbox)
+        Connection.objects.filter(tenant=acme).update(
+            access_token="not-a-sandbox-token", status=Connection.Status.ACTIVE
+        )
+        refreshes = pagerduty_sandbox.count("/oauth/token", method="POST")
 
-    error = _error(call(gateway.mcp_url, token, name, arguments))
+        error = _error(call(gateway.mcp_url, token, name, arguments))
 
-    assert error["code"] == "reconnect_needed"
-    assert "needs a reconnect" in error["message"]
-    assert pagerduty_sandbox.count("/oauth/token", method="POST") == 1
+        assert error["code"] == "reconnect_needed", name
+        assert "needs a reconnect" in error["message"], name
+        assert pagerduty_sandbox.count("/oauth/token", method="POST") == (
+            refreshes + 1
+        ), name
 
 
-@pytest.mark.parametrize("name", sorted(PEOPLE_SAMPLES))
 def test_m14_people_tools_name_the_scope_pagerduty_refuses(
-    gateway, token, acme, pagerduty_sandbox, name
+    gateway, token, acme, pagerduty_sandbox
 ):
     """The token PagerDuty holds lost every scope the portal thinks it has."""
-    _path, arguments = _sample(name, pagerduty_sandbox)
     Connection.objects.filter(tenant=acme).update(
         access_token=pagerduty_sandbox.issue_token(
             "alice@acme.example", ["incidents.read"]
         )
     )
+    for name in sorted(PEOPLE_SAMPLES):
+        _path, arguments = _sample(name, pagerduty_sandbox)
 
-    error = _error(call(gateway.mcp_url, token, name, arguments))
+        error = _error(call(gateway.mcp_url, token, name, arguments))
 
-    assert error["code"] == "pagerduty_scope_missing"
-    assert any(
-        scope in error["message"]
-        for scope in ("users.", "teams.", "schedules.", "oncalls.", "services.")
-    )
-    assert ToolCall.objects.get().pagerduty_status == 403
+        assert error["code"] == "pagerduty_scope_missing", name
+        assert any(
+            scope in error["message"]
+            for scope in ("users.", "teams.", "schedules.", "oncalls.", "services.")
+        ), name
+        assert ToolCall.objects.latest("pk").pagerduty_status == 403, name
 
 
 @pytest.mark.parametrize(
