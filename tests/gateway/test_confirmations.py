@@ -16,6 +16,7 @@ import sys
 import mcp_types as types
 import pytest
 
+from integrations.gateway.approvals import approval_decide
 from integrations.gateway.models import Approval, ToolCall, ToolPolicy
 from integrations.models import Environment
 from tests.gateway.agent import Agent
@@ -163,10 +164,23 @@ def test_m23_a_client_that_cannot_elicit_gets_the_approval_flow(
     )
 
     assert held["structuredContent"]["status"] == "held"
-    assert (
-        Approval.objects.get().public_id == held["structuredContent"]["approval"]["id"]
-    )
+    approval = Approval.objects.get()
+    assert approval.public_id == held["structuredContent"]["approval"]["id"]
     assert _puts(pagerduty_sandbox) == before
+
+    # A tenant admin approves; the retry redeems it like any held call's.
+    approval_decide(approval=approval, actor=None, approve=True, reason="ok")
+    arguments = {**held["structuredContent"]["approval"]["arguments"]}
+    ran = ack(
+        gateway.mcp_url,
+        token,
+        {**arguments, "approval_id": approval.public_id},
+        capabilities=capabilities,
+        version=version,
+    )
+
+    assert not ran.get("isError"), ran
+    assert _puts(pagerduty_sandbox) == before + 1
 
 
 def test_m23_the_sdk_client_confirms_through_its_elicitation_callback(

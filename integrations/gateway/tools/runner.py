@@ -392,6 +392,7 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
         )
     # Before any hold or approval: an exhausted budget must not spend one.
     _spend_budget(session, name)
+    held = decision.kind == governance.HOLD
     if decision.kind == governance.CONFIRM:
         if caller.confirmation is not None:
             try:
@@ -403,9 +404,10 @@ def _run(caller, session, tool, name, arguments) -> tuple[dict, str]:
         elif caller.can_elicit:
             raise _Ask(governance.ask(request, decision))
         else:
-            # No way to ask the person here: a tenant admin decides instead.
-            return governance.hold(request, decision), Outcome.HELD
-    if decision.kind == governance.HOLD:
+            # No way to ask the person here: a tenant admin decides instead,
+            # and the retry redeems that approval like any held call's.
+            held = True
+    if held:
         if approval_id is None:
             return governance.hold(request, decision), Outcome.HELD
         try:
