@@ -46,13 +46,15 @@ def connect_to_sandbox(tenant, sandbox, *, scopes=ALL_GRANTED) -> Connection:
     app = OAuthClient.objects.filter(tenant=tenant).first() or OAuthClientFactory(
         environment=tenant.environment, tenant=tenant
     )
+    with sandbox.state.lock:
+        alice = sandbox.state.user_by_email("alice@acme.example")
     return Connection.objects.create(
         tenant=tenant,
         oauth_client=app,
         account_id="PACME",
         subdomain="acme",
         api_url=sandbox.url,
-        pd_user_id="PALICE",
+        pd_user_id=alice.id,
         pd_user_name="Alice",
         pd_user_email="alice@acme.example",
         access_token=token,

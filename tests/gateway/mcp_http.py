@@ -74,3 +74,17 @@ def result(response) -> dict:
     body = response.json()
     assert "result" in body, body
     return body["result"]
+
+
+def tool_answer(response) -> dict:
+    """Return a successful tools/call's structured content."""
+    answer = result(response)
+    assert answer["isError"] is False, answer
+    return answer["structuredContent"]
+
+
+def tool_error(response) -> dict:
+    """Return a failed tools/call's error object (code, message, retryable)."""
+    answer = result(response)
+    assert answer["isError"] is True, answer
+    return answer["structuredContent"]["error"]

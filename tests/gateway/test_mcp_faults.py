@@ -17,7 +17,13 @@ from integrations.models import AuditEvent, Connection, Environment, Membership
 from tests.factories import CLIENT_SECRET, MembershipFactory, TenantFactory, UserFactory
 from tests.gateway.conftest import connect_to_sandbox
 from tests.gateway.harness import register
-from tests.gateway.mcp_http import LEGACY, call, list_tools, result
+from tests.gateway.mcp_http import (
+    LEGACY,
+    call,
+    list_tools,
+    result,
+    tool_error,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,12 +32,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def fast_upstream(settings):
     settings.PAGERDUTY_RETRY_BACKOFF = 0.01
     settings.PAGERDUTY_TIMEOUT = (1.0, 0.4)
-
-
-def _error(response) -> dict:
-    answer = result(response)
-    assert answer["isError"] is True, answer
-    return answer["structuredContent"]["error"]
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_m14_upstream_failures_become_retryable_errors(
 ):
     pagerduty_sandbox.add_fault(kind, "/incidents", delay=1.0)
 
-    error = _error(call(gateway.mcp_url, token, "list_incidents", {"limit": 1}))
+    error = tool_error(call(gateway.mcp_url, token, "list_incidents", {"limit": 1}))
 
     assert error["code"] == code
     assert error["retryable"] is retryable
@@ -63,7 +63,7 @@ def test_m14_a_rejected_token_means_one_refresh_then_reconnect_needed(
 ):
     Connection.objects.filter(tenant=acme).update(access_token="not-a-sandbox-token")
 
-    error = _error(call(gateway.mcp_url, token, "list_incidents", {"limit": 1}))
+    error = tool_error(call(gateway.mcp_url, token, "list_incidents", {"limit": 1}))
 
     assert error["code"] == "reconnect_needed"
     assert "needs a reconnect" in error["message"]
@@ -83,7 +83,7 @@ def test_m14_a_scope_pagerduty_refuses_is_named(
     )
     agent = issue_token(alice, acme).access
 
-    error = _error(call(gateway.mcp_url, agent, "who_is_on_call"))
+    error = tool_error(call(gateway.mcp_url, agent, "who_is_on_call"))
 
     assert error["code"] == "pagerduty_scope_missing"
     assert "oncalls.read" in error["message"]
@@ -91,7 +91,7 @@ def test_m14_a_scope_pagerduty_refuses_is_named(
 
 
 def test_m14_unknown_ids_are_not_found(gateway, token):
-    error = _error(
+    error = tool_error(
         call(gateway.mcp_url, token, "get_incident", {"incident_id": "PNOSUCH"})
     )
 
@@ -104,7 +104,7 @@ def test_m14_ids_that_are_not_pagerduty_ids_never_reach_pagerduty(
     before = len(pagerduty_sandbox.request_log)
 
     errors = [
-        _error(call(gateway.mcp_url, token, "get_incident", {"incident_id": value}))
+        tool_error(call(gateway.mcp_url, token, "get_incident", {"incident_id": value}))
         for value in ("../users/me", "P1/notes", "P1?x=1", "é", "")
     ]
 
@@ -256,5 +256,5 @@ def test_m15_canary_secrets_reach_no_answer_row_log_or_admin_page(
     }
     assert [name for name, value in canaries.items() if value in sinks] == []
     assert all(page.status_code == 200 for page in pages)
-    assert _error(answers[3])["code"] == "token_in_arguments"
+    assert tool_error(answers[3])["code"] == "token_in_arguments"
     assert Membership.objects.filter(user=alice).exists()

@@ -16,7 +16,7 @@ from integrations.gateway.tools.registry import tool_get
 from integrations.models import AuditAction, AuditEvent, Connection
 from pagerduty_sandbox import pdmcp
 from tests.gateway import test_mcp_faults
-from tests.gateway.mcp_http import call, result
+from tests.gateway.mcp_http import call, result, tool_answer, tool_error
 from tests.helpers import skip_unless_available
 
 pytestmark = [
@@ -81,18 +81,6 @@ def plan(sandbox, subdomain="acme", email="alice@acme.example") -> dict:
     return arguments
 
 
-def _answer(response) -> dict:
-    answer = result(response)
-    assert answer["isError"] is False, answer
-    return answer["structuredContent"]
-
-
-def _error(response) -> dict:
-    answer = result(response)
-    assert answer["isError"] is True, answer
-    return answer["structuredContent"]["error"]
-
-
 def _ids(data) -> set[str]:
     """Return every `id` in a JSON document (entities and their references)."""
     found = set()
@@ -131,7 +119,7 @@ def test_catalogue_reads_answer_against_the_sandbox(gateway, token, pagerduty_sa
         hooks = {w.id for w in mine(pagerduty_sandbox.state.webhook_subscriptions)}
 
     answers = {
-        name: _answer(call(gateway.mcp_url, token, name, arguments[name]))
+        name: tool_answer(call(gateway.mcp_url, token, name, arguments[name]))
         for name in CATALOG_READS
     }
 
@@ -195,8 +183,8 @@ def test_lists_are_capped_and_say_when_more_exist(
 ):
     settings.MCP_TOOL_MAX_RESULTS = 1
 
-    services = _answer(call(gateway.mcp_url, token, "list_services", {"limit": 50}))
-    policies = _answer(call(gateway.mcp_url, token, "list_escalation_policies"))
+    services = tool_answer(call(gateway.mcp_url, token, "list_services", {"limit": 50}))
+    policies = tool_answer(call(gateway.mcp_url, token, "list_escalation_policies"))
 
     assert len(services["response"]) == 1
     assert services["more"] is True
@@ -205,10 +193,10 @@ def test_lists_are_capped_and_say_when_more_exist(
 
 
 def test_alert_grouping_settings_page_by_cursor(gateway, token, pagerduty_sandbox):
-    first = _answer(
+    first = tool_answer(
         call(gateway.mcp_url, token, "list_alert_grouping_settings", {"limit": 1})
     )
-    second = _answer(
+    second = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -228,7 +216,7 @@ def test_webhook_filter_type_takes_pagerduty_mcps_reference_names(
 ):
     plan(pagerduty_sandbox)  # adds a service-scoped subscription
 
-    by_reference = _answer(
+    by_reference = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -236,7 +224,7 @@ def test_webhook_filter_type_takes_pagerduty_mcps_reference_names(
             {"filter_type": "service_reference"},
         )
     )
-    by_name = _answer(
+    by_name = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -280,7 +268,7 @@ def test_reads_name_the_same_entities_as_pagerduty_mcp(
         assert item["ok"], item
         name = item["tool"]
         their_ids = _ids(json.loads(item["output"]))
-        ours = _ids(_answer(call(gateway.mcp_url, token, name, arguments[name])))
+        ours = _ids(tool_answer(call(gateway.mcp_url, token, name, arguments[name])))
         # Both name every entity; ours adds the references' IDs PagerDuty
         # sends that pagerduty-mcp's models drop (e.g. an orchestration's
         # creator), never other entities.
@@ -300,7 +288,7 @@ def test_catalogue_writes_act_in_the_sandbox_as_the_person(
     state = pagerduty_sandbox.state
 
     answers = {
-        name: _answer(call(gateway.mcp_url, token, name, arguments[name]))
+        name: tool_answer(call(gateway.mcp_url, token, name, arguments[name]))
         for name in arguments
         if name in CATALOG_WRITES
     }
@@ -344,7 +332,9 @@ def test_catalogue_writes_act_in_the_sandbox_as_the_person(
             "webhook_update",
         ]
     )
-    assert {e.details["pd_user_id"] for e in audit} == {"PALICE"}
+    with pagerduty_sandbox.state.lock:
+        alice = pagerduty_sandbox.state.user_by_email("alice@acme.example")
+    assert {e.details["pd_user_id"] for e in audit} == {alice.id}
     assert all(e.details["via"].startswith("mcp:") for e in audit)
     assert "Double-entry" not in json.dumps(list(ToolCall.objects.values("arguments")))
 
@@ -357,7 +347,7 @@ def test_update_service_changes_only_the_fields_given(
         before = pagerduty_sandbox.state.services[arguments["service_id"]]
         name, timeout = before.name, before.acknowledgement_timeout
 
-    _answer(call(gateway.mcp_url, token, "update_service", arguments))
+    tool_answer(call(gateway.mcp_url, token, "update_service", arguments))
 
     with pagerduty_sandbox.state.lock:
         after = pagerduty_sandbox.state.services[arguments["service_id"]]
@@ -386,7 +376,7 @@ def test_webhook_arguments_the_gateway_will_not_send(
     bent = {**arguments, "webhook_data": {**data, "delivery_method": method}}
     before = len(pagerduty_sandbox.request_log)
 
-    error = _error(call(gateway.mcp_url, token, name, bent))
+    error = tool_error(call(gateway.mcp_url, token, name, bent))
 
     assert error["code"] == "invalid_arguments"
     assert where in error["message"]
@@ -401,7 +391,7 @@ def test_alert_grouping_rules_are_checked_before_pagerduty(
     before = len(pagerduty_sandbox.request_log)
 
     errors = [
-        _error(
+        tool_error(
             call(
                 gateway.mcp_url,
                 token,
@@ -452,7 +442,7 @@ def test_m13_hostile_ids_in_every_catalogue_tool_never_reach_pagerduty(
     for name, key in ID_ARGUMENT.items():
         for value in HOSTILE_IDS:
             bent = {**arguments[name], key: value}
-            codes.add(_error(call(gateway.mcp_url, token, name, bent))["code"])
+            codes.add(tool_error(call(gateway.mcp_url, token, name, bent))["code"])
 
     assert codes == {"invalid_arguments"}
     assert len(pagerduty_sandbox.request_log) == before
@@ -531,7 +521,7 @@ def test_m14_faults_become_retryable_errors_in_every_catalogue_tool(
     pagerduty_sandbox.add_fault(kind, "/", delay=0.5)
 
     errors = {
-        name: _error(call(gateway.mcp_url, token, name, arguments[name]))
+        name: tool_error(call(gateway.mcp_url, token, name, arguments[name]))
         for name in CATALOG_TOOLS
     }
 
@@ -555,7 +545,7 @@ def test_m14_a_rejected_token_means_one_refresh_then_reconnect_in_every_tool(
             access_token="not-a-sandbox-token", status=Connection.Status.ACTIVE
         )
         refreshes = pagerduty_sandbox.count("/oauth/token", method="POST")
-        codes[name] = _error(call(gateway.mcp_url, token, name, arguments[name]))[
+        codes[name] = tool_error(call(gateway.mcp_url, token, name, arguments[name]))[
             "code"
         ]
         assert pagerduty_sandbox.count("/oauth/token", method="POST") == refreshes + 1
@@ -574,7 +564,7 @@ def test_m14_a_scope_pagerduty_refuses_is_named_in_every_tool(
     )
 
     errors = {
-        name: _error(call(gateway.mcp_url, token, name, arguments[name]))
+        name: tool_error(call(gateway.mcp_url, token, name, arguments[name]))
         for name in CATALOG_TOOLS
     }
 
@@ -589,7 +579,7 @@ def test_m14_unknown_ids_are_not_found_in_every_tool_taking_one(
     arguments = plan(pagerduty_sandbox)
 
     codes = {
-        name: _error(
+        name: tool_error(
             call(gateway.mcp_url, token, name, {**arguments[name], key: "PNOSUCH"})
         )["code"]
         for name, key in ID_ARGUMENT.items()

@@ -897,11 +897,6 @@ def test_the_family_answers_through_the_live_gateway(gateway, token, pagerduty_s
     from tests.gateway.mcp_http import result
 
     plan = _plan(pagerduty_sandbox.state)
-    # connect_to_sandbox names a made-up PagerDuty user; the writes and
-    # request scopes act as the real one.
-    with pagerduty_sandbox.state.lock:
-        alice = pagerduty_sandbox.state.user_by_email("alice@acme.example")
-    Connection.objects.update(pd_user_id=alice.id)
 
     answers = [
         (name, result(mcp_call(gateway.mcp_url, token, name, arguments)))

@@ -20,7 +20,7 @@ from pagerduty_sandbox import pdmcp
 from pagerduty_sandbox.state import iso
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.gateway.conftest import PASSWORD, connect_to_sandbox
-from tests.gateway.mcp_http import call, result
+from tests.gateway.mcp_http import call, result, tool_answer, tool_error
 from tests.helpers import skip_unless_available
 
 pytestmark = [
@@ -32,26 +32,6 @@ SCALE = {"dev": 0.25, "ci": 1, "deep": 10}[os.environ.get("HYPOTHESIS_PROFILE", 
 # test_fuzz.py draws the plan's 2,000 bodies over every tool; this adds the
 # people tools' nested schemas, fewer.
 EXAMPLES = max(50, int(150 * SCALE))
-
-
-@pytest.fixture
-def alice(alice, acme, pagerduty_sandbox):
-    """Alice, whose link (the tenant connection) names her real sandbox user."""
-    real = pagerduty_sandbox.state.user_by_email("alice@acme.example")
-    Connection.objects.filter(tenant=acme, user=alice).update(pd_user_id=real.id)
-    return alice
-
-
-def _answer(response) -> dict:
-    answer = result(response)
-    assert answer["isError"] is False, answer
-    return answer["structuredContent"]
-
-
-def _error(response) -> dict:
-    answer = result(response)
-    assert answer["isError"] is True, answer
-    return answer["structuredContent"]["error"]
 
 
 def _account(sandbox, subdomain="acme"):
@@ -89,7 +69,7 @@ def test_list_users_answers_the_accounts_users_as_pagerduty_mcp_does(
 ):
     acme = _account(pagerduty_sandbox)
 
-    answer = _answer(call(gateway.mcp_url, token, "list_users", {}))
+    answer = tool_answer(call(gateway.mcp_url, token, "list_users", {}))
 
     assert [u["id"] for u in answer["response"]] == [u.id for u in acme["users"]]
     first, user = answer["response"][0], acme["users"][0]
@@ -116,11 +96,13 @@ def test_list_users_filters_by_name_and_team_and_caps_at_the_limit(
     acme = _account(pagerduty_sandbox)
     team = acme["team"]
 
-    by_team = _answer(
+    by_team = tool_answer(
         call(gateway.mcp_url, token, "list_users", {"teams_ids": [team.id]})
     )
-    by_name = _answer(call(gateway.mcp_url, token, "list_users", {"query": "carol"}))
-    capped = _answer(call(gateway.mcp_url, token, "list_users", {"limit": 2}))
+    by_name = tool_answer(
+        call(gateway.mcp_url, token, "list_users", {"query": "carol"})
+    )
+    capped = tool_answer(call(gateway.mcp_url, token, "list_users", {"limit": 2}))
 
     assert {u["id"] for u in by_team["response"]} == set(team.members)
     assert [u["email"] for u in by_name["response"]] == ["carol@acme.example"]
@@ -133,7 +115,7 @@ def test_get_user_data_is_the_person_the_agent_acts_for(
 ):
     alice = pagerduty_sandbox.state.user_by_email("alice@acme.example")
 
-    answer = _answer(call(gateway.mcp_url, token, "get_user_data"))
+    answer = tool_answer(call(gateway.mcp_url, token, "get_user_data"))
 
     assert (answer["id"], answer["email"], answer["type"]) == (
         alice.id,
@@ -149,7 +131,7 @@ def test_get_user_data_without_a_link_of_ones_own_says_how_to_link(
     MembershipFactory(tenant=acme, user=bob, role=Membership.Role.ADMIN)
     agent = issue_token(bob, acme).access
 
-    error = _error(call(gateway.mcp_url, agent, "get_user_data"))
+    error = tool_error(call(gateway.mcp_url, agent, "get_user_data"))
 
     assert error["code"] == "link_required"
 
@@ -159,9 +141,9 @@ def test_list_teams_all_and_mine(gateway, token, pagerduty_sandbox):
     alice = pagerduty_sandbox.state.user_by_email("alice@acme.example")
     alices = {t.id for t in pagerduty_sandbox.state.user_teams(alice.id)}
 
-    every = _answer(call(gateway.mcp_url, token, "list_teams", {}))
-    mine = _answer(call(gateway.mcp_url, token, "list_teams", {"scope": "my"}))
-    wrong = _error(call(gateway.mcp_url, token, "list_teams", {"scope": "theirs"}))
+    every = tool_answer(call(gateway.mcp_url, token, "list_teams", {}))
+    mine = tool_answer(call(gateway.mcp_url, token, "list_teams", {"scope": "my"}))
+    wrong = tool_error(call(gateway.mcp_url, token, "list_teams", {"scope": "theirs"}))
 
     assert [t["id"] for t in every["response"]] == [t.id for t in acme["teams"]]
     first = acme["teams"][0]
@@ -180,8 +162,8 @@ def test_list_teams_all_and_mine(gateway, token, pagerduty_sandbox):
 def test_get_team_and_its_members(gateway, token, pagerduty_sandbox):
     team = _account(pagerduty_sandbox)["team"]
 
-    got = _answer(call(gateway.mcp_url, token, "get_team", {"team_id": team.id}))
-    members = _answer(
+    got = tool_answer(call(gateway.mcp_url, token, "get_team", {"team_id": team.id}))
+    members = tool_answer(
         call(gateway.mcp_url, token, "list_team_members", {"team_id": team.id})
     )
 
@@ -198,8 +180,10 @@ def test_list_schedules_by_name_team_and_user(gateway, token, pagerduty_sandbox)
     schedule = acme["schedule"]
     on_it = schedule.layers[0].user_ids[0]
 
-    every = _answer(call(gateway.mcp_url, token, "list_schedules", {"query_model": {}}))
-    by_team = _answer(
+    every = tool_answer(
+        call(gateway.mcp_url, token, "list_schedules", {"query_model": {}})
+    )
+    by_team = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -207,7 +191,7 @@ def test_list_schedules_by_name_team_and_user(gateway, token, pagerduty_sandbox)
             {"query_model": {"team_ids": schedule.team_ids}},
         )
     )
-    by_user = _answer(
+    by_user = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -243,10 +227,10 @@ def test_get_schedule_shows_the_final_schedule_and_overrides(
 ):
     schedule = _account(pagerduty_sandbox)["schedule"]
 
-    got = _answer(
+    got = tool_answer(
         call(gateway.mcp_url, token, "get_schedule", {"schedule_id": schedule.id})
     )["result"]
-    v3 = _error(
+    v3 = tool_error(
         call(
             gateway.mcp_url,
             token,
@@ -280,7 +264,7 @@ def test_list_schedule_users(gateway, token, pagerduty_sandbox):
         o.user_id for o in schedule.overrides
     }
 
-    answer = _answer(
+    answer = tool_answer(
         call(
             gateway.mcp_url, token, "list_schedule_users", {"schedule_id": schedule.id}
         )
@@ -294,8 +278,8 @@ def test_list_oncalls_now_by_schedule_and_by_service(gateway, token, pagerduty_s
     acme = _account(pagerduty_sandbox)
     schedule = acme["schedule"]
 
-    now = _answer(call(gateway.mcp_url, token, "list_oncalls", {}))
-    by_schedule = _answer(
+    now = tool_answer(call(gateway.mcp_url, token, "list_oncalls", {}))
+    by_schedule = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -303,7 +287,7 @@ def test_list_oncalls_now_by_schedule_and_by_service(gateway, token, pagerduty_s
             {"schedule_ids": [schedule.id], "earliest": False},
         )
     )
-    by_service = _answer(
+    by_service = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -337,7 +321,7 @@ def test_list_oncalls_now_by_schedule_and_by_service(gateway, token, pagerduty_s
 def test_list_oncalls_over_a_window(gateway, token, pagerduty_sandbox):
     start = pagerduty_sandbox.state.now()
 
-    answer = _answer(
+    answer = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -349,7 +333,7 @@ def test_list_oncalls_over_a_window(gateway, token, pagerduty_sandbox):
             },
         )
     )
-    naive = _error(
+    naive = tool_error(
         call(gateway.mcp_url, token, "list_oncalls", {"since": "2026-01-01T00:00:00"})
     )
 
@@ -365,7 +349,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
     state = pagerduty_sandbox.state
     carol = state.user_by_email("carol@acme.example")
 
-    created = _answer(
+    created = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -374,7 +358,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
         )
     )
     team_id = created["id"]
-    private_team = _answer(
+    private_team = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -383,7 +367,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
         )
     )
     private = vars(state.teams[private_team["id"]])
-    updated = _answer(
+    updated = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -391,7 +375,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
             {"team_id": team_id, "update_model": {"team": {"name": "Search Infra"}}},
         )
     )
-    added = _answer(
+    added = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -400,7 +384,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
         )
     )
     role = state.teams[team_id].members.get(carol.id)
-    removed = _answer(
+    removed = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -409,7 +393,9 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
         )
     )
     members_after = dict(state.teams[team_id].members)
-    deleted = _answer(call(gateway.mcp_url, token, "delete_team", {"team_id": team_id}))
+    deleted = tool_answer(
+        call(gateway.mcp_url, token, "delete_team", {"team_id": team_id})
+    )
 
     assert (created["name"], created["description"]) == ("Search", "Finds")
     assert private["default_role"] == "none"
@@ -429,7 +415,7 @@ def test_team_lifecycle_through_the_persons_link(gateway, token, pagerduty_sandb
 
 
 def test_create_user(gateway, token, pagerduty_sandbox):
-    answer = _answer(
+    answer = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -443,7 +429,7 @@ def test_create_user(gateway, token, pagerduty_sandbox):
             },
         )
     )
-    bad_zone = _error(
+    bad_zone = tool_error(
         call(
             gateway.mcp_url,
             token,
@@ -487,7 +473,7 @@ def test_create_schedule_overrides(gateway, token, pagerduty_sandbox):
     start = state.now() + timedelta(days=2)
     before = len(schedule.overrides)
 
-    answer = _answer(
+    answer = tool_answer(
         call(
             gateway.mcp_url,
             token,
@@ -545,7 +531,7 @@ def test_a_member_overrides_only_with_themselves(
     start = state.now() + timedelta(days=3)
     before = len(schedule.overrides)
 
-    refused = _error(
+    refused = tool_error(
         call(
             gateway.mcp_url,
             agent,
@@ -556,7 +542,7 @@ def test_a_member_overrides_only_with_themselves(
             },
         )
     )
-    own = _answer(
+    own = tool_answer(
         call(
             gateway.mcp_url,
             agent,
@@ -580,7 +566,7 @@ def test_overrides_are_checked_before_any_is_created(gateway, token, pagerduty_s
     before = len(pagerduty_sandbox.request_log)
 
     errors = [
-        _error(
+        tool_error(
             call(
                 gateway.mcp_url,
                 token,
@@ -821,7 +807,7 @@ def test_m14_people_tools_turn_upstream_faults_into_retryable_errors(
         pagerduty_sandbox.clear_faults()
         pagerduty_sandbox.add_fault(kind, path, delay=0.5)
 
-        error = _error(call(gateway.mcp_url, token, name, arguments))
+        error = tool_error(call(gateway.mcp_url, token, name, arguments))
 
         assert (error["code"], error["retryable"]) == (code, True), name
         if kind == "429":
@@ -841,7 +827,7 @@ def test_m14_people_tools_refresh_once_then_need_a_reconnect(
         )
         refreshes = pagerduty_sandbox.count("/oauth/token", method="POST")
 
-        error = _error(call(gateway.mcp_url, token, name, arguments))
+        error = tool_error(call(gateway.mcp_url, token, name, arguments))
 
         assert error["code"] == "reconnect_needed", name
         assert "needs a reconnect" in error["message"], name
@@ -862,7 +848,7 @@ def test_m14_people_tools_name_the_scope_pagerduty_refuses(
     for name in sorted(PEOPLE_SAMPLES):
         _path, arguments = _sample(name, pagerduty_sandbox)
 
-        error = _error(call(gateway.mcp_url, token, name, arguments))
+        error = tool_error(call(gateway.mcp_url, token, name, arguments))
 
         assert error["code"] == "pagerduty_scope_missing", name
         assert any(
@@ -888,7 +874,7 @@ def test_m14_people_tools_name_the_scope_pagerduty_refuses(
     ],
 )
 def test_m14_people_tools_say_not_found(gateway, token, name, arguments):
-    error = _error(call(gateway.mcp_url, token, name, arguments))
+    error = tool_error(call(gateway.mcp_url, token, name, arguments))
 
     assert error["code"] == "not_found"
 
@@ -930,7 +916,7 @@ def test_m13_arguments_the_schema_lets_through_are_refused_before_pagerduty(
 ):
     before = len(pagerduty_sandbox.request_log)
 
-    error = _error(call(gateway.mcp_url, token, name, arguments))
+    error = tool_error(call(gateway.mcp_url, token, name, arguments))
 
     assert error["code"] == "invalid_arguments"
     assert len(pagerduty_sandbox.request_log) == before
@@ -969,7 +955,7 @@ def test_people_reads_find_what_pagerduty_mcps_own_tools_find(
             "calls": [{"tool": name, "arguments": args} for name, args in calls],
         },
     )
-    ours = [_answer(call(gateway.mcp_url, token, n, a)) for n, a in calls]
+    ours = [tool_answer(call(gateway.mcp_url, token, n, a)) for n, a in calls]
 
     for (name, _args), their, our in zip(calls, theirs, ours, strict=True):
         assert their["ok"], (name, their)

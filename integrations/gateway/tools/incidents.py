@@ -234,16 +234,18 @@ def get_incident(ctx, args: dict) -> dict:
     idempotent=True,
 )
 def acknowledge_incidents(ctx, args: dict) -> dict:
+    return _set_status(
+        ctx, args, "acknowledged", _("%(n)s incidents were acknowledged before that.")
+    )
+
+
+def _set_status(ctx, args: dict, status: str, done_message: str) -> dict:
     ids = [check_id(value) for value in args["incident_ids"]]
     try:
-        done = services.incident_bulk_update(
-            ws=ctx.ws, incident_ids=ids, status="acknowledged"
-        )
+        done = services.incident_bulk_update(ws=ctx.ws, incident_ids=ids, status=status)
     except BulkStopped as exc:
-        raise _bulk_error(
-            ctx, exc, _("%(n)s incidents were acknowledged before that.")
-        ) from None
-    return {"acknowledged": done, "incident_ids": ids}
+        raise _bulk_error(ctx, exc, done_message) from None
+    return {status: done, "incident_ids": ids}
 
 
 def _incident(incident) -> dict:
@@ -603,16 +605,9 @@ def _one_incident_schema(extra: dict, required: tuple[str, ...] = ()) -> dict:
     idempotent=True,
 )
 def resolve_incidents(ctx, args: dict) -> dict:
-    ids = [check_id(value) for value in args["incident_ids"]]
-    try:
-        done = services.incident_bulk_update(
-            ws=ctx.ws, incident_ids=ids, status="resolved"
-        )
-    except BulkStopped as exc:
-        raise _bulk_error(
-            ctx, exc, _("%(n)s incidents were resolved before that.")
-        ) from None
-    return {"resolved": done, "incident_ids": ids}
+    return _set_status(
+        ctx, args, "resolved", _("%(n)s incidents were resolved before that.")
+    )
 
 
 @register(
