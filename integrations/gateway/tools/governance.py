@@ -41,6 +41,8 @@ class ToolRequest:
     role: str = ""
     # The tenant's stored rules per tool, when loaded once for a listing.
     rules: Any = None
+    # The tool's masking rules, when the caller has read them already.
+    masking: Any = None
 
     @property
     def listing(self) -> bool:
@@ -102,7 +104,9 @@ def decide(request: ToolRequest) -> Decision:
 
 def filter_result(request: ToolRequest, result: dict[str, Any]) -> dict[str, Any]:
     """Return the result the agent may see: masked by the tenant's rules (M26)."""
-    rules = masking_ruleset(tenant=request.tenant, tool=request.tool.name)
+    rules = request.masking
+    if rules is None:
+        rules = masking_ruleset(tenant=request.tenant, tool=request.tool.name)
     return mask_value(result, rules)
 
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -96,10 +96,17 @@ class Session:
     membership: Membership | None
     connection: Connection | None
     link: Connection | None = None
+    _masking: dict = field(default_factory=dict, repr=False)
 
     @property
     def tenant(self):
         return self.authorization.tenant
+
+    def masking(self, tool: str):
+        """Return the tool's masking rules, read once for the result and the log."""
+        if tool not in self._masking:
+            self._masking[tool] = masking_ruleset(tenant=self.tenant, tool=tool)
+        return self._masking[tool]
 
     @property
     def usable(self) -> bool:
@@ -190,6 +197,7 @@ def _request(
         arguments=arguments,
         role=session.membership.role if session.membership else "",
         rules=rules,
+        masking=session.masking(tool.name) if arguments is not None else None,
     )
 
 
@@ -525,8 +533,10 @@ def _audit(
     user = authorization.user if authorization else None
     try:
         # The log keeps only what the tenant's masking rules let through.
-        rules = masking_ruleset(
-            tenant=authorization.tenant if authorization else None, tool=str(name)
+        rules = (
+            session.masking(str(name))
+            if authorization
+            else masking_ruleset(tenant=None, tool=str(name))
         )
         tool_call_record(
             tenant=authorization.tenant if authorization else None,
